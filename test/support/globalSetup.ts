@@ -1,0 +1,33 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { findTemporalCli } from '../../temporal/cliLocator';
+import { startDevServer } from '../../temporal/devServer';
+import { startPostgres, startPrometheus } from './realServers';
+
+/**
+ * Starts the real servers once per test run and bundles workflow code once. Tests read:
+ *   TEST_TEMPORAL_ADDRESS, TEST_DATABASE_URL, TEST_PROMETHEUS_URL, TEST_WORKFLOW_BUNDLE, TEMPORAL_CLI.
+ */
+export default async function globalSetup(): Promise<void> {
+  const cliPath = findTemporalCli();
+  const [temporal, postgres, prometheus] = await Promise.all([
+    startDevServer({ cliPath, uiPort: false }),
+    startPostgres(),
+    startPrometheus(),
+  ]);
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
+  const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'copilot-bundle-')), 'workflows.js');
+  writeFileSync(bundlePath, code);
+
+  process.env.TEMPORAL_CLI = cliPath;
+  process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
+  process.env.TEST_DATABASE_URL = postgres.url;
+  process.env.TEST_PROMETHEUS_URL = prometheus.url;
+  process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+  (globalThis as Record<string, unknown>).__copilotServers = [temporal, postgres, prometheus];
+}

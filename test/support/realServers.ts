@@ -1,0 +1,132 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../temporal/devServer';
+
+/**
+ * Real PostgreSQL and Prometheus servers for tests, started from the machine's Debian packages
+ * (./scripts/test.sh installs them). Each lives in a temp dir on a free loopback port.
+ */
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function which(name: string, extraDirs: string[] = []): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), ...extraDirs];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function postgresBinDirs(): string[] {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .sort((a, b) => Number(b) - Number(a))
+    .map((v) => path.join(root, v, 'bin'));
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+/** Postgres refuses to run as root, so as root the cluster belongs to the `postgres` user. */
+export async function startPostgres(): Promise<RunningServer> {
+  const initdb = which('initdb', postgresBinDirs());
+  const postgres = which('postgres', postgresBinDirs());
+  if (!initdb || !postgres) {
+    throw new Error('PostgreSQL server binaries not found: run ./scripts/test.sh (installs Debian\'s postgresql)');
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-pg-'));
+  const dataDir = path.join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const wrap = (cmd: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    chownSync(dir, uid, gid);
+    chmodSync(dir, 0o700);
+  }
+  const [initCmd, initArgs] = wrap(initdb, ['-D', dataDir, '-U', 'copilot', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  execFileSync(initCmd, initArgs, { stdio: 'pipe' });
+  const port = await freePort();
+  const [cmd, args] = wrap(postgres, [
+    '-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dir,
+    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300',
+  ]);
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  const url = `postgres://copilot@127.0.0.1:${port}/postgres`;
+  const { Client } = await import('pg');
+  await waitFor(async () => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    await client.end();
+    return true;
+  }, 'PostgreSQL');
+  return {
+    url,
+    async stop() {
+      await stopChild(child, 'SIGINT');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startPrometheus(): Promise<RunningServer> {
+  const binary = which('prometheus');
+  if (!binary) throw new Error('prometheus not found: run ./scripts/test.sh (installs Debian\'s prometheus)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-prom-'));
+  const port = await freePort();
+  const config = path.join(dir, 'prometheus.yml');
+  writeFileSync(
+    config,
+    [
+      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+      'scrape_configs:',
+      '  - job_name: prometheus',
+      `    static_configs: [{ targets: ["127.0.0.1:${port}"] }]`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(
+    binary,
+    [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: 'ignore' },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  // Ready once the self-scrape has produced a sample, so tests can query `up` straight away.
+  await waitFor(async () => {
+    const res = await fetch(`${url}/api/v1/query?query=up`);
+    const body = (await res.json()) as { data?: { result?: unknown[] } };
+    return (body.data?.result?.length ?? 0) > 0;
+  }, 'Prometheus');
+  return {
+    url,
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
