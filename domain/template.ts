@@ -1,7 +1,8 @@
 import { checkSyntax, evaluateExpression, ExpressionError } from './cel';
 
 /**
- * `${{ <CEL> }}` templates inside runbook values. A string that is exactly one template keeps the
+ * `${{ <CEL> }}` templates inside runbook values, evaluated against { params, steps, env, backends,
+ * item, index }. A string that is exactly one template keeps the
  * expression's type (a list stays a list); otherwise results are interpolated as text. Values are
  * substituted as data, never re-parsed, so a parameter cannot inject another template or a shell word.
  */
@@ -12,6 +13,8 @@ export interface TemplateContext {
   params: Record<string, unknown>;
   steps: Record<string, { status: string; output?: unknown }>;
   env: Record<string, string>;
+  /** Which optional backends the worker has configured, e.g. `backends.prometheus`, for `when:`. */
+  backends: Record<string, boolean>;
   item?: unknown;
   index?: number;
 }

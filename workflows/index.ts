@@ -1,0 +1,1 @@
+export { runbookRun } from './runbookRun';
