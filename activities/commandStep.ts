@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { EventStore, NewEvent } from '../domain/events';
+
+export interface CommandAction {
+  command: string[];
+  env?: Record<string, string>;
+  expectExitCode?: number;
+}
+
+export interface CommandPolicy {
+  /** Executables a step may run: a bare name matches the basename, a path matches exactly. */
+  allowlist: readonly string[];
+  cwd: string;
+  maxLogLines: number;
+}
+
+export interface CommandOutput {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Variables a child process inherits from the worker; everything else (tokens, DB URLs) is withheld. */
+const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+const TAIL_CHARS = 4096;
+const FLUSH_MS = 200;
+const HEARTBEAT_MS = 5000;
+
+export function isAllowed(executable: string, policy: CommandPolicy): boolean {
+  const resolved = path.resolve(policy.cwd, executable);
+  return policy.allowlist.some((entry) =>
+    entry.includes('/') ? path.resolve(policy.cwd, entry) === resolved : entry === path.basename(executable) && !executable.includes('/'),
+  );
+}
+
+/**
+ * Runs argv directly (never through a shell), streams its output lines as step.log events and
+ * kills the process when the activity is cancelled or times out.
+ */
+export async function runCommand(
+  action: CommandAction,
+  policy: CommandPolicy,
+  log: { events: EventStore; runId: string; stepId: string; dedupePrefix: string },
+): Promise<CommandOutput> {
+  const [executable, ...args] = action.command;
+  if (!executable) throw ApplicationFailure.nonRetryable('command is empty', 'InvalidCommand');
+  if (!isAllowed(executable, policy)) {
+    throw ApplicationFailure.nonRetryable(
+      `executable "${executable}" is not in COMMAND_ALLOWLIST`,
+      'CommandNotAllowed',
+    );
+  }
+  const env: Record<string, string> = {};
+  for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  Object.assign(env, action.env ?? {});
+
+  const ctx = Context.current();
+  const child = spawn(executable, args, { cwd: policy.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
+  const tails = { stdout: '', stderr: '' };
+  const pendingLines: { stream: string; line: string }[] = [];
+  let lineCount = 0;
+  let batch = 0;
+  let flushing: Promise<void> = Promise.resolve();
+
+  const flush = () => {
+    if (pendingLines.length === 0) return flushing;
+    const lines = pendingLines.splice(0, pendingLines.length);
+    const event: NewEvent = {
+      type: 'step.log',
+      data: { stepId: log.stepId, lines },
+      dedupeKey: `${log.dedupePrefix}/log/${batch++}`,
+    };
+    flushing = flushing.then(() => log.events.append(log.runId, [event]).then(() => undefined));
+    return flushing;
+  };
+  const onData = (stream: 'stdout' | 'stderr') => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      tails[stream] = (tails[stream] + text).slice(-TAIL_CHARS);
+      const parts = (partial + text).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
+        if (lineCount++ < policy.maxLogLines) pendingLines.push({ stream, line });
+        else if (lineCount === policy.maxLogLines + 1) pendingLines.push({ stream, line: '[log truncated]' });
+      }
+    };
+  };
+  child.stdout.on('data', onData('stdout'));
+  child.stderr.on('data', onData('stderr'));
+
+  const flushTimer = setInterval(() => void flush().catch(() => undefined), FLUSH_MS);
+  const heartbeatTimer = setInterval(() => ctx.heartbeat({ lines: lineCount }), HEARTBEAT_MS);
+  const onCancel = () => child.kill('SIGTERM');
+  ctx.cancellationSignal.addEventListener('abort', onCancel);
+
+  try {
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) => resolve(code));
+    });
+    await flush();
+    if (ctx.cancellationSignal.aborted) throw ApplicationFailure.retryable('command cancelled', 'CommandCancelled');
+    const expected = action.expectExitCode ?? 0;
+    if (exitCode !== expected) {
+      const lastLine = tails.stderr.trim().split('\n').pop() ?? '';
+      throw ApplicationFailure.retryable(
+        `${path.basename(executable)} exited with ${exitCode ?? 'a signal'} (expected ${expected})${lastLine ? `: ${lastLine}` : ''}`,
+        'CommandFailed',
+      );
+    }
+    return { exitCode, stdout: tails.stdout, stderr: tails.stderr };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES') {
+      throw ApplicationFailure.nonRetryable(`cannot execute "${executable}": ${code}`, 'CommandNotFound');
+    }
+    throw err;
+  } finally {
+    clearInterval(flushTimer);
+    clearInterval(heartbeatTimer);
+    ctx.cancellationSignal.removeEventListener('abort', onCancel);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,84 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { EventStore, NewEvent } from '../domain/events';
+import type { RunbookDefinition } from '../domain/runbook';
+import { runCommand, type CommandAction, type CommandPolicy } from './commandStep';
+import { sendHttp, type HttpAction } from './httpStep';
+import { promInstantQuery } from './promQueryStep';
+import { runStepAttempt, type StepActivityInput, type StepActivityResult } from './stepLifecycle';
+
+export interface ActivityConfig {
+  commandAllowlist: readonly string[];
+  commandCwd: string;
+  /** Values exposed to runbooks as `env.*` (already filtered by RUNBOOK_ENV). */
+  runbookEnv: Record<string, string>;
+  prometheusUrl?: string;
+  stepLogMaxLines: number;
+}
+
+export interface RunbookLookup {
+  get(name: string): RunbookDefinition | undefined;
+}
+
+export interface ActivityDeps {
+  events: EventStore;
+  catalogue: RunbookLookup;
+  config: ActivityConfig;
+}
+
+export interface RunContext {
+  env: Record<string, string>;
+  backends: Record<string, boolean>;
+}
+
+/**
+ * Every activity of the runbook engine, closed over its clients so tests can inject real or fake
+ * dependencies without module mocking. Activities are at-least-once: each side effect is keyed by
+ * run id + step key (+ attempt), see stepLifecycle.ts.
+ */
+export function createActivities(deps: ActivityDeps) {
+  const { events, config } = deps;
+  const commandPolicy: CommandPolicy = {
+    allowlist: config.commandAllowlist,
+    cwd: config.commandCwd,
+    maxLogLines: config.stepLogMaxLines,
+  };
+
+  return {
+    /** Workflow-level events (run.*, approval.*, compensation.*, step.failed/skipped). */
+    async emitRunEvents(runId: string, batch: NewEvent[]): Promise<void> {
+      await events.append(runId, batch);
+    },
+
+    /** Recorded once in history, so a run sees one consistent env for its whole life. */
+    async getRunContext(): Promise<RunContext> {
+      return { env: { ...config.runbookEnv }, backends: { prometheus: Boolean(config.prometheusUrl) } };
+    },
+
+    async loadRunbook(name: string): Promise<RunbookDefinition> {
+      const definition = deps.catalogue.get(name);
+      if (!definition) throw ApplicationFailure.nonRetryable(`runbook "${name}" is not in the catalogue`, 'RunbookNotFound');
+      return definition;
+    },
+
+    async commandStep(input: StepActivityInput<CommandAction>): Promise<StepActivityResult> {
+      return runStepAttempt(events, input, (attempt) =>
+        runCommand(input.action, commandPolicy, {
+          events,
+          runId: input.runId,
+          stepId: input.stepId,
+          dedupePrefix: `${input.runId}/${input.stepKey}/${attempt}`,
+        }),
+      );
+    },
+
+    async httpStep(input: StepActivityInput<HttpAction> & { timeoutMs: number }): Promise<StepActivityResult> {
+      return runStepAttempt(events, input, () => sendHttp(input.action, `${input.runId}:${input.stepKey}`, input.timeoutMs));
+    },
+
+    async queryStep(input: StepActivityInput<{ query: string }> & { timeoutMs: number }): Promise<StepActivityResult> {
+      return runStepAttempt(events, input, () => promInstantQuery(config.prometheusUrl, input.action.query, input.timeoutMs));
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

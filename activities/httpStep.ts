@@ -1,0 +1,83 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { HttpRequestSpec } from '../domain/runbook';
+
+export interface HttpAction {
+  request: HttpRequestSpec;
+  expectStatus?: number[];
+}
+
+export interface HttpOutput {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+const MAX_BODY_CHARS = 64 * 1024;
+/** Statuses worth another attempt; any other unexpected status is a permanent failure. */
+const TRANSIENT = new Set([408, 425, 429, 500, 502, 503, 504]);
+const KEPT_HEADERS = ['content-type', 'location', 'etag', 'retry-after', 'x-request-id'];
+
+/**
+ * One HTTP request with an Idempotency-Key that is the same on every attempt (run id + step key),
+ * so a receiving service can drop the repeats at-least-once delivery produces.
+ */
+export async function sendHttp(action: HttpAction, idempotencyKey: string, timeoutMs: number): Promise<HttpOutput> {
+  const { method, url, headers = {}, json, body } = action.request;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw ApplicationFailure.nonRetryable(`invalid URL "${url}"`, 'InvalidRequest');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw ApplicationFailure.nonRetryable(`URL scheme ${parsed.protocol} is not allowed`, 'InvalidRequest');
+  }
+  const requestHeaders: Record<string, string> = { 'idempotency-key': idempotencyKey, ...lowerKeys(headers) };
+  let payload: string | undefined = body;
+  if (json !== undefined) {
+    payload = JSON.stringify(json);
+    requestHeaders['content-type'] ??= 'application/json';
+  }
+  const signal = AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(timeoutMs)]);
+  let response: Response;
+  try {
+    response = await fetch(parsed, { method, headers: requestHeaders, body: payload, signal, redirect: 'manual' });
+  } catch (err) {
+    const reason = (err as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err as Error).message;
+    throw ApplicationFailure.retryable(`${method} ${parsed.origin}${parsed.pathname} failed: ${reason}`, 'HttpUnavailable');
+  }
+  const text = await response.text();
+  const output: HttpOutput = {
+    status: response.status,
+    headers: Object.fromEntries(KEPT_HEADERS.flatMap((h) => (response.headers.get(h) ? [[h, response.headers.get(h)!]] : []))),
+    body: parseBody(text, response.headers.get('content-type')),
+  };
+  const accepted = action.expectStatus ? action.expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
+  if (!accepted) {
+    const message = `${method} ${parsed.origin}${parsed.pathname} returned ${response.status}${snippet(text)}`;
+    if (TRANSIENT.has(response.status)) throw ApplicationFailure.retryable(message, 'HttpTransientStatus');
+    throw ApplicationFailure.nonRetryable(message, 'HttpUnexpectedStatus');
+  }
+  return output;
+}
+
+function lowerKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function parseBody(text: string, contentType: string | null): unknown {
+  if (contentType?.includes('json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // fall through: keep the text so the author can see what came back
+    }
+  }
+  return text.length > MAX_BODY_CHARS ? `${text.slice(0, MAX_BODY_CHARS)}…[truncated]` : text;
+}
+
+function snippet(text: string): string {
+  const trimmed = text.trim().slice(0, 200);
+  return trimmed ? `: ${trimmed}` : '';
+}

@@ -1,0 +1,89 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { EventStore } from '../domain/events';
+
+/** What the workflow hands a step activity: the action is already rendered (templates resolved). */
+export interface StepActivityInput<A> {
+  runId: string;
+  stepId: string;
+  /** Unique within the run: `deploy`, `fleet[2]`, `deploy:compensate`. Keys events and idempotency. */
+  stepKey: string;
+  action: A;
+  /** The step's retry budget, so an attempt knows whether a failure will be retried. */
+  maxAttempts: number;
+  /** false for compensations: the workflow reports those as compensation.* events. */
+  lifecycle: boolean;
+  index?: number;
+}
+
+export interface StepActivityResult {
+  output: unknown;
+  attempt: number;
+}
+
+/** Details attached to every step failure so the workflow can report the attempt count. */
+export interface StepFailureDetails {
+  attempt: number;
+}
+
+/**
+ * Wraps one attempt of a step: emits step.started / step.retrying / step.succeeded with dedupe keys
+ * derived from run id + step key + attempt, so an attempt that is re-delivered never duplicates them.
+ * step.failed is the workflow's to emit: only it knows the retries are exhausted.
+ */
+export async function runStepAttempt<A>(
+  events: EventStore,
+  input: StepActivityInput<A>,
+  body: (attempt: number) => Promise<unknown>,
+): Promise<StepActivityResult> {
+  const attempt = Context.current().info.attempt;
+  const base = `${input.runId}/${input.stepKey}`;
+  const ids = { stepId: input.stepId, stepKey: input.stepKey, ...(input.index !== undefined ? { index: input.index } : {}) };
+  if (input.lifecycle) {
+    await events.append(input.runId, [
+      { type: 'step.started', data: { ...ids, attempt }, dedupeKey: `${base}/${attempt}/started` },
+    ]);
+  }
+  try {
+    const output = await body(attempt);
+    if (input.lifecycle) {
+      await events.append(input.runId, [
+        { type: 'step.succeeded', data: { ...ids, attempt, output: summarise(output) }, dedupeKey: `${base}/succeeded` },
+      ]);
+    }
+    return { output, attempt };
+  } catch (err) {
+    const failure = asFailure(err, attempt);
+    const willRetry = !failure.nonRetryable && attempt < input.maxAttempts;
+    if (input.lifecycle && willRetry) {
+      await events.append(input.runId, [
+        {
+          type: 'step.retrying',
+          data: { ...ids, attempt, nextAttempt: attempt + 1, error: failure.message },
+          dedupeKey: `${base}/${attempt}/retrying`,
+        },
+      ]);
+    }
+    throw failure;
+  }
+}
+
+function asFailure(err: unknown, attempt: number): ApplicationFailure {
+  if (err instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type ?? 'StepFailed',
+      nonRetryable: err.nonRetryable ?? false,
+      details: [{ attempt } satisfies StepFailureDetails],
+    });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({ message, type: 'StepFailed', details: [{ attempt } satisfies StepFailureDetails] });
+}
+
+/** Events carry a bounded preview of outputs; the full output lives in workflow state. */
+export function summarise(output: unknown, maxChars = 4096): unknown {
+  const text = JSON.stringify(output) ?? 'null';
+  if (text.length <= maxChars) return output;
+  return { truncated: true, preview: text.slice(0, maxChars) };
+}

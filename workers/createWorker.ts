@@ -1,0 +1,30 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Activities } from '../activities/createActivities';
+
+/**
+ * Builds the worker that hosts runbookRun and its activities. Tests and dev mode pass a pre-built
+ * bundle (bundled once per process); production bundles from source at start-up.
+ */
+export interface RunbookWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: Activities;
+  workflowBundle?: { codePath: string } | { code: string };
+  /** Extra worker tuning (concurrency limits, identity, shutdown grace). */
+  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'identity' | 'shutdownGraceTime' | 'maxCachedWorkflows'>>;
+}
+
+export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    shutdownGraceTime: '10s',
+    ...options.tuning,
+  });
+}

@@ -1,0 +1,56 @@
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import pino from 'pino';
+import { createActivities } from '../activities/createActivities';
+import { ConfigError, loadConfig, runbookEnv } from '../config/env';
+import { SqlEventStore } from '../db/eventStore';
+import { openDatabase } from '../db/openDatabase';
+import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
+import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
+import { createRunbookWorker } from './createWorker';
+
+/** Production worker entry point (`npm run worker`): run N replicas against one Temporal cluster. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.LOG_LEVEL, name: 'copilot-worker' });
+  if (!config.DATABASE_URL) {
+    logger.fatal('DATABASE_URL is required for `npm run worker`: the embedded PGlite database is single-process, use `./scripts/dev.sh` for that');
+    process.exit(1);
+  }
+  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const catalogue = await RunbookCatalogue.load(config.RUNBOOKS_DIR);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+  const activities = createActivities({
+    events: new SqlEventStore(db),
+    catalogue,
+    config: {
+      commandAllowlist: config.COMMAND_ALLOWLIST,
+      commandCwd: config.COMMAND_CWD,
+      runbookEnv: runbookEnv(config),
+      ...(config.PROMETHEUS_URL ? { prometheusUrl: config.PROMETHEUS_URL } : {}),
+      stepLogMaxLines: config.STEP_LOG_MAX_LINES,
+    },
+  });
+  const worker = await createRunbookWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, activities });
+  logger.info({ taskQueue: config.TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, runbooks: catalogue.names() }, 'worker started');
+  // Runtime.install's default shutdown hooks call worker.shutdown() on SIGINT/SIGTERM.
+  await worker.run();
+  await connection.close();
+  await db.close();
+  logger.info('worker stopped');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

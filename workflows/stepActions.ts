@@ -1,0 +1,155 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  ChildWorkflowCancellationType,
+  executeChild,
+  proxyActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/createActivities';
+import type { StepActivityResult, StepFailureDetails } from '../activities/stepLifecycle';
+import { evaluateCondition } from '../domain/cel';
+import { durationToMs } from '../domain/duration';
+import type { ForeachAction, RetrySpec } from '../domain/runbook';
+import { resolveParams } from '../domain/runParams';
+import type { RunInput, RunState } from '../domain/runState';
+import { renderTemplate, type TemplateContext } from '../domain/template';
+import { CopilotKind, RequestedBy, RunbookKey, RunStatusKey } from '../temporal/searchAttributes';
+import type { RunRuntime } from './runRuntime';
+
+/**
+ * Executes one action (command, http, query, child runbook) of a step or of a foreach item, with the
+ * step's timeout and retry policy as Temporal activity options.
+ */
+export class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly attempts: number,
+  ) {
+    super(message);
+    this.name = 'StepFailure';
+  }
+}
+
+const DEFAULT_RETRY: RetrySpec = { maxAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 };
+const DEFAULT_TIMEOUT = { command: '10m', http: '60s', query: '30s', runbook: '24h' } as const;
+
+export interface ActionTarget {
+  stepId: string;
+  stepKey: string;
+  index?: number;
+  timeout?: string;
+  retry?: RetrySpec;
+  /** CEL over `output` for http and query actions. */
+  assert?: string;
+  lifecycle: boolean;
+}
+
+function activityOptions(kind: 'command' | 'http' | 'query', target: ActionTarget): ActivityOptions & { maxAttempts: number } {
+  const retry = target.retry ?? DEFAULT_RETRY;
+  const timeoutMs = durationToMs(target.timeout ?? DEFAULT_TIMEOUT[kind]);
+  return {
+    // http/query enforce the step timeout themselves; the margin lets them report it cleanly.
+    startToCloseTimeout: kind === 'command' ? timeoutMs : timeoutMs + 5000,
+    ...(kind === 'command' ? { heartbeatTimeout: '30s' } : {}),
+    retry: {
+      maximumAttempts: retry.maxAttempts,
+      initialInterval: durationToMs(retry.initialInterval),
+      backoffCoefficient: retry.backoffCoefficient,
+      ...(retry.maximumInterval ? { maximumInterval: durationToMs(retry.maximumInterval) } : {}),
+    },
+    maxAttempts: retry.maxAttempts,
+  };
+}
+
+/** Turns an activity's final failure into a StepFailure carrying the attempt count. */
+function stepFailure(err: unknown, maxAttempts: number): unknown {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) {
+      const details = cause.details?.[0] as StepFailureDetails | undefined;
+      return new StepFailure(cause.message, details?.attempt ?? maxAttempts);
+    }
+    return new StepFailure(cause?.message ?? err.message, maxAttempts);
+  }
+  return err;
+}
+
+export async function runAction(
+  rt: RunRuntime,
+  action: ForeachAction,
+  target: ActionTarget,
+  ctx: TemplateContext,
+): Promise<{ output: unknown; attempts: number }> {
+  const runId = rt.input.runId;
+  const base = { runId, stepId: target.stepId, stepKey: target.stepKey, lifecycle: target.lifecycle, ...(target.index !== undefined ? { index: target.index } : {}) };
+  if (action.type === 'runbook') return runChild(rt, action.runbook, renderTemplate(action.params, ctx), target);
+
+  const kind = action.type;
+  const { maxAttempts, ...options } = activityOptions(kind, target);
+  const acts = proxyActivities<Activities>(options);
+  let result: StepActivityResult;
+  try {
+    if (kind === 'command') {
+      const rendered = renderTemplate({ command: action.command, env: action.env, expectExitCode: action.expectExitCode }, ctx);
+      result = await acts.commandStep({ ...base, maxAttempts, action: rendered });
+    } else if (kind === 'http') {
+      const rendered = renderTemplate({ request: action.request, expectStatus: action.expectStatus }, ctx);
+      result = await acts.httpStep({ ...base, maxAttempts, action: rendered, timeoutMs: durationToMs(target.timeout ?? DEFAULT_TIMEOUT.http) });
+    } else {
+      const query = renderTemplate(action.query, ctx);
+      result = await acts.queryStep({ ...base, maxAttempts, action: { query }, timeoutMs: durationToMs(target.timeout ?? DEFAULT_TIMEOUT.query) });
+    }
+  } catch (err) {
+    throw stepFailure(err, maxAttempts);
+  }
+  if (target.assert && !evaluateCondition(target.assert, { ...ctx, output: result.output })) {
+    throw new StepFailure(`assertion failed: ${target.assert}`, result.attempt);
+  }
+  return { output: result.output, attempts: result.attempt };
+}
+
+async function runChild(
+  rt: RunRuntime,
+  name: string,
+  rawParams: Record<string, unknown>,
+  target: ActionTarget,
+): Promise<{ output: unknown; attempts: number }> {
+  const acts = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5 } });
+  let definition;
+  try {
+    definition = await acts.loadRunbook(name);
+  } catch (err) {
+    throw stepFailure(err, 1);
+  }
+  const resolved = resolveParams(definition.params, rawParams);
+  if (!resolved.ok) {
+    throw new StepFailure(`invalid params for runbook ${name}: ${resolved.issues.map((i: { path: string; message: string }) => `${i.path}: ${i.message}`).join('; ')}`, 1);
+  }
+  const childId = `${rt.input.runId}--${target.stepKey.replace(/[^a-zA-Z0-9-]/g, '-')}`;
+  const input: RunInput = { runId: childId, runbook: definition, params: resolved.params, requestedBy: rt.input.requestedBy, parentRunId: rt.input.runId };
+  try {
+    const state = await executeChild<(input: RunInput) => Promise<RunState>>('runbookRun', {
+      workflowId: childId,
+      args: [input],
+      ...(target.timeout ? { workflowExecutionTimeout: durationToMs(target.timeout) } : {}),
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+      // Let a cancelled child finish its own compensation before the parent compensates.
+      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+      typedSearchAttributes: [
+        { key: CopilotKind, value: 'runbook' },
+        { key: RunbookKey, value: name },
+        { key: RunStatusKey, value: 'running' },
+        { key: RequestedBy, value: rt.input.requestedBy.sub },
+      ],
+    });
+    return { output: { runId: childId, status: state.status, steps: Object.fromEntries(state.steps.map((s) => [s.id, { status: s.status, output: s.output }])) }, attempts: 1 };
+  } catch (err) {
+    if (err instanceof ChildWorkflowFailure) {
+      throw new StepFailure(`child run ${childId} (${name}) failed: ${err.cause?.message ?? err.message}`, 1);
+    }
+    throw err;
+  }
+}

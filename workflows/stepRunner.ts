@@ -1,0 +1,125 @@
+import { CancellationScope, sleep } from '@temporalio/workflow';
+import { evaluateCondition, evaluateExpression } from '../domain/cel';
+import { durationToMs } from '../domain/duration';
+import type { ForeachStep, Step } from '../domain/runbook';
+import { renderTemplate } from '../domain/template';
+import type { ApprovalGates } from './approvalGate';
+import type { RunRuntime } from './runRuntime';
+import { runAction, StepFailure, type ActionTarget } from './stepActions';
+
+/** Runs one step of the DAG by type. Activity-backed steps report their own start/success events. */
+export interface StepOutcome {
+  status: 'succeeded' | 'skipped';
+  output?: unknown;
+  attempts: number;
+}
+
+/** CEL or template errors are the runbook's fault: they fail the step, never the workflow task. */
+function guard<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new StepFailure(`${what}: ${(err as Error).message}`, 0);
+  }
+}
+
+export async function runStep(rt: RunRuntime, gates: ApprovalGates, step: Step): Promise<StepOutcome> {
+  const ctx = rt.template;
+  if (step.when !== undefined && !guard('when', () => evaluateCondition(step.when!, { ...ctx }))) {
+    await rt.emit([{ type: 'step.skipped', key: `${step.id}/skipped`, data: { stepId: step.id, when: step.when } }]);
+    return { status: 'skipped', attempts: 0 };
+  }
+  const target: ActionTarget = {
+    stepId: step.id,
+    stepKey: step.id,
+    lifecycle: true,
+    ...(step.timeout ? { timeout: step.timeout } : {}),
+    ...(step.retry ? { retry: step.retry } : {}),
+    ...('assert' in step && step.assert ? { assert: step.assert } : {}),
+  };
+  switch (step.type) {
+    case 'command':
+    case 'http':
+    case 'query':
+      return guardedAction(rt, step, target);
+    case 'approval': {
+      const message = step.message ? guard('message', () => String(renderTemplate(step.message!, ctx))) : undefined;
+      return workflowStep(rt, step, async () => {
+        const gate = await gates.await(step, message);
+        return { decidedBy: gate.decidedBy, via: gate.via, votes: gate.votes };
+      });
+    }
+    case 'wait':
+      return workflowStep(rt, step, async () => {
+        await sleep(durationToMs(step.duration));
+        return { waited: step.duration };
+      });
+    case 'runbook':
+      return workflowStep(rt, step, async () => (await guardedAction(rt, step, target)).output);
+    case 'foreach':
+      return workflowStep(rt, step, () => runForeach(rt, step));
+  }
+}
+
+async function guardedAction(rt: RunRuntime, step: Exclude<Step, { type: 'approval' | 'wait' | 'foreach' }>, target: ActionTarget): Promise<StepOutcome> {
+  try {
+    const { output, attempts } = await runAction(rt, step, target, rt.template);
+    return { status: 'succeeded', output, attempts };
+  } catch (err) {
+    if ((err as Error).name === 'ExpressionError') throw new StepFailure((err as Error).message, 0);
+    throw err;
+  }
+}
+
+/** Steps without an activity of their own: the workflow reports their start and success. */
+async function workflowStep(rt: RunRuntime, step: Step, body: () => Promise<unknown>): Promise<StepOutcome> {
+  await rt.emit([{ type: 'step.started', key: `${step.id}/wf/started`, data: { stepId: step.id, attempt: 1 } }]);
+  let output: unknown;
+  try {
+    output = await body();
+  } catch (err) {
+    if ((err as Error).name === 'ExpressionError') throw new StepFailure((err as Error).message, 1);
+    throw err;
+  }
+  await rt.emit([{ type: 'step.succeeded', key: `${step.id}/wf/succeeded`, data: { stepId: step.id, attempt: 1 } }]);
+  return { status: 'succeeded', output, attempts: 1 };
+}
+
+/** Fan-out over a list with bounded parallelism; the first failure cancels the remaining items. */
+async function runForeach(rt: RunRuntime, step: ForeachStep): Promise<unknown[]> {
+  const items = guard('items', () =>
+    typeof step.items === 'string'
+      ? step.items.includes('${{')
+        ? renderTemplate(step.items, rt.template)
+        : evaluateExpression(step.items, { ...rt.template })
+      : renderTemplate(step.items, rt.template),
+  );
+  if (!Array.isArray(items)) throw new StepFailure(`items must be a list, got ${typeof items}`, 1);
+  if (items.length > step.maxItems) throw new StepFailure(`items has ${items.length} entries, more than maxItems ${step.maxItems}`, 1);
+  const results: unknown[] = new Array(items.length);
+  let next = 0;
+  const scope = new CancellationScope();
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      const ctx = { ...rt.template, item: items[index], index };
+      const target: ActionTarget = {
+        stepId: step.id,
+        stepKey: `${step.id}[${index}]`,
+        index,
+        lifecycle: true,
+        ...(step.timeout ? { timeout: step.timeout } : {}),
+        ...(step.retry ? { retry: step.retry } : {}),
+        ...('assert' in step.step && step.step.assert ? { assert: step.step.assert } : {}),
+      };
+      results[index] = (await runAction(rt, step.step, target, ctx)).output;
+    }
+  };
+  try {
+    await scope.run(() => Promise.all(Array.from({ length: Math.min(step.concurrency, items.length) }, worker)));
+  } catch (err) {
+    scope.cancel();
+    throw err;
+  }
+  return results;
+}
