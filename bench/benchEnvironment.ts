@@ -1,0 +1,109 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createActivities } from '../activities/createActivities';
+import { createApp } from '../api/app';
+import { createAuthenticator } from '../api/auth/authenticator';
+import { startHttpServer, type RunningHttpServer } from '../api/httpServer';
+import { loadConfig } from '../config/env';
+import type { Database } from '../db/database';
+import { EventFanout } from '../db/eventFanout';
+import { SqlEventStore } from '../db/eventStore';
+import { openDatabase } from '../db/openDatabase';
+import { findTemporalCli } from '../temporal/cliLocator';
+import { startDevServer, type DevServer } from '../temporal/devServer';
+import { RunClient } from '../temporal/runClient';
+import { startFakeTarget, type FakeTarget } from '../test/support/fakeDeployTarget';
+import { startPostgres, type RunningServer } from '../test/support/realServers';
+import { createRunbookWorker } from '../workers/createWorker';
+
+/** Everything a benchmark needs, on this machine: real Temporal, real Postgres (PGlite if absent), API, workers. */
+export const TOKENS = { admin: 'bench-admin-token-000000000000', approver: 'bench-approver-token-0000000000' };
+
+export interface BenchEnvironment {
+  apiUrl: string;
+  client: Client;
+  runs: RunClient;
+  events: SqlEventStore;
+  fanout: EventFanout;
+  target: FakeTarget;
+  database: string;
+  close(): Promise<void>;
+}
+
+export async function startBenchEnvironment(): Promise<BenchEnvironment> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const temporal: DevServer = await startDevServer({ cliPath: findTemporalCli(), uiPort: false });
+  let postgres: RunningServer | undefined;
+  let db: Database;
+  try {
+    postgres = await startPostgres();
+    db = await openDatabase({ databaseUrl: postgres.url, dataDir: '/nonexistent' });
+  } catch (err) {
+    console.warn(`Postgres unavailable (${(err as Error).message.split('\n')[0]}); using embedded PGlite`);
+    db = await openDatabase({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'copilot-bench-')) });
+  }
+  const events = new SqlEventStore(db);
+  const target = await startFakeTarget();
+  const taskQueue = 'bench-runbooks';
+  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  const worker = await createRunbookWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    activities: createActivities({ events, catalogue: { get: () => undefined }, config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 } }),
+  });
+  const bareWorker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue: 'bench-bare',
+    workflowsPath: require.resolve('./bareWorkflow'),
+    activities: { noop: async () => undefined },
+  });
+  const running = [worker.run(), bareWorker.run()];
+
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const config = loadConfig({
+    PORT: '0',
+    AUTH_TOKENS: `${TOKENS.admin}=bench-admin:admin,${TOKENS.approver}=bench-approver:approver`,
+    LOG_LEVEL: 'silent',
+    SSE_HEARTBEAT_MS: '15000',
+  });
+  const runs = new RunClient({ client, taskQueue });
+  const fanout = new EventFanout(events, {});
+  const app = createApp({
+    config,
+    runs,
+    catalogue: { list: () => [], get: () => undefined, names: () => [] },
+    fanout,
+    authenticator: createAuthenticator(config),
+    logger: pino({ level: 'silent' }),
+    readiness: { temporal: async () => undefined, database: () => db.ping() },
+  });
+  const api: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
+  return {
+    apiUrl: api.url,
+    client,
+    runs,
+    events,
+    fanout,
+    target,
+    database: postgres ? 'postgres' : 'pglite',
+    async close() {
+      await api.close(1000);
+      await fanout.close();
+      worker.shutdown();
+      bareWorker.shutdown();
+      await Promise.allSettled(running);
+      await nativeConnection.close();
+      await connection.close();
+      await db.close();
+      await target.close();
+      await postgres?.stop();
+      await temporal.stop();
+    },
+  };
+}
