@@ -64,7 +64,7 @@ export function renderString(template: string, context: TemplateContext): unknow
 /** Renders every string in a JSON-like value. */
 export function renderTemplate<T>(value: T, context: TemplateContext): T {
   if (typeof value === 'string') return renderString(value, context) as T;
-  if (Array.isArray(value)) return value.map((v) => renderTemplate(v, context)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => renderTemplate(v, context)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = renderTemplate(v, context);

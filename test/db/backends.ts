@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
 import { Client } from 'pg';
 import type { Database } from '../../db/database';
 import { migrate } from '../../db/migrate';
@@ -49,6 +50,21 @@ export async function createScratchPostgres(): Promise<{ url: string; drop(): Pr
   };
 }
 
+let template: Promise<File | Blob> | undefined;
+
+/** initdb costs seconds per PGlite; loading a dump of a fresh one takes well under one. */
+function pgliteTemplate(): Promise<File | Blob> {
+  template ??= (async () => {
+    const pg = await PGlite.create();
+    try {
+      return await pg.dumpDataDir('none');
+    } finally {
+      await pg.close();
+    }
+  })();
+  return template;
+}
+
 export async function openTestDatabase(
   kind: BackendKind,
   options: { migrate?: boolean; postgres?: Partial<PostgresDatabaseOptions> } = {},
@@ -66,7 +82,7 @@ export async function openTestDatabase(
       },
     };
   } else {
-    const db = await PgliteDatabase.open();
+    const db = new PgliteDatabase(await PGlite.create({ loadDataDir: await pgliteTemplate() }));
     result = { db, dispose: () => db.close() };
   }
   if (options.migrate !== false) await migrate(result.db);

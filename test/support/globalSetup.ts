@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { findTemporalCli } from '../../temporal/cliLocator';
 import { startDevServer } from '../../temporal/devServer';
 import { startPostgres, startPrometheus } from './realServers';
@@ -19,7 +19,7 @@ export default async function globalSetup(): Promise<void> {
   ]);
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+    logger: new DefaultLogger('ERROR'),
   });
   const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'copilot-bundle-')), 'workflows.js');
   writeFileSync(bundlePath, code);

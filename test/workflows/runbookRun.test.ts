@@ -1,4 +1,4 @@
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { StoredEvent } from '../../domain/events';
 import type { RunState } from '../../domain/runState';
 import { startFakeTarget, type FakeTarget } from '../support/fakeDeployTarget';
@@ -30,9 +30,9 @@ const http = (path: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function failedState(handle: { result(): Promise<unknown>; query: (q: string) => Promise<unknown> }): Promise<RunState> {
+async function failedState(handle: WorkflowHandle): Promise<RunState> {
   await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-  return (await handle.query('state')) as RunState;
+  return handle.query<RunState>('state');
 }
 
 test('independent steps run in parallel up to `concurrency`, dependents wait for their needs', async () => {
@@ -123,7 +123,7 @@ const gated = (extra: Record<string, unknown> = {}) => ({
 test('approval through the update: four-eyes refuses the requester, a second decision is refused, the run resumes', async () => {
   const handle = await h.start(gated(), {}, { sub: 'alice', roles: ['operator', 'approver'] });
   await h.waitForEvent(handle.workflowId, (e) => e.type === 'approval.requested');
-  const waiting = (await handle.query('state')) as RunState;
+  const waiting = await handle.query<RunState>('state');
   expect(waiting.status).toBe('waiting_approval');
   expect(waiting.approvals[0]).toMatchObject({ gateId: 'approve', status: 'pending', fourEyes: true });
 
@@ -193,7 +193,7 @@ test('cancel stops the run, compensates completed steps and ends as cancelled', 
   await h.waitForEvent(handle.workflowId, (e) => e.type === 'step.started' && e.data.stepId === 'pause');
   await handle.cancel();
   await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-  const state = (await handle.query('state')) as RunState;
+  const state = await handle.query<RunState>('state');
   expect(state.status).toBe('cancelled');
   expect(state.steps.map((s) => s.status)).toEqual(['compensated', 'cancelled', 'cancelled']);
   expect(target.calls('/undo-c1')).toHaveLength(1);

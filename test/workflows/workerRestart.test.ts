@@ -22,7 +22,7 @@ function startWorkerProcess(): Promise<ChildProcess> {
   });
   children.push(child);
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('worker-ready')) resolve(child);
     });
     child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));

@@ -12,6 +12,8 @@ export interface SseStream {
   status: number;
   headers: Headers;
   events: SseEvent[];
+  /** Comment lines seen (better-sse's keep-alive heartbeats). */
+  comments(): number;
   /** Resolves when the server ends the response (or the client aborts). */
   ended: Promise<void>;
   isEnded(): boolean;
@@ -28,6 +30,7 @@ export async function openSse(url: string, options: { token: string; lastEventId
   const events: SseEvent[] = [];
   const waiters = new Set<() => void>();
   let done = false;
+  let comments = 0;
   const notify = () => waiters.forEach((w) => w());
 
   const ended = (async () => {
@@ -50,7 +53,11 @@ export async function openSse(url: string, options: { token: string; lastEventId
             current = { data: [] };
             continue;
           }
-          if (line.startsWith(':')) continue;
+          if (line.startsWith(':')) {
+            comments += 1;
+            notify();
+            continue;
+          }
           const colon = line.indexOf(':');
           const field = colon < 0 ? line : line.slice(0, colon);
           const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
@@ -71,6 +78,7 @@ export async function openSse(url: string, options: { token: string; lastEventId
     status: res.status,
     headers: res.headers,
     events,
+    comments: () => comments,
     ended,
     isEnded: () => done,
     waitFor(predicate, timeoutMs = 30_000) {

@@ -1,0 +1,67 @@
+import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
+import { authenticate } from './auth/middleware';
+import type { AppDeps } from './deps';
+import { errorHandler } from './errorHandler';
+import { EventStreams } from './eventStreams';
+import { HttpProblem } from './problem';
+import { requestContext } from './requestContext';
+import { healthRoutes } from './routes/health';
+import { runEventRoutes } from './routes/runEvents';
+import { runbookRoutes } from './routes/runbooks';
+import { runRoutes } from './routes/runs';
+
+/**
+ * The Express app: probes at the root, everything else under /api/v1 behind bearer auth.
+ * Returned with closeEventStreams() so a graceful shutdown can end long-lived SSE responses.
+ */
+export type CopilotApp = Express & {
+  closeEventStreams(): void;
+  openEventStreams(): number;
+};
+
+export const API_PREFIX = '/api/v1';
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** A request with a body must declare JSON; bodyless requests (GET, POST /cancel) pass. */
+function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  if (hasBody && !req.is(JSON_TYPES)) {
+    throw new HttpProblem(415, 'unsupported-media-type', 'the request body must be JSON (Content-Type: application/json)');
+  }
+  next();
+}
+
+function notFound(req: Request): never {
+  throw new HttpProblem(404, 'route-not-found', `no route for ${req.method} ${req.path}`);
+}
+
+export function createApp(deps: AppDeps): CopilotApp {
+  const streams = new EventStreams();
+  const app = express();
+  app.disable('x-powered-by');
+  // SSE and JSON answers are dynamic; weak ETags would only add hashing work.
+  app.set('etag', false);
+
+  app.use(requestContext(deps.logger));
+  app.use(healthRoutes(deps.readiness));
+
+  const api = Router();
+  api.use(authenticate(deps.authenticator));
+  api.use(requireJsonBody);
+  api.use(express.json({ limit: '1mb', type: JSON_TYPES }));
+  api.use(runbookRoutes(deps.catalogue));
+  api.use(runRoutes({ config: deps.config, runs: deps.runs, catalogue: deps.catalogue }));
+  api.use(
+    runEventRoutes({ runs: deps.runs, fanout: deps.fanout, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }),
+  );
+  api.use(notFound);
+  app.use(API_PREFIX, api);
+
+  app.use(notFound);
+  app.use(errorHandler());
+
+  return Object.assign(app, {
+    closeEventStreams: () => streams.closeAll(),
+    openEventStreams: () => streams.size,
+  });
+}

@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/env';
+import type { StoredEvent } from '../domain/events';
+import type { RunbookDefinition } from '../domain/runbook';
+import type { RunClient } from '../temporal/runClient';
+import type { Authenticator } from './auth/authenticator';
+
+/**
+ * Everything the HTTP API needs from the outside world, injected so tests can run the real app
+ * against real servers (or a stand-in for one piece). The ports below are the slices of
+ * db/EventFanout and runbooks/RunbookCatalogue the API actually calls.
+ */
+export type RunOperations = Pick<
+  RunClient,
+  'startRun' | 'getState' | 'describeRun' | 'exists' | 'listRuns' | 'decide' | 'cancel'
+>;
+
+export interface RunbookSource {
+  list(): readonly unknown[];
+  get(name: string): RunbookDefinition | undefined;
+  names(): readonly string[];
+}
+
+export interface EventSubscriptions {
+  /** Replays events with seq > afterSeq, then delivers new ones in order until closed. */
+  subscribe(streamId: string, afterSeq: number, listener: (event: StoredEvent) => void): { close(): void };
+}
+
+export interface ReadinessChecks {
+  temporal(): Promise<void>;
+  database(): Promise<void>;
+}
+
+export interface AppDeps {
+  config: AppConfig;
+  runs: RunOperations;
+  catalogue: RunbookSource;
+  fanout: EventSubscriptions;
+  authenticator: Authenticator;
+  readiness: ReadinessChecks;
+  logger: Logger;
+}

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import type { EventStore, NewEvent, StoredEvent } from '../domain/events';
+import type { Database, Queryable } from './database';
+
+/** NOTIFY channel; the payload is the stream id. */
+export const EVENTS_CHANNEL = 'copilot_events';
+/** Per-event cap on serialized `data`: events travel over SSE and sit in one jsonb row each. */
+export const MAX_EVENT_DATA_BYTES = 256 * 1024;
+const MAX_LIST_LIMIT = 10_000;
+
+/** Thrown (before anything is written) when an append's input is malformed. */
+export class EventValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EventValidationError';
+  }
+}
+
+const StreamId = z.string().min(1).max(200);
+const NewEventSchema = z.object({
+  type: z.string().min(1).max(200),
+  dedupeKey: z.string().min(1).max(1000),
+  // z.record rejects arrays, Dates, Maps and primitives: data must be a plain JSON object.
+  data: z.record(z.string(), z.unknown()),
+});
+const ListArgs = z.object({
+  afterSeq: z.number().int().min(0),
+  limit: z.number().int().min(1).max(MAX_LIST_LIMIT),
+});
+
+/** A NUL escape not itself escaped: jsonb cannot store U+0000 and would fail the whole append. */
+const JSON_NUL = /(^|[^\\])(\\\\)*\\u0000/;
+
+interface EventRow {
+  stream_id: string;
+  seq: string | number | bigint; // bigint: pg returns a string, PGlite a number or BigInt
+  type: string;
+  data: Record<string, unknown>;
+  created_at: Date | string;
+  dedupe_key?: string;
+}
+
+const COLUMNS = 'stream_id, seq, type, data, created_at, dedupe_key';
+
+function toStored(row: EventRow): StoredEvent {
+  return {
+    streamId: row.stream_id,
+    seq: Number(row.seq),
+    type: row.type,
+    data: row.data,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+function validate(streamId: string, events: NewEvent[]): string[] {
+  const id = StreamId.safeParse(streamId);
+  if (!id.success) throw new EventValidationError('streamId must be a non-empty string of at most 200 characters');
+  if (!Array.isArray(events)) throw new EventValidationError('events must be an array');
+  return events.map((event, i) => {
+    const parsed = NewEventSchema.safeParse(event);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`).join('; ');
+      throw new EventValidationError(`event ${i}: ${detail}`);
+    }
+    let json: string;
+    try {
+      json = JSON.stringify(parsed.data.data);
+    } catch (err) {
+      throw new EventValidationError(`event ${i} (${event.type}): data is not JSON-serializable: ${(err as Error).message}`);
+    }
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > MAX_EVENT_DATA_BYTES) {
+      throw new EventValidationError(
+        `event ${i} (${event.type}): data is ${bytes} bytes serialized; the limit is ${MAX_EVENT_DATA_BYTES} bytes (256 KiB)`,
+      );
+    }
+    if (JSON_NUL.test(json)) {
+      throw new EventValidationError(`event ${i} (${event.type}): data contains a NUL character (\\u0000), which Postgres cannot store`);
+    }
+    return json;
+  });
+}
+
+/**
+ * The durable event log (`run_events`) over either backend.
+ *
+ * Ordering: every append takes a per-stream transaction-scoped advisory lock before reading
+ * max(seq), and holds it until COMMIT. So seq allocation AND commit order are serialised per
+ * stream: seq n+1 can only become visible after n is, which is what lets readers treat
+ * "I have seen seq n" as "I have seen everything up to n". Different streams never wait on each
+ * other (barring a 64-bit hash collision, which only costs a wait).
+ */
+export class SqlEventStore implements EventStore {
+  constructor(private readonly db: Database) {}
+
+  async append(streamId: string, events: NewEvent[]): Promise<StoredEvent[]> {
+    const payloads = validate(streamId, events);
+    if (events.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      // Read committed makes each statement see rows committed while we waited for the lock,
+      // even if the server's default isolation level is stricter.
+      await tx.query('set transaction isolation level read committed');
+      await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
+      const byKey = new Map<string, StoredEvent>();
+      const existing = await tx.query<EventRow>(
+        `select ${COLUMNS} from run_events where stream_id = $1 and dedupe_key = any($2::text[])`,
+        [streamId, events.map((e) => e.dedupeKey)],
+      );
+      for (const row of existing) byKey.set(row.dedupe_key ?? '', toStored(row));
+
+      const fresh: { seq: number; type: string; data: string; dedupeKey: string }[] = [];
+      const taken = new Set(byKey.keys());
+      let seq = await maxSeq(tx, streamId);
+      events.forEach((event, i) => {
+        if (taken.has(event.dedupeKey)) return; // stored before, or earlier in this same call
+        taken.add(event.dedupeKey);
+        fresh.push({ seq: ++seq, type: event.type, data: payloads[i] ?? '{}', dedupeKey: event.dedupeKey });
+      });
+      if (fresh.length > 0) {
+        const inserted = await tx.query<EventRow>(
+          `insert into run_events (stream_id, seq, type, data, dedupe_key)
+           select $1, t.seq, t.type, t.data::jsonb, t.dedupe_key
+             from unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) as t(seq, type, data, dedupe_key)
+           returning ${COLUMNS}`,
+          [streamId, fresh.map((f) => f.seq), fresh.map((f) => f.type), fresh.map((f) => f.data), fresh.map((f) => f.dedupeKey)],
+        );
+        for (const row of inserted) byKey.set(row.dedupe_key ?? '', toStored(row));
+        // Delivered at COMMIT, so a woken reader always finds the rows.
+        await tx.query('select pg_notify($1, $2)', [EVENTS_CHANNEL, streamId]);
+      }
+      return events.map((event) => {
+        const stored = byKey.get(event.dedupeKey);
+        if (!stored) throw new Error(`event with dedupeKey ${event.dedupeKey} vanished during append`);
+        return stored;
+      });
+    });
+  }
+
+  async list(streamId: string, afterSeq: number, limit = 1000): Promise<StoredEvent[]> {
+    if (!StreamId.safeParse(streamId).success) throw new EventValidationError('streamId must be a non-empty string');
+    const args = ListArgs.safeParse({ afterSeq, limit });
+    if (!args.success) {
+      throw new EventValidationError(`afterSeq must be an integer >= 0 and limit an integer in 1..${MAX_LIST_LIMIT}`);
+    }
+    const rows = await this.db.query<EventRow>(
+      `select ${COLUMNS} from run_events where stream_id = $1 and seq > $2 order by seq limit $3`,
+      [streamId, afterSeq, limit],
+    );
+    return rows.map(toStored);
+  }
+
+  async subscribe(onWake: (streamId: string) => void): Promise<() => Promise<void>> {
+    return this.db.listen(EVENTS_CHANNEL, onWake);
+  }
+
+  /** Fires after a lost LISTEN connection came back: notifications may have been missed. */
+  onReconnect(cb: () => void): () => void {
+    return this.db.onReconnect(cb);
+  }
+
+  /** Highest seq of a stream, 0 when empty. */
+  async lastSeq(streamId: string): Promise<number> {
+    return maxSeq(this.db, streamId);
+  }
+}
+
+async function maxSeq(q: Queryable, streamId: string): Promise<number> {
+  const [row] = await q.query<{ max: string | number | bigint }>(
+    'select coalesce(max(seq), 0) as max from run_events where stream_id = $1',
+    [streamId],
+  );
+  return Number(row?.max ?? 0);
+}

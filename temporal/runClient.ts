@@ -1,0 +1,306 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  ApplicationFailure,
+  Client,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { APPROVAL_REJECTION, type ApprovalDecision } from '../domain/approval';
+import type { Principal } from '../domain/roles';
+import type { RunbookDefinition } from '../domain/runbook';
+import { RunStatus, type ApprovalState, type RunInput, type RunState } from '../domain/runState';
+import { decideApprovalUpdate, RUNBOOK_RUN_WORKFLOW, stateQuery } from '../workflows/definitions';
+import { CopilotKind, RequestedBy, RunbookKey, RunStatusKey } from './searchAttributes';
+
+/**
+ * The one place that turns "run" operations into Temporal calls, shared by the HTTP API and chat.
+ * Every Temporal failure a caller can cause is rethrown as a RunClientError with a `code`, so the
+ * API maps codes to status codes and never guesses from error messages.
+ */
+export type RunClientErrorCode =
+  | 'run_not_found'
+  | 'run_closed'
+  | 'idempotency_conflict'
+  | 'gate_not_found'
+  | 'already_decided'
+  | 'approval_forbidden'
+  | 'invalid_page_token';
+
+export class RunClientError extends Error {
+  constructor(
+    readonly code: RunClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunClientError';
+  }
+}
+
+export interface StartRunRequest {
+  runbook: RunbookDefinition;
+  params: Record<string, unknown>;
+  requestedBy: Principal;
+  idempotencyKey?: string;
+}
+
+export interface StartRunResult {
+  runId: string;
+  /** false: the idempotency key matched an existing run, which is returned instead. */
+  created: boolean;
+  status: RunStatus;
+}
+
+/** One row of a listing, from visibility (search attributes), not from the workflow itself. */
+export interface RunSummary {
+  runId: string;
+  runbook: string;
+  status: RunStatus;
+  requestedBy: string;
+  startTime: string;
+  closeTime?: string;
+}
+
+export interface ListRunsRequest {
+  status?: RunStatus;
+  runbook?: string;
+  pageSize: number;
+  /** Opaque base64url token from a previous page. */
+  nextPageToken?: string;
+}
+
+export interface RunClientOptions {
+  client: Client;
+  taskQueue: string;
+}
+
+const RUN_ID_PREFIX = 'run-';
+const QUERY_TIMEOUT_MS = 10_000;
+
+/** Deterministic JSON: object keys sorted at every depth, so equal requests hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** What makes two start requests "the same" for idempotency: the runbook and the params. */
+export function requestHash(runbook: RunbookDefinition, params: Record<string, unknown>): string {
+  const body = canonicalJson({ runbook: { name: runbook.name, definition: runbook }, params });
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** Keyed runs get an id derived from (subject, key): a retry from the same caller lands on the same workflow. */
+export function runIdFor(subject: string, idempotencyKey?: string): string {
+  if (idempotencyKey === undefined) return RUN_ID_PREFIX + randomUUID();
+  return RUN_ID_PREFIX + createHash('sha256').update(`${subject}\n${idempotencyKey}`).digest('hex').slice(0, 32);
+}
+
+/** Visibility query literals: double-quoted, with backslash and quote escaped. */
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+const CLOSED_STATUS_FALLBACK: Record<string, RunStatus> = {
+  COMPLETED: 'succeeded',
+  FAILED: 'failed',
+  TIMED_OUT: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'cancelled',
+};
+
+/** Closed executions whose RunStatus attribute was never finalised (e.g. terminated from the UI) get
+ * a status derived from Temporal's own execution status instead of a stale "running". */
+function summaryFrom(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes'>): RunSummary {
+  const attrs = info.typedSearchAttributes;
+  const recorded = RunStatus.safeParse(attrs.get(RunStatusKey));
+  let status: RunStatus = recorded.success ? recorded.data : 'running';
+  if (info.closeTime && !['succeeded', 'failed', 'cancelled'].includes(status)) {
+    status = CLOSED_STATUS_FALLBACK[info.status.name] ?? 'failed';
+  }
+  return {
+    runId: info.workflowId,
+    runbook: attrs.get(RunbookKey) ?? '',
+    status,
+    requestedBy: attrs.get(RequestedBy) ?? '',
+    startTime: info.startTime.toISOString(),
+    ...(info.closeTime ? { closeTime: info.closeTime.toISOString() } : {}),
+  };
+}
+
+export class RunClient {
+  private readonly client: Client;
+  private readonly taskQueue: string;
+
+  constructor(options: RunClientOptions) {
+    this.client = options.client;
+    this.taskQueue = options.taskQueue;
+  }
+
+  async startRun(request: StartRunRequest): Promise<StartRunResult> {
+    const runId = runIdFor(request.requestedBy.sub, request.idempotencyKey);
+    const hash = requestHash(request.runbook, request.params);
+    const input: RunInput = { runId, runbook: request.runbook, params: request.params, requestedBy: request.requestedBy };
+    try {
+      await this.client.workflow.start(RUNBOOK_RUN_WORKFLOW, {
+        workflowId: runId,
+        taskQueue: this.taskQueue,
+        args: [input],
+        // A workflow id is never reused, even after the run closed: a key names exactly one run.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { requestHash: hash },
+        typedSearchAttributes: [
+          { key: CopilotKind, value: 'runbook' },
+          { key: RunbookKey, value: request.runbook.name },
+          { key: RunStatusKey, value: 'running' },
+          { key: RequestedBy, value: request.requestedBy.sub },
+        ],
+      });
+      return { runId, created: true, status: 'running' };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || request.idempotencyKey === undefined) throw err;
+    }
+    const existing = await this.client.workflow.getHandle(runId).describe();
+    if (existing.memo?.requestHash !== hash) {
+      throw new RunClientError(
+        'idempotency_conflict',
+        'this idempotencyKey was already used for a run with a different runbook or params',
+      );
+    }
+    return { runId, created: false, status: summaryFrom(existing).status };
+  }
+
+  /** The workflow's live `state` query: the same JSON as GET /api/v1/runs/:runId. */
+  async getState(runId: string): Promise<RunState> {
+    try {
+      // Queries need a worker; without one the call would wait indefinitely.
+      const handle = this.client.workflow.getHandle(runId);
+      return await this.client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(stateQuery));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new RunClientError('run_not_found', `run ${runId} does not exist`);
+      throw err;
+    }
+  }
+
+  async describeRun(runId: string): Promise<RunSummary | undefined> {
+    try {
+      return summaryFrom(await this.client.workflow.getHandle(runId).describe());
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async exists(runId: string): Promise<boolean> {
+    return (await this.describeRun(runId)) !== undefined;
+  }
+
+  /** Pages through visibility directly: the SDK's list() iterator hides the page token. */
+  async listRuns(request: ListRunsRequest): Promise<{ items: RunSummary[]; nextPageToken?: string }> {
+    const clauses = [`CopilotKind = ${quote('runbook')}`];
+    if (request.status) clauses.push(`RunStatus = ${quote(request.status)}`);
+    if (request.runbook) clauses.push(`Runbook = ${quote(request.runbook)}`);
+    const pageToken = request.nextPageToken ? decodePageToken(request.nextPageToken) : undefined;
+    let response;
+    try {
+      response = await this.client.workflowService.listWorkflowExecutions({
+        namespace: this.client.options.namespace,
+        query: clauses.join(' AND '),
+        pageSize: request.pageSize,
+        nextPageToken: pageToken,
+      });
+    } catch (err) {
+      // gRPC INVALID_ARGUMENT: the only caller-supplied opaque input here is the page token.
+      if (request.nextPageToken && (err as { code?: number }).code === 3) {
+        throw new RunClientError('invalid_page_token', 'pageToken is not a token this server issued');
+      }
+      throw err;
+    }
+    const items = response.executions.map((raw) =>
+      summaryFrom({
+        workflowId: raw.execution?.workflowId ?? '',
+        status: { code: raw.status ?? 0, name: EXECUTION_STATUS_NAMES[raw.status ?? 0] ?? 'UNKNOWN' } as WorkflowExecutionInfo['status'],
+        startTime: timestampToDate(raw.startTime) ?? new Date(0),
+        closeTime: timestampToDate(raw.closeTime),
+        typedSearchAttributes: decodeTypedSearchAttributes(raw.searchAttributes?.indexedFields),
+      }),
+    );
+    const token = response.nextPageToken;
+    return token && token.length > 0 ? { items, nextPageToken: Buffer.from(token).toString('base64url') } : { items };
+  }
+
+  /** Validated by the workflow's update validator, so a refused decision leaves no trace in history. */
+  async decide(runId: string, decision: ApprovalDecision): Promise<ApprovalState> {
+    try {
+      return await this.client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, { args: [decision] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        const message = err.cause.message;
+        if (err.cause.type === APPROVAL_REJECTION.unknownGate) throw new RunClientError('gate_not_found', message);
+        if (err.cause.type === APPROVAL_REJECTION.alreadyDecided) throw new RunClientError('already_decided', message);
+        if (err.cause.type === APPROVAL_REJECTION.forbidden) throw new RunClientError('approval_forbidden', message);
+      }
+      throw await this.explainMissing(runId, err);
+    }
+  }
+
+  /** Requests cancellation; the workflow compensates and emits run.cancelled itself. */
+  async cancel(runId: string): Promise<void> {
+    const run = await this.describeRun(runId);
+    if (!run) throw new RunClientError('run_not_found', `run ${runId} does not exist`);
+    if (run.closeTime) throw new RunClientError('run_closed', `run ${runId} has already finished (${run.status})`);
+    try {
+      await this.client.workflow.getHandle(runId).cancel();
+    } catch (err) {
+      throw await this.explainMissing(runId, err);
+    }
+  }
+
+  /** The server answers NOT_FOUND both for unknown and for closed workflows; describe tells them apart. */
+  private async explainMissing(runId: string, err: unknown): Promise<unknown> {
+    if (!(err instanceof WorkflowNotFoundError) && !(err instanceof ServiceError)) return err;
+    const run = await this.describeRun(runId);
+    if (!run) return new RunClientError('run_not_found', `run ${runId} does not exist`);
+    if (run.closeTime) return new RunClientError('run_closed', `run ${runId} has already finished (${run.status})`);
+    return err;
+  }
+}
+
+/**
+ * Temporal's visibility page tokens are JSON. Anything else is refused here: the server answers a
+ * garbage token with UNKNOWN, which the SDK retries for many seconds before giving up.
+ */
+function decodePageToken(token: string): Buffer {
+  const bytes = Buffer.from(token, 'base64url');
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    if (parsed !== null && typeof parsed === 'object') return bytes;
+  } catch {
+    // fall through
+  }
+  throw new RunClientError('invalid_page_token', 'pageToken is not a token this server issued');
+}
+
+const EXECUTION_STATUS_NAMES: Record<number, string> = {
+  1: 'RUNNING',
+  2: 'COMPLETED',
+  3: 'FAILED',
+  4: 'CANCELLED',
+  5: 'TERMINATED',
+  6: 'CONTINUED_AS_NEW',
+  7: 'TIMED_OUT',
+};
+
+function timestampToDate(ts: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): Date | undefined {
+  if (!ts || ts.seconds == null) return undefined;
+  const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
+  return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6));
+}
