@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { evaluateCondition } from '../domain/cel';
 import type { EventStore } from '../domain/events';
 
 /** What the workflow hands a step activity: the action is already rendered (templates resolved). */
@@ -14,6 +15,11 @@ export interface StepActivityInput<A> {
   /** false for compensations: the workflow reports those as compensation.* events. */
   lifecycle: boolean;
   index?: number;
+  /**
+   * CEL over `output` plus the run context, checked inside the attempt so a failed check is retried
+   * like any transient failure (a smoke check waiting for a rollout to converge).
+   */
+  assert?: { expression: string; context: Record<string, unknown> };
 }
 
 export interface StepActivityResult {
@@ -46,6 +52,7 @@ export async function runStepAttempt<A>(
   }
   try {
     const output = await body(attempt);
+    if (input.assert) checkAssertion(input.assert, output);
     if (input.lifecycle) {
       await events.append(input.runId, [
         { type: 'step.succeeded', data: { ...ids, attempt, output: summarise(output) }, dedupeKey: `${base}/succeeded` },
@@ -66,6 +73,16 @@ export async function runStepAttempt<A>(
     }
     throw failure;
   }
+}
+
+function checkAssertion(assert: { expression: string; context: Record<string, unknown> }, output: unknown): void {
+  let passed: boolean;
+  try {
+    passed = evaluateCondition(assert.expression, { ...assert.context, output });
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`assertion cannot be evaluated: ${(err as Error).message}`, 'AssertionInvalid');
+  }
+  if (!passed) throw ApplicationFailure.retryable(`assertion failed: ${assert.expression}`, 'AssertionFailed');
 }
 
 function asFailure(err: unknown, attempt: number): ApplicationFailure {

@@ -208,9 +208,7 @@ export class EventFanout {
       return;
     }
     feed.pumping = true;
-    void this.runPump(feed).finally(() => {
-      feed.pumping = false;
-    });
+    void this.runPump(feed);
   }
 
   private async runPump(feed: Feed): Promise<void> {
@@ -238,6 +236,10 @@ export class EventFanout {
       } while (feed.again);
     } catch (err) {
       this.logger.warn({ err, streamId: feed.streamId }, 'event fanout read failed; retrying on next wake or poll');
+    } finally {
+      // Cleared in the same tick as the last `again` check: a wake landing in between (as it could
+      // with a `.finally()` callback one microtask later) would be swallowed until the next poll.
+      feed.pumping = false;
     }
   }
 }

@@ -28,6 +28,13 @@ export function checkSyntax(expression: string): void {
   }
 }
 
+/** Plain JSON-like objects, including ones made in another realm (Jest, a vm context) whose Object differs. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+  return proto === null || proto.constructor?.name === 'Object';
+}
+
 /** CEL integers come back as BigInt; JSON (and Temporal payloads) need plain numbers. */
 export function toPlain(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
@@ -37,7 +44,7 @@ export function toPlain(value: unknown): unknown {
     for (const [k, v] of value) out[String(k)] = toPlain(v);
     return out;
   }
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
     return out;
@@ -51,8 +58,8 @@ export function toPlain(value: unknown): unknown {
  */
 function toCel(value: unknown): unknown {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (Array.isArray(value)) return Array.from(value as unknown[], toCel);
+  if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = toCel(v);
     return out;

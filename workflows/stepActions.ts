@@ -10,7 +10,6 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/createActivities';
 import type { StepActivityResult, StepFailureDetails } from '../activities/stepLifecycle';
-import { evaluateCondition } from '../domain/cel';
 import { durationToMs } from '../domain/duration';
 import type { ForeachAction, RetrySpec } from '../domain/runbook';
 import { resolveParams } from '../domain/runParams';
@@ -84,7 +83,14 @@ export async function runAction(
   ctx: TemplateContext,
 ): Promise<{ output: unknown; attempts: number }> {
   const runId = rt.input.runId;
-  const base = { runId, stepId: target.stepId, stepKey: target.stepKey, lifecycle: target.lifecycle, ...(target.index !== undefined ? { index: target.index } : {}) };
+  const base = {
+    runId,
+    stepId: target.stepId,
+    stepKey: target.stepKey,
+    lifecycle: target.lifecycle,
+    ...(target.index !== undefined ? { index: target.index } : {}),
+    ...(target.assert ? { assert: { expression: target.assert, context: { ...ctx } as Record<string, unknown> } } : {}),
+  };
   if (action.type === 'runbook') return runChild(rt, action.runbook, renderTemplate(action.params, ctx), target);
 
   const kind = action.type;
@@ -104,9 +110,6 @@ export async function runAction(
     }
   } catch (err) {
     throw stepFailure(err, maxAttempts);
-  }
-  if (target.assert && !evaluateCondition(target.assert, { ...ctx, output: result.output })) {
-    throw new StepFailure(`assertion failed: ${target.assert}`, result.attempt);
   }
   return { output: result.output, attempts: result.attempt };
 }

@@ -78,6 +78,26 @@ test('a transient failure is retried with the step policy; each attempt is one e
   expect(types(events).filter((t) => t === 'step.succeeded')).toHaveLength(1);
 });
 
+test('an `assert` that fails is retried with the step policy, like a smoke check waiting for a rollout', async () => {
+  const handle = await h.start({
+    name: 'converge',
+    steps: [
+      {
+        id: 'smoke',
+        ...http('/converge'),
+        assert: 'output.body.count >= 3',
+        retry: { maxAttempts: 4, initialInterval: '100ms', backoffCoefficient: 1 },
+      },
+      { id: 'never-true', needs: ['smoke'], ...http('/nope'), assert: 'output.body.count > 100', retry: { maxAttempts: 2, initialInterval: '100ms', backoffCoefficient: 1 } },
+    ],
+  });
+  const state = await failedState(handle);
+  expect(state.steps[0]).toMatchObject({ status: 'succeeded', attempts: 3 });
+  expect(state.steps[1]).toMatchObject({ status: 'failed', attempts: 2 });
+  expect(state.steps[1]!.error).toBe('assertion failed: output.body.count > 100');
+  expect(target.calls('/converge')).toHaveLength(3);
+});
+
 test('a failed step compensates completed steps in reverse completion order and fails the run', async () => {
   target.failAlways('/boom', 400);
   const comp = (name: string) => ({ type: 'http' as const, request: { method: 'POST' as const, url: `${target.url}/undo`, json: { undo: name } } });
@@ -250,6 +270,7 @@ test('query steps run PromQL against the real Prometheus and `assert` decides th
     ],
   });
   const state = await failedState(handle);
+  expect(state.steps[0]!.error).toBeUndefined();
   expect(state.steps[0]).toMatchObject({ status: 'succeeded' });
   expect(state.steps[1]).toMatchObject({ status: 'failed', attempts: 1 });
   expect(state.steps[1]!.error).toMatch(/bad_data/);
