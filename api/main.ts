@@ -5,6 +5,7 @@ import { EventFanout } from '../db/eventFanout';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
+import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
 import { createApp } from './app';
 import { createAuthenticator, type Authenticator } from './auth/authenticator';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   logger.info({ database: redactDatabaseUrl(databaseUrl) }, 'database ready');
   const fanout = new EventFanout(new SqlEventStore(db), { logger });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
   const app = createApp({
