@@ -11,7 +11,8 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [
+/** Core schema: versions 1–99. Feature modules own their own ranges (memory 100–199, incidents 200–299). */
+const CORE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'run_events',
@@ -29,3 +30,6 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
 ];
+
+/** Every migration in version order; feature modules add their list here. */
+export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS].sort((a, b) => a.version - b.version);

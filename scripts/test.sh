@@ -25,7 +25,7 @@ node -e '
 echo "node $(node --version)"
 
 # --- System packages: PostgreSQL, Prometheus, Redis (tests start their own on free ports) -------
-section "System packages (PostgreSQL, Prometheus, Redis)"
+section "System packages (PostgreSQL, Prometheus, Alertmanager, Redis)"
 have_pg_binary() {
   command -v "$1" >/dev/null 2>&1 && return 0
   local dir
@@ -38,9 +38,10 @@ missing=()
 { have_pg_binary initdb && have_pg_binary postgres; } || missing+=(postgresql)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+{ command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1; } || missing+=(prometheus-alertmanager)
 
 if ((${#missing[@]} == 0)); then
-  echo "postgresql, prometheus and redis-server are installed"
+  echo "postgresql, prometheus, prometheus-alertmanager and redis-server are installed"
 else
   if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     cat >&2 <<MSG

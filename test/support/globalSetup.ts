@@ -4,18 +4,20 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { findTemporalCli } from '../../temporal/cliLocator';
 import { startDevServer } from '../../temporal/devServer';
-import { startPostgres, startPrometheus } from './realServers';
+import { startPostgres, startPrometheus, startRedis } from './realServers';
 
 /**
  * Starts the real servers once per test run and bundles workflow code once. Tests read:
- *   TEST_TEMPORAL_ADDRESS, TEST_DATABASE_URL, TEST_PROMETHEUS_URL, TEST_WORKFLOW_BUNDLE, TEMPORAL_CLI.
+ *   TEST_TEMPORAL_ADDRESS, TEST_DATABASE_URL, TEST_PROMETHEUS_URL, TEST_REDIS_URL, TEST_WORKFLOW_BUNDLE,
+ *   TEMPORAL_CLI.
  */
 export default async function globalSetup(): Promise<void> {
   const cliPath = findTemporalCli();
-  const [temporal, postgres, prometheus] = await Promise.all([
+  const [temporal, postgres, prometheus, redis] = await Promise.all([
     startDevServer({ cliPath, uiPort: false }),
     startPostgres(),
     startPrometheus(),
+    startRedis(),
   ]);
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
@@ -29,5 +31,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_URL = postgres.url;
   process.env.TEST_PROMETHEUS_URL = prometheus.url;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
-  (globalThis as Record<string, unknown>).__copilotServers = [temporal, postgres, prometheus];
+  process.env.TEST_REDIS_URL = redis.url;
+  (globalThis as Record<string, unknown>).__copilotServers = [temporal, postgres, prometheus, redis];
 }

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../temporal/devServer';
@@ -122,6 +123,40 @@ export async function startPrometheus(): Promise<RunningServer> {
     const body = (await res.json()) as { data?: { result?: unknown[] } };
     return (body.data?.result?.length ?? 0) > 0;
   }, 'Prometheus');
+  return {
+    url,
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A throwaway Redis on a free port, no persistence. */
+export async function startRedis(): Promise<RunningServer> {
+  const binary = which('redis-server');
+  if (!binary) throw new Error('redis-server not found: run ./scripts/test.sh (installs Debian\'s redis-server)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-redis-'));
+  const port = await freePort();
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.write('PING\r\n');
+          socket.once('data', (d) => {
+            socket.destroy();
+            resolve(d.toString().startsWith('+PONG'));
+          });
+        });
+        socket.once('error', () => resolve(false));
+      }),
+    'Redis',
+  );
   return {
     url,
     async stop() {
