@@ -84,7 +84,8 @@ export async function runCommand(
   const onData = (stream: 'stdout' | 'stderr') => {
     let partial = '';
     return (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
+      // Postgres jsonb cannot hold NUL: binary output must not make every retry fail.
+      const text = chunk.toString('utf8').replace(/\u0000/g, '\uFFFD');
       tails[stream] = (tails[stream] + text).slice(-TAIL_CHARS);
       const parts = (partial + text).split('\n');
       partial = parts.pop() ?? '';

@@ -100,7 +100,8 @@ function asFailure(err: unknown, attempt: number): ApplicationFailure {
 
 /** Events carry a bounded preview of outputs; the full output lives in workflow state. */
 export function summarise(output: unknown, maxChars = 4096): unknown {
-  const text = JSON.stringify(output) ?? 'null';
-  if (text.length <= maxChars) return output;
+  // Escaped NULs survive JSON but not Postgres jsonb; replace them in the event copy.
+  const text = (JSON.stringify(output) ?? 'null').replace(/\\u0000/g, '\\ufffd');
+  if (text.length <= maxChars) return JSON.parse(text) as unknown;
   return { truncated: true, preview: text.slice(0, maxChars) };
 }

@@ -43,7 +43,7 @@ export interface StoredEvent {
 
 /**
  * The durable, ordered per-stream event log (a stream is a run today; chat sessions and incidents
- * later). Implementations: db/runEventStore.ts over Postgres and PGlite.
+ * later). Implementation: db/eventStore.ts over Postgres and PGlite.
  */
 export interface EventStore {
   /** Appends in order; events whose dedupeKey already exists are skipped. Returns the stored events

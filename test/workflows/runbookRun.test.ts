@@ -261,6 +261,17 @@ test('command steps run argv without a shell, stream their output and respect th
   expect(logs.flatMap((e) => e.data.lines as { line: string }[]).map((l) => l.line)).toContain('hello; rm -rf / $(whoami)');
 });
 
+test('binary output (NUL bytes) is logged with a replacement character instead of failing the step', async () => {
+  const handle = await h.start({
+    name: 'binary',
+    steps: [{ id: 'bin', type: 'command', command: [process.execPath, '-e', 'process.stdout.write("bin\\u0000ary\\n")'] }],
+  });
+  const state = await resultOf(handle);
+  expect(state.steps[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
+  const logs = (await h.eventsOf(handle.workflowId)).filter((e) => e.type === 'step.log');
+  expect(logs.flatMap((e) => e.data.lines as { line: string }[]).map((l) => l.line)).toContain('bin\uFFFDary');
+});
+
 test('query steps run PromQL against the real Prometheus and `assert` decides the outcome', async () => {
   const handle = await h.start({
     name: 'preflight',
