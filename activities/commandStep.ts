@@ -85,7 +85,7 @@ export async function runCommand(
     let partial = '';
     return (chunk: Buffer) => {
       // Postgres jsonb cannot hold NUL: binary output must not make every retry fail.
-      const text = chunk.toString('utf8').replace(/\u0000/g, '\uFFFD');
+      const text = chunk.toString('utf8').replaceAll('\u0000', '\uFFFD');
       tails[stream] = (tails[stream] + text).slice(-TAIL_CHARS);
       const parts = (partial + text).split('\n');
       partial = parts.pop() ?? '';
