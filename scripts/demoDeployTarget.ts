@@ -89,7 +89,10 @@ export async function startDemoDeployTarget(port = 0): Promise<DemoDeployTarget>
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   const { port: actual } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${actual}`, close: () => new Promise((r) => server.close(() => r())) };
 }

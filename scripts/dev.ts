@@ -43,6 +43,25 @@ function devDefaults(env: NodeJS.ProcessEnv): void {
   }
 }
 
+/**
+ * Runs record DEPLOY_API_URL when they start, so the demo target must come back on the same port
+ * after a restart for in-flight runs to reach it: the port is kept under DATA_DIR.
+ */
+async function startDemoTargetOnStablePort(dataDir: string): Promise<Awaited<ReturnType<typeof startDemoDeployTarget>>> {
+  const file = path.join(dataDir, 'demo-deploy-port');
+  const saved = existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0;
+  try {
+    const target = await startDemoDeployTarget(saved);
+    writeFileSync(file, new URL(target.url).port);
+    return target;
+  } catch (err) {
+    console.warn(`demo deploy target: port ${saved} is taken (${(err as Error).message}); runs started before the restart cannot reach it`);
+    const target = await startDemoDeployTarget(0);
+    writeFileSync(file, new URL(target.url).port);
+    return target;
+  }
+}
+
 function configOrExit(): AppConfig {
   try {
     return loadConfig();
@@ -59,7 +78,7 @@ async function main(): Promise<void> {
   devDefaults(process.env);
   let demoTarget: Awaited<ReturnType<typeof startDemoDeployTarget>> | undefined;
   if (!process.env.DEPLOY_API_URL) {
-    demoTarget = await startDemoDeployTarget();
+    demoTarget = await startDemoTargetOnStablePort(process.env.DATA_DIR || '.data');
     process.env.DEPLOY_API_URL = demoTarget.url;
   }
   const config = configOrExit();
