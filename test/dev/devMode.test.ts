@@ -37,8 +37,8 @@ function startDev(): Promise<ChildProcess> {
       output += chunk.toString();
       if (output.includes('copilot is running')) resolve(child);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`dev.ts exited with ${code}:\n${output}`)));
   });
 }
