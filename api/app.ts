@@ -1,4 +1,6 @@
 import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
+import { alertmanagerWebhookRoutes } from '../incidents/api/alertmanagerWebhook';
+import { incidentRoutes } from '../incidents/api/incidentRoutes';
 import { authenticate } from './auth/middleware';
 import type { AppDeps } from './deps';
 import { errorHandler } from './errorHandler';
@@ -6,6 +8,7 @@ import { EventStreams } from './eventStreams';
 import { HttpProblem } from './problem';
 import { requestContext } from './requestContext';
 import { healthRoutes } from './routes/health';
+import { memoryRoutes } from './routes/memories';
 import { runEventRoutes } from './routes/runEvents';
 import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
@@ -45,6 +48,12 @@ export function createApp(deps: AppDeps): CopilotApp {
   app.use(requestContext(deps.logger));
   app.use(healthRoutes(deps.readiness));
 
+  // Before the bearer middleware: it also accepts ALERTMANAGER_WEBHOOK_TOKEN.
+  app.use(
+    API_PREFIX,
+    alertmanagerWebhookRoutes({ incidents: deps.incidents, authenticator: deps.authenticator, webhookToken: deps.config.ALERTMANAGER_WEBHOOK_TOKEN }),
+  );
+
   const api = Router();
   api.use(authenticate(deps.authenticator));
   api.use(requireJsonBody);
@@ -53,6 +62,17 @@ export function createApp(deps: AppDeps): CopilotApp {
   api.use(runRoutes({ config: deps.config, runs: deps.runs, catalogue: deps.catalogue }));
   api.use(
     runEventRoutes({ runs: deps.runs, fanout: deps.fanout, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }),
+  );
+  api.use(memoryRoutes({ memory: deps.memory }));
+  api.use(
+    incidentRoutes({
+      incidents: deps.incidents,
+      runs: deps.runs,
+      catalogue: deps.catalogue,
+      fanout: deps.fanout,
+      streams,
+      heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
+    }),
   );
   api.use(notFound);
   app.use(API_PREFIX, api);

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/env';
 import type { StoredEvent } from '../domain/events';
 import type { RunbookDefinition } from '../domain/runbook';
+import type { IncidentService } from '../incidents/incidentService';
+import type { MemoryService } from '../memory/memoryService';
 import type { RunClient } from '../temporal/runClient';
 import type { Authenticator } from './auth/authenticator';
 
@@ -39,4 +41,8 @@ export interface AppDeps {
   authenticator: Authenticator;
   readiness: ReadinessChecks;
   logger: Logger;
+  /** Optional: without it the /memories and /sessions routes answer 503. */
+  memory?: MemoryService;
+  /** Optional: without it /incidents and /webhooks/alertmanager answer 503. */
+  incidents?: IncidentService;
 }

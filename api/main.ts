@@ -4,6 +4,8 @@ import { redactDatabaseUrl } from '../db/database';
 import { EventFanout } from '../db/eventFanout';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
+import { openMemory } from '../memory/openMemory';
+import { createIncidentService } from '../incidents/incidentWiring';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   const db = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, logger });
   logger.info({ database: redactDatabaseUrl(databaseUrl) }, 'database ready');
   const fanout = new EventFanout(new SqlEventStore(db), { logger });
+  const memory = await openMemory(config, db, logger);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
@@ -66,6 +69,8 @@ async function main(): Promise<void> {
     fanout,
     authenticator,
     logger,
+    memory: memory.service,
+    incidents: createIncidentService(config, client, db),
     readiness: {
       temporal: () => connection.withDeadline(Date.now() + 2000, async () => void (await connection.workflowService.getSystemInfo({}))),
       database: () => db.ping(),
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
     // Order: stop taking requests (ends SSE streams), then the things requests were using.
     await http.close();
     await fanout.close();
+    await memory.close();
     await db.close();
     await connection.close();
     logger.info('stopped');

@@ -12,6 +12,8 @@ import { ConfigError, loadConfig, runbookEnv, type AppConfig } from '../config/e
 import { EventFanout } from '../db/eventFanout';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
+import { openMemory } from '../memory/openMemory';
+import { createIncidentService, createIncidentWorkerActivities } from '../incidents/incidentWiring';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { findTemporalCli } from '../temporal/cliLocator';
 import { startDevServer } from '../temporal/devServer';
@@ -104,13 +106,16 @@ async function main(): Promise<void> {
   const db = await openDatabase({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.DATA_DIR, logger });
   const catalogue = await RunbookCatalogue.load(config.RUNBOOKS_DIR);
   const events = new SqlEventStore(db);
+  const memory = await openMemory(config, db, logger);
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const worker = await createRunbookWorker({
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
-    activities: createActivities({
+    activities: {
+      ...createIncidentWorkerActivities(config, db, events),
+      ...createActivities({
       events,
       catalogue,
       config: {
@@ -120,7 +125,8 @@ async function main(): Promise<void> {
         ...(config.PROMETHEUS_URL ? { prometheusUrl: config.PROMETHEUS_URL } : {}),
         stepLogMaxLines: config.STEP_LOG_MAX_LINES,
       },
-    }),
+      }),
+    },
   });
   const workerRun = worker.run();
 
@@ -134,6 +140,8 @@ async function main(): Promise<void> {
     fanout,
     authenticator,
     logger,
+    memory: memory.service,
+    incidents: createIncidentService(config, client, db),
     readiness: {
       temporal: () => connection.withDeadline(Date.now() + 2000, async () => void (await connection.workflowService.getSystemInfo({}))),
       database: () => db.ping(),
@@ -153,6 +161,7 @@ async function main(): Promise<void> {
     await workerRun.catch(() => undefined);
     await nativeConnection.close();
     await connection.close();
+    await memory.close();
     await db.close();
     await demoTarget?.close();
     await temporal.stop();

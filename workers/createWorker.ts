@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../activities/createActivities';
+import type { IncidentActivities } from '../incidents/incidentActivities';
 
 /**
  * Builds the worker that hosts runbookRun and its activities. Tests and dev mode pass a pre-built
@@ -9,7 +10,8 @@ export interface RunbookWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  activities: Activities;
+  /** Runbook activities, merged with the incident investigation's when this worker hosts incidents. */
+  activities: Activities & Partial<IncidentActivities>;
   workflowBundle?: { codePath: string } | { code: string };
   /** Extra worker tuning (concurrency limits, identity, shutdown grace). */
   tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'identity' | 'shutdownGraceTime' | 'maxCachedWorkflows'>>;

@@ -4,6 +4,7 @@ import { createActivities } from '../activities/createActivities';
 import { ConfigError, loadConfig, runbookEnv } from '../config/env';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
+import { createIncidentWorkerActivities } from '../incidents/incidentWiring';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { createRunbookWorker } from './createWorker';
@@ -30,8 +31,9 @@ async function main(): Promise<void> {
   const catalogue = await RunbookCatalogue.load(config.RUNBOOKS_DIR);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+  const events = new SqlEventStore(db);
   const activities = createActivities({
-    events: new SqlEventStore(db),
+    events,
     catalogue,
     config: {
       commandAllowlist: config.COMMAND_ALLOWLIST,
@@ -41,7 +43,12 @@ async function main(): Promise<void> {
       stepLogMaxLines: config.STEP_LOG_MAX_LINES,
     },
   });
-  const worker = await createRunbookWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, activities });
+  const worker = await createRunbookWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    activities: { ...activities, ...createIncidentWorkerActivities(config, db, events) },
+  });
   logger.info({ taskQueue: config.TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, runbooks: catalogue.names() }, 'worker started');
   // Runtime.install's default shutdown hooks call worker.shutdown() on SIGINT/SIGTERM.
   await worker.run();

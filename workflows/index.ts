@@ -1,1 +1,2 @@
 export { runbookRun } from './runbookRun';
+export { incidentInvestigation } from './incidentInvestigation';

@@ -1,5 +1,5 @@
 import { createSession, type Session } from 'better-sse';
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { TERMINAL_EVENT_TYPES, type StoredEvent } from '../../domain/events';
 import { requireRole } from '../auth/middleware';
@@ -32,87 +32,107 @@ function payloadOf(event: StoredEvent): Record<string, unknown> {
   return Object.assign({}, envelope, event.data, envelope);
 }
 
-function resumePoint(header: string | undefined, query: { lastEventId?: number }): number {
+export function resumePoint(header: string | undefined, query: { lastEventId?: number }): number {
   if (header !== undefined) return parseOrThrow(LastEventIdHeader, { 'Last-Event-ID': header }, 'headers')['Last-Event-ID'];
   return query.lastEventId ?? 0;
 }
 
 export function runEventRoutes(deps: RunEventRoutesDeps): Router {
   const router = Router();
-  const settleMs = deps.closedRunSettleMs ?? 750;
-
   router.get('/runs/:runId/events', requireRole('viewer'), async (req, res) => {
     const { runId } = parseOrThrow(RunIdParam, req.params, 'path');
     const afterSeq = resumePoint(req.get('last-event-id'), parseOrThrow(EventsQuery, req.query, 'query'));
     const run = await deps.runs.describeRun(runId);
     if (!run) throw new HttpProblem(404, 'run-not-found', `run ${runId} does not exist`);
-    const log = loggerOf(res);
-
-    // Subscribe before the response starts, buffering, so nothing is lost while the session opens
-    // and a closed run can be answered with 204 when nothing is left to send.
-    const pending: StoredEvent[] = [];
-    let session: Session | undefined = undefined; // set once the response has started
-    let lastSent = afterSeq;
-    let sawTerminal = false;
-    let ended = false;
-    let onActivity: (() => void) | undefined;
-
-    const send = (event: StoredEvent): void => {
-      if (ended || event.seq <= lastSent) return; // never a duplicate, even if a source repeats
-      lastSent = event.seq;
-      session!.push(payloadOf(event), event.type, String(event.seq));
-      if (TERMINAL_EVENT_TYPES.includes(event.type)) end();
-    };
-    const subscription = deps.fanout.subscribe(runId, afterSeq, (event) => {
-      if (TERMINAL_EVENT_TYPES.includes(event.type)) sawTerminal = true;
-      if (session) send(event);
-      else pending.push(event);
-      onActivity?.();
-    });
-    const unregister = deps.streams.add(() => end());
-    function end(): void {
-      if (ended) return;
-      ended = true;
-      subscription.close();
-      unregister();
-      if (!res.writableEnded) res.end();
-    }
-    res.once('close', end);
-
-    if (run.closeTime) {
-      // A closed run's events are all stored: wait for the replay to deliver the terminal event, or
-      // to go quiet. Nothing at all means the client has everything: 204 tells EventSource to stop.
-      await new Promise<void>((resolve) => {
-        let timer: NodeJS.Timeout;
-        const arm = () => {
-          clearTimeout(timer);
-          if (sawTerminal || ended) return resolve();
-          timer = setTimeout(resolve, settleMs);
-        };
-        onActivity = arm;
-        arm();
-      });
-      onActivity = undefined;
-      if (ended) return;
-      if (pending.length === 0) {
-        res.status(204);
-        end();
-        return;
-      }
-    }
-
-    session = await createSession(req, res, {
-      keepAlive: deps.heartbeatMs,
-      retry: 2000,
-      // We parse Last-Event-ID ourselves (validated above); the session need not trust it.
-      trustClientEventId: false,
-      headers: { 'X-Accel-Buffering': 'no', 'Cache-Control': 'no-cache, no-transform' },
-    });
-    log.debug({ runId, afterSeq }, 'event stream opened');
-    for (const event of pending.splice(0)) send(event);
-    // A closed run whose log has no terminal event (e.g. terminated from the Temporal UI) ends here.
-    if (run.closeTime && !ended) end();
+    await streamEvents(req, res, deps, { streamId: runId, afterSeq, closed: Boolean(run.closeTime), terminalTypes: TERMINAL_EVENT_TYPES });
   });
 
   return router;
+}
+
+/**
+ * Serves one durable event stream over SSE (shared by runs and incidents): replay after `afterSeq`,
+ * then live events, ending right after a terminal event. A closed stream with nothing left is 204.
+ */
+export interface EventStreamTarget {
+  streamId: string;
+  afterSeq: number;
+  /** The producer has finished (workflow closed): everything is already stored. */
+  closed: boolean;
+  terminalTypes: readonly string[];
+}
+
+export async function streamEvents(
+  req: Request,
+  res: Response,
+  deps: Pick<RunEventRoutesDeps, 'fanout' | 'streams' | 'heartbeatMs' | 'closedRunSettleMs'>,
+  target: EventStreamTarget,
+): Promise<void> {
+  const settleMs = deps.closedRunSettleMs ?? 750;
+  const { streamId, afterSeq, terminalTypes } = target;
+  const log = loggerOf(res);
+  // Subscribe before the response starts, buffering, so nothing is lost while the session opens
+  // and a closed run can be answered with 204 when nothing is left to send.
+  const pending: StoredEvent[] = [];
+  let session: Session | undefined = undefined; // set once the response has started
+  let lastSent = afterSeq;
+  let sawTerminal = false;
+  let ended = false;
+  let onActivity: (() => void) | undefined;
+
+  const send = (event: StoredEvent): void => {
+    if (ended || event.seq <= lastSent) return; // never a duplicate, even if a source repeats
+    lastSent = event.seq;
+    session!.push(payloadOf(event), event.type, String(event.seq));
+    if (terminalTypes.includes(event.type)) end();
+  };
+  const subscription = deps.fanout.subscribe(streamId, afterSeq, (event) => {
+    if (terminalTypes.includes(event.type)) sawTerminal = true;
+    if (session) send(event);
+    else pending.push(event);
+    onActivity?.();
+  });
+  const unregister = deps.streams.add(() => end());
+  function end(): void {
+    if (ended) return;
+    ended = true;
+    subscription.close();
+    unregister();
+    if (!res.writableEnded) res.end();
+  }
+  res.once('close', end);
+
+  if (target.closed) {
+    // A closed run's events are all stored: wait for the replay to deliver the terminal event, or
+    // to go quiet. Nothing at all means the client has everything: 204 tells EventSource to stop.
+    await new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout;
+      const arm = () => {
+        clearTimeout(timer);
+        if (sawTerminal || ended) return resolve();
+        timer = setTimeout(resolve, settleMs);
+      };
+      onActivity = arm;
+      arm();
+    });
+    onActivity = undefined;
+    if (ended) return;
+    if (pending.length === 0) {
+      res.status(204);
+      end();
+      return;
+    }
+  }
+
+  session = await createSession(req, res, {
+    keepAlive: deps.heartbeatMs,
+    retry: 2000,
+    // We parse Last-Event-ID ourselves (validated above); the session need not trust it.
+    trustClientEventId: false,
+    headers: { 'X-Accel-Buffering': 'no', 'Cache-Control': 'no-cache, no-transform' },
+  });
+  log.debug({ streamId, afterSeq }, 'event stream opened');
+  for (const event of pending.splice(0)) send(event);
+  // A closed run whose log has no terminal event (e.g. terminated from the Temporal UI) ends here.
+  if (target.closed && !ended) end();
 }

@@ -1,0 +1,86 @@
+import type { Hypothesis, ProposedAction, Signal } from '../types';
+
+/**
+ * Deterministic reasoning: signals (each pointing at a service with a weight) are combined per
+ * service as independent evidence, confidence = 1 − Π(1 − wᵢ). Human feedback pins (confirmed) or
+ * drops (rejected) a hypothesis. Used by the workflow, so this file must stay pure.
+ */
+export const CONFIDENCE_TARGET = 0.8;
+
+const KIND_LABEL: Record<Signal['kind'], string> = {
+  alert_expr: 'alert',
+  error_rate: 'error rate',
+  latency: 'latency',
+  saturation: 'saturation',
+  logs: 'logs',
+  traces: 'traces',
+  deploys: 'deploy',
+  memory: 'memory',
+};
+
+export function formHypotheses(signals: Signal[], previous: Hypothesis[] = []): Hypothesis[] {
+  const byService = new Map<string, Signal[]>();
+  for (const s of signals) {
+    if (!s.service || s.weight <= 0) continue;
+    byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
+  }
+  const out: Hypothesis[] = [];
+  for (const [service, list] of byService) {
+    // The same finding gathered again in a later round (numbers differ) counts once: the latest wins.
+    const unique = [...new Map(list.map((s) => [`${s.kind}:${s.text.replace(/[\d.]+/g, '#')}`, s])).values()].sort((a, b) => b.weight - a.weight);
+    const confidence = 1 - unique.reduce((p, s) => p * (1 - Math.min(0.95, s.weight)), 1);
+    const kinds = [...new Set(unique.map((s) => KIND_LABEL[s.kind]))];
+    const statement = `${service} is the likely cause (${kinds.join(', ')}): ${unique
+      .slice(0, 4)
+      .map((s) => s.text)
+      .join('; ')}`;
+    const id = `h-${service}`;
+    const prior = previous.find((h) => h.id === id);
+    out.push({
+      id,
+      service,
+      statement,
+      confidence: round(prior?.feedback === 'confirmed' ? 1 : confidence),
+      evidence: [...new Set(unique.map((s) => s.evidenceId))],
+      ...(prior?.feedback ? { feedback: prior.feedback, ...(prior.feedbackBy ? { feedbackBy: prior.feedbackBy } : {}) } : {}),
+    });
+  }
+  // Keep hypotheses a human gave feedback on even if this round has no signal for them.
+  for (const prior of previous) if (prior.feedback && !out.some((h) => h.id === prior.id)) out.push(prior);
+  return out.sort((a, b) => rank(b) - rank(a));
+}
+
+function rank(h: Hypothesis): number {
+  if (h.feedback === 'rejected') return -1;
+  return h.confidence;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export function topHypothesis(hypotheses: Hypothesis[]): Hypothesis | undefined {
+  return hypotheses.find((h) => h.feedback !== 'rejected');
+}
+
+/**
+ * Proposals only, from a fixed catalogue: roll back a recent deploy of the suspected service, or
+ * restart it. Service names are validated as DNS labels (the runbooks splice them into commands).
+ * Nothing here reads free text, so instructions hidden in logs cannot choose an action.
+ */
+export function proposeActions(top: Hypothesis | undefined, signals: Signal[], environment: string): ProposedAction[] {
+  if (!top || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(top.service)) return [];
+  const deploy = signals.find((s) => s.kind === 'deploys' && s.service === top.service && s.runId);
+  if (deploy?.runbook === 'deploy-service' && deploy.version) {
+    return [
+      {
+        id: `rollback-${top.service}`,
+        runbook: 'deploy-service',
+        params: { service: top.service, version: deploy.version, environment },
+        reason: `recent deploy ${deploy.runId} of ${top.service} precedes the incident; redeploy the previous version ${deploy.version} (approval still required)`,
+      },
+      { id: `restart-${top.service}`, runbook: 'restart-service', params: { service: top.service, environment }, reason: `restart ${top.service}` },
+    ];
+  }
+  return [{ id: `restart-${top.service}`, runbook: 'restart-service', params: { service: top.service, environment }, reason: `restart ${top.service} (most likely cause, confidence ${top.confidence})` }];
+}

@@ -1,0 +1,111 @@
+import { Context } from '@temporalio/activity';
+import type { LokiClient } from '../adapters/lokiClient';
+import type { PrometheusClient } from '../adapters/prometheusClient';
+import type { TempoClient } from '../adapters/tempoClient';
+import type { EventStore, NewEvent } from '../domain/events';
+import { gatherDeploys, gatherMemory } from './gather/gatherContext';
+import { gatherLogs } from './gather/gatherLogs';
+import { gatherMetrics } from './gather/gatherMetrics';
+import { gatherTraces } from './gather/gatherTraces';
+import { topHypothesis } from './heuristics/hypotheses';
+import type { IncidentChange, IncidentNotifier } from './incidentManager/incidentNotifier';
+import type { IncidentMemory } from './incidentMemory';
+import type { IncidentRepository } from './incidentRepository';
+import { renderReport } from './report';
+import type { GatherRequest, GatherResult, IncidentState } from './types';
+
+/**
+ * The incident investigation's activities, closed over injected clients (like
+ * activities/createActivities.ts). A backend that is not configured is simply absent: its gather
+ * activity reports it as missing instead of failing the investigation.
+ */
+export interface IncidentActivityDeps {
+  events: EventStore;
+  repo: IncidentRepository;
+  memory: IncidentMemory;
+  prometheus?: PrometheusClient;
+  loki?: LokiClient;
+  tempo?: TempoClient;
+  notifier?: IncidentNotifier;
+  /** PromQL range window in the metric templates (default 2m). */
+  rateWindow?: string;
+}
+
+/**
+ * Gathers heartbeat every second so a worker that dies mid-query is noticed within the heartbeat
+ * timeout (seconds) instead of the start-to-close timeout (minutes). Outside an activity context
+ * (scenario tests call these directly) it just runs the function.
+ */
+async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    return fn();
+  }
+  const timer = setInterval(() => ctx.heartbeat(), 1000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function createIncidentActivities(deps: IncidentActivityDeps) {
+  const { repo } = deps;
+  return {
+    async emitIncidentEvents(incidentId: string, batch: NewEvent[]): Promise<void> {
+      await deps.events.append(incidentId, batch);
+    },
+
+    async saveIncident(state: IncidentState): Promise<void> {
+      await repo.saveState(state);
+    },
+
+    async gatherIncidentMetrics(req: GatherRequest): Promise<GatherResult> {
+      return withHeartbeat(() => gatherMetrics(deps.prometheus, repo, req, { rateWindow: deps.rateWindow ?? '2m' }));
+    },
+    async gatherIncidentLogs(req: GatherRequest): Promise<GatherResult> {
+      return withHeartbeat(() => gatherLogs(deps.loki, repo, req));
+    },
+    async gatherIncidentTraces(req: GatherRequest): Promise<GatherResult> {
+      return withHeartbeat(() => gatherTraces(deps.tempo, repo, req));
+    },
+    async gatherIncidentDeploys(req: GatherRequest): Promise<GatherResult> {
+      return withHeartbeat(() => gatherDeploys(repo, req));
+    },
+    async gatherIncidentMemory(req: GatherRequest): Promise<GatherResult> {
+      return withHeartbeat(() => gatherMemory(deps.memory, repo, req));
+    },
+
+    /** Report, long-term memory and dedupe rows on resolution; idempotent (upserts). */
+    async finalizeIncident(state: IncidentState): Promise<{ reportChars: number }> {
+      return withHeartbeat(() => finalize(state));
+    },
+
+    async notifyIncidentManager(change: IncidentChange, state: IncidentState): Promise<void> {
+      if (deps.notifier) await withHeartbeat(() => deps.notifier!.notify(change, state));
+    },
+  };
+
+  async function finalize(state: IncidentState): Promise<{ reportChars: number }> {
+    const report = renderReport(state);
+    await repo.saveState(state, report);
+    await repo.closeAlerts(state.incidentId);
+    const top = topHypothesis(state.hypotheses);
+    const fix = state.actions.filter((a) => a.runId).map((a) => `${a.runbook} ${JSON.stringify(a.params)} (${a.runId})`).join('; ');
+    await deps.memory.recordResolution({
+      incidentId: state.incidentId,
+      ...(state.service ?? top?.service ? { service: state.service ?? top?.service } : {}),
+      title: state.title,
+      rootCause: top ? `${top.service}: ${top.statement}` : 'unknown',
+      fix: fix || state.resolution || 'none recorded',
+      // "worked" = the alert resolved after a remediation ran (an alert resolution, not a manual close).
+      ...(fix ? { fixWorked: state.resolvedBy === 'alertmanager' } : {}),
+      body: [state.title, state.resolution ?? '', ...state.hypotheses.map((h) => h.statement), ...state.notes.map((n) => n.text)].join('\n'),
+    });
+    return { reportChars: report.length };
+  }
+}
+
+export type IncidentActivities = ReturnType<typeof createIncidentActivities>;

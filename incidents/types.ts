@@ -1,0 +1,152 @@
+import type { Principal } from '../domain/roles';
+
+/**
+ * The incident model shared by the workflow, activities, API and tests. Pure types only: the
+ * workflow bundle imports this file. Evidence bodies never live here — only references
+ * (`evidenceId`) and short summaries; the bodies are rows in `incident_evidence`.
+ */
+export type IncidentSeverity = 'critical' | 'high' | 'warning' | 'info';
+export type IncidentStatus = 'investigating' | 'monitoring' | 'resolved';
+export type IncidentSource = 'alertmanager' | 'api' | 'chat';
+export type QueryLanguage = 'promql' | 'logql' | 'traceql' | 'sql' | 'memory';
+
+export interface AlertRef {
+  fingerprint: string;
+  alertname: string;
+  status: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt?: string;
+  labels: Record<string, string>;
+  /** The alert expression, recovered from Prometheus' generatorURL (`g0.expr=`). */
+  expr?: string;
+}
+
+export interface IncidentInput {
+  incidentId: string;
+  title: string;
+  service?: string;
+  severity: IncidentSeverity;
+  description?: string;
+  labels: Record<string, string>;
+  source: IncidentSource;
+  requestedBy: Principal;
+  /** Alertmanager group key; dedupes notifications for the same group. */
+  groupKey?: string;
+  alerts: AlertRef[];
+  startedAt: string;
+  /** How often an open incident is re-checked (INCIDENT_RECHECK_INTERVAL). */
+  recheckIntervalMs: number;
+  /** Environment for proposed runbook params (restart-service, deploy-service). */
+  environment: 'staging' | 'production';
+  /** Label names copied from the alert into every query selector (cluster, namespace, …). */
+  scopeLabels: string[];
+  queryLimit: number;
+  /** Set by continue-as-new: the compact state to resume from. */
+  carried?: IncidentState;
+}
+
+export interface QueryRecord {
+  evidenceId: string;
+  kind: EvidenceKind;
+  language: QueryLanguage;
+  query: string;
+  /** Backend that answered (or failed). */
+  backend: string;
+  ranAt: string;
+  ok: boolean;
+  summary: string;
+  error?: string;
+}
+
+export type EvidenceKind = 'alert_expr' | 'error_rate' | 'latency' | 'saturation' | 'logs' | 'traces' | 'deploys' | 'memory';
+
+export interface Hypothesis {
+  id: string;
+  service: string;
+  statement: string;
+  confidence: number;
+  evidence: string[];
+  /** Human feedback: confirmed pins the hypothesis, rejected removes it from the ranking. */
+  feedback?: 'confirmed' | 'rejected';
+  feedbackBy?: string;
+}
+
+export interface ProposedAction {
+  id: string;
+  runbook: string;
+  params: Record<string, unknown>;
+  reason: string;
+  /** Set once a human started it through POST .../remediate. */
+  runId?: string;
+  startedBy?: string;
+}
+
+export interface Note {
+  author: string;
+  text: string;
+  at: string;
+}
+
+export interface IncidentState {
+  incidentId: string;
+  title: string;
+  service?: string;
+  severity: IncidentSeverity;
+  status: IncidentStatus;
+  source: IncidentSource;
+  labels: Record<string, string>;
+  startedAt: string;
+  resolvedAt?: string;
+  resolvedBy?: string;
+  resolution?: string;
+  rounds: number;
+  rechecks: number;
+  hypotheses: Hypothesis[];
+  queries: QueryRecord[];
+  missing: string[];
+  notes: Note[];
+  actions: ProposedAction[];
+  alerts: AlertRef[];
+  budget: { queriesUsed: number; queryLimit: number; tokensUsed: number; tokenLimit: number };
+  /** Compact signals behind the hypotheses (capped), carried across continue-as-new. */
+  signals: Signal[];
+  reportReady: boolean;
+  /** Bumped on every save, so an older snapshot never overwrites a newer one. */
+  version: number;
+}
+
+/** One gather activity's answer: references and extracted signals, never the raw body. */
+export interface GatherResult {
+  queries: QueryRecord[];
+  signals: Signal[];
+  /** Backends that could not answer (down, circuit open, not configured). */
+  missing: string[];
+}
+
+/** A fact extracted from evidence that points at a service, with a weight in (0, 1]. */
+export interface Signal {
+  kind: EvidenceKind;
+  service: string;
+  weight: number;
+  text: string;
+  evidenceId: string;
+  /** For deploys: the run that may be rolled back. */
+  runId?: string;
+  runbook?: string;
+  /** For deploys: the version deployed before it (what a rollback would redeploy). */
+  version?: string;
+}
+
+export interface GatherRequest {
+  incidentId: string;
+  round: number;
+  /** Investigation window (ISO): the alert start ± the plan's margins. */
+  start: string;
+  pivot: string;
+  end: string;
+  service?: string;
+  /** Label matchers added to every selector (e.g. cluster, namespace). */
+  scope: Record<string, string>;
+  alertExprs: string[];
+  text: string;
+}

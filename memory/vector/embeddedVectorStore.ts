@@ -1,0 +1,144 @@
+import type { Database } from '../../db/database';
+import { VectorMatrix } from './vectorMatrix';
+import type { VectorFilter, VectorHit, VectorPayload, VectorPoint, VectorStore } from './vectorStore';
+
+export interface EmbeddedVectorStoreOptions {
+  table?: string;
+  dimension: number;
+  now?: () => number;
+}
+
+
+function toBytes(v: readonly number[]): Uint8Array {
+  return new Uint8Array(Float32Array.from(v).buffer);
+}
+
+function fromBytes(raw: Uint8Array): Float32Array {
+  // Copy: pg's Buffer may be a view at an offset that is not 4-byte aligned.
+  return new Float32Array(Uint8Array.from(raw).buffer);
+}
+
+/**
+ * The embedded long-term store used when no pgvector is available (the installed PGlite 0.5.14
+ * does not ship the vector extension, and Debian's Postgres 15 has none): vectors are persisted
+ * as float32 bytes in an ordinary table of the same database and searched exactly, in memory, by
+ * a brute-force dot product (100 K × 384 dims ≈ 40 ms on one core). The in-memory index is per
+ * process, which is right for single-process dev mode (PGlite); with several replicas on Postgres,
+ * use pgvector or Qdrant, since a replica would not see points another one wrote after its start.
+ */
+export class EmbeddedVectorStore implements VectorStore {
+  readonly kind = 'embedded' as const;
+  readonly dimension: number;
+  private readonly table: string;
+  private readonly now: () => number;
+  /** One matrix per kind: preference look-ups (every turn) scan only preferences. */
+  private readonly byKind = new Map<string, VectorMatrix<VectorPayload>>();
+  /** id → kind, to find a point's matrix on delete. */
+  private readonly kindOf = new Map<string, string>();
+
+  constructor(
+    private readonly db: Database,
+    options: EmbeddedVectorStoreOptions,
+  ) {
+    this.dimension = options.dimension;
+    this.table = options.table ?? 'memory_vectors_embedded';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.table)) throw new Error(`invalid vector table name ${this.table}`);
+    this.now = options.now ?? Date.now;
+  }
+
+  async init(): Promise<void> {
+    await this.db.exec(`
+      create table if not exists ${this.table} (
+        id uuid primary key, session_id text, expires_at bigint not null, dimension int not null,
+        payload jsonb not null, embedding bytea not null
+      );
+      create index if not exists ${this.table}_session on ${this.table} (session_id);
+    `);
+    const other = await this.db.query<{ dimension: number }>(`select dimension from ${this.table} where dimension <> $1 limit 1`, [this.dimension]);
+    if (other[0]) {
+      throw new Error(`vector table ${this.table} holds ${other[0].dimension}-dimensional vectors, the embedder produces ${this.dimension}`);
+    }
+    const rows = await this.db.query<{ id: string; payload: VectorPayload; embedding: Uint8Array }>(
+      `select id, payload, embedding from ${this.table} where expires_at > $1`,
+      [this.now()],
+    );
+    for (const r of rows) this.put(r.id, fromBytes(r.embedding), r.payload);
+  }
+
+  async upsert(points: readonly VectorPoint[]): Promise<void> {
+    if (points.length === 0) return;
+    const params: unknown[] = [];
+    const rows = points.map((p) => {
+      if (p.vector.length !== this.dimension) throw new Error(`vector has dimension ${p.vector.length}, expected ${this.dimension}`);
+      const b = params.length;
+      params.push(p.id, p.payload.sessionId ?? null, p.payload.expiresAt, this.dimension, JSON.stringify(p.payload), toBytes(p.vector));
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6})`;
+    });
+    await this.db.query(
+      `insert into ${this.table} (id, session_id, expires_at, dimension, payload, embedding) values ${rows.join(', ')}
+       on conflict (id) do update set session_id = excluded.session_id, expires_at = excluded.expires_at,
+         dimension = excluded.dimension, payload = excluded.payload, embedding = excluded.embedding`,
+      params,
+    );
+    for (const p of points) this.put(p.id, p.vector, { ...p.payload });
+  }
+
+  async search(vector: readonly number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> {
+    const now = this.now();
+    const q = Float32Array.from(vector);
+    const kinds = filter.kinds && filter.kinds.length > 0 ? new Set<string>(filter.kinds) : undefined;
+    const accept = (p: VectorPayload) =>
+      p.tenant === filter.tenant &&
+      p.expiresAt > now &&
+      (filter.team === undefined || p.team === filter.team) &&
+      (filter.service === undefined || p.service === filter.service);
+    const best: { id: string; score: number; payload: VectorPayload }[] = [];
+    for (const [kind, matrix] of this.byKind) if (!kinds || kinds.has(kind)) matrix.topK(q, limit, accept, best);
+    return best.map((b) => ({ id: b.id, score: b.score, payload: { ...b.payload } }));
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`delete from ${this.table} where id = any($1::uuid[])`, [[...ids]]);
+    for (const id of ids) this.remove(id);
+  }
+
+  async deleteBySession(sessionId: string): Promise<void> {
+    await this.db.query(`delete from ${this.table} where session_id = $1`, [sessionId]);
+    for (const matrix of this.byKind.values()) {
+      for (const [id, p] of [...matrix.entries()]) if (p.sessionId === sessionId) this.remove(id);
+    }
+  }
+
+  async purgeExpired(): Promise<void> {
+    const now = this.now();
+    await this.db.query(`delete from ${this.table} where expires_at <= $1`, [now]);
+    for (const matrix of this.byKind.values()) {
+      for (const [id, p] of [...matrix.entries()]) if (p.expiresAt <= now) this.remove(id);
+    }
+  }
+
+  async count(): Promise<number> {
+    return this.kindOf.size;
+  }
+
+  async close(): Promise<void> {
+    this.kindOf.clear();
+    this.byKind.clear();
+  }
+
+  private put(id: string, vector: ArrayLike<number>, payload: VectorPayload): void {
+    if (this.kindOf.get(id) !== payload.kind) this.remove(id);
+    let matrix = this.byKind.get(payload.kind);
+    if (!matrix) this.byKind.set(payload.kind, (matrix = new VectorMatrix<VectorPayload>(this.dimension)));
+    matrix.set(id, vector, payload);
+    this.kindOf.set(id, payload.kind);
+  }
+
+  private remove(id: string): void {
+    const kind = this.kindOf.get(id);
+    if (kind === undefined) return;
+    this.byKind.get(kind)?.delete(id);
+    this.kindOf.delete(id);
+  }
+}

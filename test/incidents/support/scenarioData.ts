@@ -1,0 +1,29 @@
+import type { FakeStream } from './fakeLoki';
+import type { FakeTrace } from './fakeTempo';
+
+/** Log and trace fixtures where `culprit` breaks at `pivot` and `bystander` is healthy noise. */
+export function logsFor(culprit: string, bystander: string, pivot: Date, extraLines: string[] = []): FakeStream[] {
+  const at = (offsetSec: number) => new Date(pivot.getTime() + offsetSec * 1000);
+  return [
+    { stream: { service: bystander, level: 'error' }, lines: [-600, -300, -60, 30, 90].map((o) => [at(o), `error: cache miss for key user-${o}`]) },
+    {
+      stream: { service: culprit, level: 'error' },
+      lines: [
+        [at(-400), 'error: retrying request id=17'],
+        ...[10, 20, 30, 40, 50, 60].map((o): [Date, string] => [at(o), `error: connection refused to db-primary:5432 after ${o}ms`]),
+        ...extraLines.map((l, i): [Date, string] => [at(70 + i), l]),
+      ],
+    },
+  ];
+}
+
+export function tracesFor(culprit: string, front: string, pivot: Date, n = 3): FakeTrace[] {
+  return Array.from({ length: n }, (_, i) => ({
+    traceId: (i + 1).toString(16).padStart(32, 'c'),
+    start: new Date(pivot.getTime() + (i + 1) * 15_000),
+    spans: [
+      { spanId: `${i}a`.padStart(16, '0'), service: front, name: 'GET /checkout', startMs: 0, durationMs: 1200 + i },
+      { spanId: `${i}b`.padStart(16, '0'), parentSpanId: `${i}a`.padStart(16, '0'), service: culprit, name: 'query', startMs: 5, durationMs: 1150, error: true },
+    ],
+  }));
+}

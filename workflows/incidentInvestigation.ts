@@ -1,0 +1,158 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AlertRef, IncidentInput, IncidentState } from '../incidents/types';
+import {
+  INCIDENT_REJECTION,
+  addNoteUpdate,
+  feedbackUpdate,
+  incidentAlertsSignal,
+  incidentResolveSignal,
+  incidentStateQuery,
+  remediationStartedUpdate,
+  resolveUpdate,
+} from './incidentDefinitions';
+import { investigate } from './incidentRound';
+import { IncidentRuntime, acts, initialState } from './incidentRuntime';
+
+/**
+ * One incident, from trigger to postmortem. Investigates at once, then stays open — re-checking on
+ * a timer (hours or days), taking notes, feedback and alert updates — until the alerts resolve or
+ * a human resolves it. Long lives continue-as-new with the compact state; evidence bodies stay in
+ * Postgres. It only PROPOSES remediations: starting one is the API's job, as a human, through the
+ * runbook's own approval gate.
+ */
+const CONTINUE_AFTER_EVENTS = 5000;
+
+export async function incidentInvestigation(input: IncidentInput): Promise<IncidentState> {
+  const s = input.carried ?? initialState(input);
+  const rt = new IncidentRuntime(input, s);
+  let resolveRequest: { by: string; resolution?: string } | undefined;
+  let alertsChanged = false;
+
+  const requestResolve = (by: string, resolution?: string) => {
+    resolveRequest ??= { by, ...(resolution ? { resolution } : {}) };
+  };
+
+  setHandler(incidentStateQuery, () => s, { description: 'The incident: status, hypotheses, queries run, actions (same JSON as GET /api/v1/incidents/:id).' });
+  setHandler(incidentAlertsSignal, (alerts: AlertRef[]) => {
+    for (const alert of alerts) {
+      const i = s.alerts.findIndex((a) => a.fingerprint === alert.fingerprint);
+      if (i >= 0) s.alerts[i] = alert;
+      else s.alerts.push(alert);
+    }
+    alertsChanged = true;
+    // The incident resolves itself when every alert of its group has resolved.
+    if (s.alerts.length > 0 && s.alerts.every((a) => a.status === 'resolved')) requestResolve('alertmanager', 'all alerts resolved');
+  });
+  setHandler(incidentResolveSignal, ({ by, resolution }) => requestResolve(by || 'temporal-ui', resolution), {
+    description: 'Resolve the incident: {"by":"<name>","resolution":"..."}',
+  });
+  setHandler(
+    addNoteUpdate,
+    async ({ author, text }) => {
+      const note = { author, text, at: new Date().toISOString() };
+      s.notes.push(note);
+      await rt.emit('incident.note', `note/${s.notes.length}`, { ...note });
+      await rt.save();
+      return note;
+    },
+    { validator: (_arg: { by?: string; author?: string }) => assertOpen(s) },
+  );
+  setHandler(
+    feedbackUpdate,
+    async ({ hypothesisId, verdict, by, comment }) => {
+      const h = s.hypotheses.find((x) => x.id === hypothesisId)!;
+      h.feedback = verdict === 'confirm' ? 'confirmed' : 'rejected';
+      h.feedbackBy = by;
+      if (verdict === 'confirm') h.confidence = 1;
+      s.hypotheses.sort((a, b) => (b.feedback === 'rejected' ? -1 : b.confidence) - (a.feedback === 'rejected' ? -1 : a.confidence));
+      await rt.emit('incident.feedback', `feedback/${hypothesisId}/${s.notes.length}/${h.feedback}`, { hypothesisId, verdict, by, ...(comment ? { comment } : {}) });
+      await rt.save();
+      return h;
+    },
+    {
+      validator: ({ hypothesisId }) => {
+        assertOpen(s);
+        if (!s.hypotheses.some((h) => h.id === hypothesisId)) {
+          throw ApplicationFailure.nonRetryable(`no hypothesis ${hypothesisId}`, INCIDENT_REJECTION.unknownHypothesis);
+        }
+      },
+    },
+  );
+  setHandler(
+    remediationStartedUpdate,
+    async ({ actionId, runId, by }) => {
+      const action = s.actions.find((a) => a.id === actionId)!;
+      action.runId = runId;
+      action.startedBy = by;
+      await rt.emit('incident.remediation.started', `remediation/${actionId}`, { actionId, runId, by, runbook: action.runbook });
+      await rt.save();
+      return action;
+    },
+    {
+      validator: ({ actionId }) => {
+        assertOpen(s);
+        if (!s.actions.some((a) => a.id === actionId)) throw ApplicationFailure.nonRetryable(`no proposed action ${actionId}`, INCIDENT_REJECTION.unknownAction);
+      },
+    },
+  );
+  setHandler(
+    resolveUpdate,
+    async ({ by, resolution }) => {
+      requestResolve(by, resolution);
+      await condition(() => s.status === 'resolved');
+      return s;
+    },
+    { validator: (_arg: { by?: string; author?: string }) => assertOpen(s) },
+  );
+
+  if (!input.carried) {
+    await rt.emit('incident.started', 'started', {
+      title: s.title, severity: s.severity, service: s.service ?? null, source: s.source, labels: s.labels,
+      requestedBy: input.requestedBy.sub, alerts: s.alerts.length,
+    });
+    await rt.save();
+    await rt.notify('create');
+    await investigate(rt, 'initial');
+    await rt.notify('update');
+  }
+
+  while (!resolveRequest) {
+    const woke = await condition(() => resolveRequest !== undefined || alertsChanged, input.recheckIntervalMs);
+    if (resolveRequest) break;
+    const reason = woke ? 'alerts' : 'recheck';
+    alertsChanged = false;
+    if (!woke) s.rechecks += 1;
+    await rt.emit('incident.recheck', `recheck/${s.rounds}/${reason}`, { reason, rechecks: s.rechecks, firing: rt.firing() });
+    await investigate(rt, reason);
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > CONTINUE_AFTER_EVENTS) {
+      await condition(allHandlersFinished);
+      if (!resolveRequest) await continueAsNew<typeof incidentInvestigation>({ ...input, alerts: s.alerts, carried: s });
+    }
+  }
+
+  s.resolvedAt = new Date().toISOString();
+  s.resolvedBy = resolveRequest.by;
+  if (resolveRequest.resolution) s.resolution = resolveRequest.resolution;
+  rt.setStatus('resolved');
+  s.reportReady = true;
+  s.version += 1;
+  const { reportChars } = await acts.finalizeIncident(s);
+  await rt.notify('resolve');
+  await rt.emit('incident.resolved', 'resolved', {
+    status: 'resolved', resolvedBy: s.resolvedBy, resolution: s.resolution ?? null, reportChars,
+    top: s.hypotheses[0] ? { service: s.hypotheses[0].service, confidence: s.hypotheses[0].confidence } : null,
+  });
+  await condition(allHandlersFinished);
+  return s;
+}
+
+function assertOpen(s: IncidentState): void {
+  if (s.status === 'resolved') throw ApplicationFailure.nonRetryable(`incident ${s.incidentId} is resolved`, INCIDENT_REJECTION.resolved);
+}

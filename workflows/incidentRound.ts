@@ -1,0 +1,91 @@
+import { CONFIDENCE_TARGET, formHypotheses, proposeActions, topHypothesis } from '../incidents/heuristics/hypotheses';
+import type { GatherRequest, GatherResult } from '../incidents/types';
+import { acts, type IncidentRuntime } from './incidentRuntime';
+
+/**
+ * One check of an incident: reason (plan the windows and what to gather) → act (gather from every
+ * source in parallel) → synthesize (heuristic hypotheses) → evaluate (confidence vs target and the
+ * query budget) → iterate with a wider window, at most MAX_ROUNDS times. Then propose actions.
+ */
+const MAX_ROUNDS = 3;
+/** Round n looks back this far before the pivot: narrow first, wider if unsure. */
+const LOOKBACK_MS = [30 * 60_000, 2 * 3600_000, 6 * 3600_000];
+const HUMAN_DETECTION_LAG_MS = 5 * 60_000;
+
+export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'recheck' | 'alerts'): Promise<void> {
+  const { s, input } = rt;
+  for (let i = 0; i < MAX_ROUNDS; i++) {
+    if (s.budget.queriesUsed >= s.budget.queryLimit) {
+      await rt.emit('incident.budget.exhausted', `budget/${s.rounds}`, { queriesUsed: s.budget.queriesUsed, queryLimit: s.budget.queryLimit });
+      break;
+    }
+    s.rounds += 1;
+    const req = plan(rt, i);
+    await rt.emit('incident.round.started', `round/${s.rounds}`, { round: s.rounds, reason, window: { start: req.start, pivot: req.pivot, end: req.end } });
+    const results: GatherResult[] = await Promise.all([
+      acts.gatherIncidentMetrics(req),
+      acts.gatherIncidentLogs(req),
+      acts.gatherIncidentTraces(req),
+      acts.gatherIncidentDeploys(req),
+      ...(i === 0 ? [acts.gatherIncidentMemory(req)] : []),
+    ]);
+    const queries = results.flatMap((r) => r.queries);
+    rt.addQueries(queries);
+    rt.addSignals(results.flatMap((r) => r.signals));
+    // "missing" describes the latest check: a backend that came back is no longer missing.
+    s.missing = [...new Set(results.flatMap((r) => r.missing))];
+    s.hypotheses = formHypotheses(s.signals, s.hypotheses);
+    for (const q of queries) {
+      await rt.emit('incident.query', `query/${q.evidenceId}`, { ...q });
+    }
+    const top = topHypothesis(s.hypotheses);
+    await rt.emit('incident.hypotheses', `hypotheses/${s.rounds}`, {
+      round: s.rounds,
+      hypotheses: s.hypotheses.slice(0, 5).map((h) => ({ id: h.id, service: h.service, statement: h.statement, confidence: h.confidence, evidence: h.evidence })),
+      missing: s.missing,
+    });
+    await rt.save();
+    if (top && top.confidence >= CONFIDENCE_TARGET) break;
+  }
+  const proposed = proposeActions(topHypothesis(s.hypotheses), s.signals, input.environment);
+  for (const action of proposed) {
+    if (s.actions.some((a) => a.id === action.id)) continue;
+    s.actions.push(action);
+    await rt.emit('incident.action.proposed', `action/${action.id}`, { ...action, requiresApproval: true });
+  }
+  if (s.status === 'investigating') rt.setStatus('monitoring');
+  await rt.save();
+  await rt.emit('incident.analysis', `analysis/${s.rounds}`, {
+    round: s.rounds,
+    status: s.status,
+    top: topHypothesis(s.hypotheses) ?? null,
+    missing: s.missing,
+    queries: s.budget.queriesUsed,
+  });
+}
+
+function plan(rt: IncidentRuntime, i: number): GatherRequest {
+  const { s, input } = rt;
+  const firstAlert = [...s.alerts].sort((a, b) => a.startsAt.localeCompare(b.startsAt))[0];
+  // An alert knows when the problem started; a human usually opens an incident a few minutes later.
+  const pivot = firstAlert ? new Date(firstAlert.startsAt) : new Date(new Date(s.startedAt).getTime() - HUMAN_DETECTION_LAG_MS);
+  const now = new Date();
+  const lookback = LOOKBACK_MS[Math.min(i, LOOKBACK_MS.length - 1)]!;
+  const scope: Record<string, string> = {};
+  for (const name of input.scopeLabels) {
+    const value = s.labels[name] ?? firstAlert?.labels[name];
+    if (value !== undefined) scope[name] = value;
+  }
+  const top = topHypothesis(s.hypotheses);
+  return {
+    incidentId: s.incidentId,
+    round: s.rounds,
+    start: new Date(pivot.getTime() - lookback).toISOString(),
+    pivot: pivot.toISOString(),
+    end: (now > pivot ? now : new Date(pivot.getTime() + 60_000)).toISOString(),
+    ...(s.service ?? top?.service ? { service: s.service ?? top?.service } : {}),
+    scope,
+    alertExprs: [...new Set(s.alerts.map((a) => a.expr).filter((e): e is string => Boolean(e)))].slice(0, 5),
+    text: [s.title, ...Object.values(s.labels)].join(' ').slice(0, 500),
+  };
+}
