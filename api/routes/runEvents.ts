@@ -44,7 +44,13 @@ export function runEventRoutes(deps: RunEventRoutesDeps): Router {
     const afterSeq = resumePoint(req.get('last-event-id'), parseOrThrow(EventsQuery, req.query, 'query'));
     const run = await deps.runs.describeRun(runId);
     if (!run) throw new HttpProblem(404, 'run-not-found', `run ${runId} does not exist`);
-    await streamEvents(req, res, deps, { streamId: runId, afterSeq, closed: Boolean(run.closeTime), terminalTypes: TERMINAL_EVENT_TYPES });
+    await streamEvents(req, res, deps, {
+      streamId: runId,
+      afterSeq,
+      closed: Boolean(run.closeTime),
+      terminalTypes: TERMINAL_EVENT_TYPES,
+      isClosed: async () => Boolean((await deps.runs.describeRun(runId))?.closeTime),
+    });
   });
 
   return router;
@@ -60,6 +66,11 @@ export interface EventStreamTarget {
   /** The producer has finished (workflow closed): everything is already stored. */
   closed: boolean;
   terminalTypes: readonly string[];
+  /**
+   * Asked on every heartbeat while the stream is open: a workflow terminated from the Temporal UI
+   * never writes a terminal event, so the stream ends once its producer is gone.
+   */
+  isClosed?: () => Promise<boolean>;
 }
 
 export async function streamEvents(
@@ -135,4 +146,26 @@ export async function streamEvents(
   for (const event of pending.splice(0)) send(event);
   // A closed run whose log has no terminal event (e.g. terminated from the Temporal UI) ends here.
   if (target.closed && !ended) end();
+  if (target.isClosed && !ended) watchProducer(target.isClosed, deps.heartbeatMs, settleMs, () => ended, end);
+}
+
+/** Ends the stream once the producer has closed, after a settle delay for its last events. */
+function watchProducer(isClosed: () => Promise<boolean>, intervalMs: number, settleMs: number, isEnded: () => boolean, end: () => void): void {
+  const timer = setInterval(() => {
+    isClosed().then(
+      (closed) => {
+        if (!closed || isEnded()) return;
+        clearInterval(timer);
+        setTimeout(end, settleMs).unref();
+      },
+      () => undefined, // Temporal unreachable: keep streaming, ask again next time
+    );
+  }, intervalMs);
+  timer.unref();
+  const stop = setInterval(() => {
+    if (!isEnded()) return;
+    clearInterval(timer);
+    clearInterval(stop);
+  }, intervalMs);
+  stop.unref();
 }

@@ -222,6 +222,19 @@ describe('cancellation and listing', () => {
     expect(again.body.type).toMatch(/run-closed/);
   });
 
+  it('ends an open stream when the run is terminated from outside (no terminal event is ever written)', async () => {
+    const definition: RunbookDocument = { name: `${cancelName}-term`, steps: [{ id: 'long', type: 'wait', duration: '1h' }] };
+    const started = await api.call('POST', '/api/v1/runs', { token: TOKENS.admin, json: { definition } });
+    const runId = started.body.runId as string;
+    const stream = await openSse(`${api.url}/api/v1/runs/${runId}/events`, { token: TOKENS.viewer });
+    await stream.waitFor((events) => events.some((e) => e.event === 'step.started'));
+    // What the Temporal UI's "Terminate" does: the workflow gets no chance to write anything.
+    await backends.client.workflow.getHandle(runId).terminate('operator pressed Terminate');
+    await stream.ended;
+    expect(stream.isEnded()).toBe(true);
+    expect(stream.events.map((e) => e.event)).not.toContain('run.cancelled');
+  });
+
   it('lists runs filtered by runbook and status, with paging', async () => {
     const list = (query: string) => api.call('GET', `/api/v1/runs?${query}`, { token: TOKENS.viewer });
     const gatedRuns = await eventually(async () => {
