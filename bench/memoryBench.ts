@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import type { Database } from '../db/database';
 import { migrate } from '../db/migrate';
 import { PgliteDatabase } from '../db/pgliteDatabase';
@@ -13,15 +12,20 @@ import { Redactor } from '../memory/redaction/redactor';
 import { InProcessShortTermStore } from '../memory/shortTerm/inProcessShortTermStore';
 import { RedisShortTermStore } from '../memory/shortTerm/redisShortTermStore';
 import type { ShortTermStore } from '../memory/shortTerm/shortTermStore';
+import { pgvectorAvailable } from '../memory/vector/createVectorStore';
 import { EmbeddedVectorStore } from '../memory/vector/embeddedVectorStore';
+import { PgvectorStore } from '../memory/vector/pgvectorStore';
+import type { VectorStore } from '../memory/vector/vectorStore';
 import type { MemoryKind, MemoryRecord } from '../memory/types';
 import { summary } from './stats';
 
 /**
  * Memory benchmark (`npx tsx bench/memoryBench.ts`; the lead calls `runMemoryBench()` from main).
- * Backends: medium-term and vectors on embedded PGlite (EmbeddedVectorStore: exact in-memory
- * search), or on Postgres with BENCH_DATABASE_URL; short-term in-process, or Redis with
- * BENCH_REDIS_URL. Knobs: BENCH_MEMORY_SIZES (1000,10000,100000), BENCH_SESSIONS (1000).
+ * Backends: medium-term and vectors on embedded PGlite, or on Postgres with BENCH_DATABASE_URL;
+ * vectors in PgvectorStore (HNSW) when the database has pgvector (PGlite does), else
+ * EmbeddedVectorStore (exact in-memory search); BENCH_VECTOR_STORE=pgvector|embedded forces one.
+ * Short-term in-process, or Redis with BENCH_REDIS_URL. Knobs: BENCH_MEMORY_SIZES
+ * (1000,10000,100000), BENCH_SESSIONS (1000).
  */
 const SERVICES = ['checkout-svc', 'payments-api', 'auth-svc', 'cart-svc', 'search-worker', 'orders-consumer', 'billing-svc', 'session-svc'];
 const SYMPTOMS = ['502 errors', 'high p99 latency', 'OOMKilled pods', 'disk full', 'connection pool exhausted', 'TLS certificate expired', 'consumer lag', 'DNS failures', 'GC pauses', 'deadlocks'];
@@ -68,17 +72,21 @@ export async function runMemoryBench(log: (line: string) => void = console.log):
   const sessions = Number(process.env.BENCH_SESSIONS ?? 1000);
   const db: Database = process.env.BENCH_DATABASE_URL
     ? new PostgresDatabase({ connectionString: process.env.BENCH_DATABASE_URL, poolSize: 10 })
-    : new PgliteDatabase(await PGlite.create());
+    : await PgliteDatabase.open();
   const short: ShortTermStore = process.env.BENCH_REDIS_URL
     ? await RedisShortTermStore.connect(process.env.BENCH_REDIS_URL, { ttlSeconds: 600, maxTurns: 20 })
     : new InProcessShortTermStore({ ttlSeconds: 600, maxTurns: 20 });
-  const backend = `${db.kind === 'pglite' ? 'PGlite (embedded)' : 'Postgres'} + EmbeddedVectorStore, short-term ${short.kind}`;
   try {
     await migrate(db);
     await db.exec('drop table if exists bench_vectors');
     const embedder = new HashedEmbedder({ dimension: 384 });
-    const vectors = new EmbeddedVectorStore(db, { table: 'bench_vectors', dimension: 384 });
+    const choice = process.env.BENCH_VECTOR_STORE ?? ((await pgvectorAvailable(db)) ? 'pgvector' : 'embedded');
+    const vectors: VectorStore =
+      choice === 'pgvector'
+        ? new PgvectorStore(db, { table: 'bench_vectors', dimension: 384 })
+        : new EmbeddedVectorStore(db, { table: 'bench_vectors', dimension: 384 });
     await vectors.init();
+    const backend = `${db.kind === 'pglite' ? 'PGlite (embedded)' : 'Postgres'} + ${vectors.kind === 'pgvector' ? 'PgvectorStore (HNSW)' : 'EmbeddedVectorStore'}, short-term ${short.kind}`;
     const memory = new MemoryService(
       {
         short,

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions, type Transaction } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
 import { assertChannelName, callSafely, silentLogger, type Database, type DbLogger, type Queryable } from './database';
 
 export interface PgliteDatabaseOptions {
@@ -7,6 +8,14 @@ export interface PgliteDatabaseOptions {
   dataDir?: string;
   logger?: DbLogger;
 }
+
+/**
+ * Extensions registered on every PGlite this module creates: pgvector (`vector`), for the
+ * long-term memory store. Registering only makes it available (`pg_available_extensions`); the
+ * vector store runs `create extension if not exists vector` at its start-up, not the shared
+ * migrations (they must also run on a Postgres server without it).
+ */
+export const PGLITE_EXTENSIONS = { vector } satisfies NonNullable<PGliteOptions['extensions']>;
 
 function queryable(target: PGlite | Transaction): Queryable {
   return {
@@ -40,7 +49,7 @@ export class PgliteDatabase implements Database {
 
   static async open(options: PgliteDatabaseOptions = {}): Promise<PgliteDatabase> {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-    const pg = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+    const pg = new PGlite({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), extensions: PGLITE_EXTENSIONS });
     await pg.waitReady;
     return new PgliteDatabase(pg, options);
   }

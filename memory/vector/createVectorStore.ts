@@ -31,10 +31,25 @@ export async function createVectorStore(
   if (!choice) {
     if (config.QDRANT_URL) choice = 'qdrant';
     else choice = (await pgvectorAvailable(db)) ? 'pgvector' : 'embedded';
+    if (choice === 'pgvector' && logger) {
+      // A database that used the embedded store before PGlite shipped pgvector keeps those points there.
+      const [left] = await db.query<{ n: number | string }>(
+        "select case when to_regclass('memory_vectors_embedded') is null then 0 else 1 end as n",
+      );
+      if (Number(left?.n ?? 0) > 0) {
+        const [rows] = await db.query<{ n: number | string }>('select count(*) as n from memory_vectors_embedded');
+        if (Number(rows?.n ?? 0) > 0) {
+          logger.warn(
+            { points: Number(rows?.n) },
+            'long-term memory now defaults to pgvector; earlier points are in memory_vectors_embedded: set VECTOR_STORE=embedded to keep using them',
+          );
+        }
+      }
+    }
     if (choice === 'embedded' && db.kind === 'postgres') {
       logger?.warn(
         {},
-        'no QDRANT_URL and no pgvector on this Postgres: long-term memory uses the embedded per-process vector index; run one replica or set QDRANT_URL',
+        'no QDRANT_URL and no pgvector on this Postgres (Debian\'s postgresql-15 has none): long-term memory uses the embedded per-process vector index; run one replica, install pgvector, or set QDRANT_URL',
       );
     }
   }

@@ -19,8 +19,8 @@ function fromBytes(raw: Uint8Array): Float32Array {
 }
 
 /**
- * The embedded long-term store used when no pgvector is available (the installed PGlite 0.5.14
- * does not ship the vector extension, and Debian's Postgres 15 has none): vectors are persisted
+ * The embedded long-term store used when neither Qdrant nor pgvector is available (Debian's
+ * Postgres 15 has no pgvector; the embedded PGlite does) or with VECTOR_STORE=embedded: vectors are persisted
  * as float32 bytes in an ordinary table of the same database and searched exactly, in memory, by
  * a brute-force dot product (100 K × 384 dims ≈ 40 ms on one core). The in-memory index is per
  * process, which is right for single-process dev mode (PGlite); with several replicas on Postgres,
@@ -65,11 +65,15 @@ export class EmbeddedVectorStore implements VectorStore {
     for (const r of rows) this.put(r.id, fromBytes(r.embedding), r.payload);
   }
 
-  async upsert(points: readonly VectorPoint[]): Promise<void> {
+  async upsert(all: readonly VectorPoint[]): Promise<void> {
+    for (const p of all) {
+      if (p.vector.length !== this.dimension) throw new Error(`vector has dimension ${p.vector.length}, expected ${this.dimension}`);
+    }
+    // ON CONFLICT cannot touch a row twice in one statement: the last point of an id wins.
+    const points = [...new Map(all.map((p) => [p.id, p])).values()];
     if (points.length === 0) return;
     const params: unknown[] = [];
     const rows = points.map((p) => {
-      if (p.vector.length !== this.dimension) throw new Error(`vector has dimension ${p.vector.length}, expected ${this.dimension}`);
       const b = params.length;
       params.push(p.id, p.payload.sessionId ?? null, p.payload.expiresAt, this.dimension, JSON.stringify(p.payload), toBytes(p.vector));
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6})`;

@@ -1,4 +1,4 @@
-import type { Database } from '../../db/database';
+import type { Database, Queryable } from '../../db/database';
 import type { MemoryKind } from '../types';
 import { VectorStoreConfigError, type VectorFilter, type VectorHit, type VectorPoint, type VectorStore } from './vectorStore';
 
@@ -6,7 +6,7 @@ export interface PgvectorStoreOptions {
   /** Plain SQL identifier. */
   table?: string;
   dimension: number;
-  /** HNSW index for sub-linear search; off makes bulk loads faster (exact scan). */
+  /** HNSW index for sub-linear search (default on); off: exact scans only. */
   hnsw?: boolean;
   now?: () => number;
   /** Close the database with the store (it was opened for it). */
@@ -23,31 +23,61 @@ interface HitRow {
   session_id: string | null;
   text: string;
   importance: number;
-  created_at: string;
-  expires_at: string;
+  created_at: string | number;
+  expires_at: string | number;
 }
+
+/** pgvector's HNSW index supports `vector` columns of at most 2000 dimensions. */
+const HNSW_MAX_DIMENSION = 2000;
+/** 11 parameters per row; Postgres allows 65535 per statement. */
+const UPSERT_BATCH = 1000;
+/** Serialises concurrent `init()` of several replicas (create extension/table are not race-free). */
+const INIT_LOCK_KEY = 0x6d656d76; // 'memv'
 
 const vectorLiteral = (v: readonly number[]): string => `[${v.map((x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
 
+function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = version.split('.').map((x) => Number.parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
+}
+
 /**
- * pgvector on PGlite (embedded default; PGlite ships the extension) or on a Postgres server that
- * has it. The table is created here, not in shared migrations, because it needs the extension and
- * the embedder's dimension. Times are epoch ms in bigint columns so payloads round-trip exactly.
+ * pgvector on PGlite (the embedded default: `db/pgliteDatabase.ts` registers the
+ * `@electric-sql/pglite-pgvector` extension) or on a Postgres server that has it. The extension,
+ * table (`vector(<embedder dimension>)`) and HNSW cosine index are created here at start-up, not in
+ * shared migrations, because they need the extension and the embedder's dimension. Times are epoch
+ * ms in bigint columns so payloads round-trip exactly.
+ *
+ * Filtered search: an HNSW scan visits `hnsw.ef_search` candidates and filters afterwards, so a
+ * selective filter (a tenant's 3 preferences among 100 K incidents) could come back short. With
+ * pgvector ≥ 0.8 the search runs with `hnsw.iterative_scan = strict_order` (keeps scanning until
+ * `limit` rows pass the filter, in exact distance order); and whenever fewer than `limit` rows come
+ * back, the query is repeated as an exact scan (an ORDER BY the index cannot serve), which is cheap
+ * precisely in that case because few rows match the filter's b-tree index.
  */
 export class PgvectorStore implements VectorStore {
   readonly kind = 'pgvector' as const;
   readonly dimension: number;
   private readonly table: string;
   private readonly now: () => number;
+  private readonly hnsw: boolean;
+  private iterativeScan = false;
+  /** PGlite has no autovacuum: rows written since the last ANALYZE, and the row count then. */
+  private writesSinceAnalyze = 0;
+  private rowsAtAnalyze = 0;
 
   constructor(
     private readonly db: Database,
     private readonly options: PgvectorStoreOptions,
   ) {
     this.dimension = options.dimension;
+    if (!Number.isInteger(this.dimension) || this.dimension < 1 || this.dimension > 16_000) {
+      throw new VectorStoreConfigError(`pgvector cannot store ${this.dimension}-dimensional vectors (1..16000)`);
+    }
     this.table = options.table ?? 'memory_vectors';
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.table)) throw new VectorStoreConfigError(`invalid vector table name ${this.table}`);
     this.now = options.now ?? Date.now;
+    this.hnsw = options.hnsw !== false && this.dimension <= HNSW_MAX_DIMENSION;
   }
 
   async init(): Promise<void> {
@@ -58,8 +88,43 @@ export class PgvectorStore implements VectorStore {
           'Install pgvector on the server (e.g. the postgresql-15-pgvector package), or set QDRANT_URL and VECTOR_STORE=qdrant.',
       );
     }
-    await this.db.exec('create extension if not exists vector');
-    const existing = await this.db.query<{ type: string }>(
+    await this.db.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock($1)', [INIT_LOCK_KEY]);
+      await tx.exec('create extension if not exists vector');
+      await this.checkExistingDimension(tx);
+      await tx.exec(`
+        create table if not exists ${this.table} (
+          id uuid primary key, tenant text not null, team text, service text, kind text not null, session_id text,
+          text text not null, importance double precision not null, created_at bigint not null, expires_at bigint not null,
+          embedding vector(${this.dimension}) not null
+        );
+        create index if not exists ${this.table}_filter on ${this.table} (tenant, kind);
+        create index if not exists ${this.table}_expiry on ${this.table} (expires_at);
+        create index if not exists ${this.table}_session on ${this.table} (session_id);
+      `);
+      if (this.hnsw) {
+        await tx.exec(`create index if not exists ${this.table}_hnsw on ${this.table} using hnsw (embedding vector_cosine_ops)`);
+      }
+    });
+    const ext = await this.db.query<{ extversion: string }>("select extversion from pg_extension where extname = 'vector'");
+    this.iterativeScan = versionAtLeast(ext[0]?.extversion ?? '0', 0, 8);
+    await this.analyze();
+  }
+
+  /**
+   * Planner statistics. Without them (PGlite runs no autovacuum) Postgres guesses that
+   * `tenant = $2` matches 0.5% of rows and always prefers a b-tree scan plus an exact sort over the
+   * HNSW index: correct, but linear. Run at start-up, after purges, and on PGlite after the table
+   * has grown by a fifth (at least 1000 rows) since the last run.
+   */
+  private async analyze(): Promise<void> {
+    await this.db.exec(`analyze ${this.table}`);
+    this.writesSinceAnalyze = 0;
+    this.rowsAtAnalyze = await this.count();
+  }
+
+  private async checkExistingDimension(tx: Queryable): Promise<void> {
+    const existing = await tx.query<{ type: string }>(
       `select format_type(a.atttypid, a.atttypmod) as type from pg_attribute a
        where a.attrelid = to_regclass($1) and a.attname = 'embedding' and not a.attisdropped`,
       [this.table],
@@ -70,26 +135,23 @@ export class PgvectorStore implements VectorStore {
         `vector table ${this.table} holds ${type}, but the embedder produces vector(${this.dimension}): use another table or re-embed`,
       );
     }
-    await this.db.exec(`
-      create table if not exists ${this.table} (
-        id uuid primary key, tenant text not null, team text, service text, kind text not null, session_id text,
-        text text not null, importance real not null, created_at bigint not null, expires_at bigint not null,
-        embedding vector(${this.dimension}) not null
-      );
-      create index if not exists ${this.table}_filter on ${this.table} (tenant, kind);
-      create index if not exists ${this.table}_expiry on ${this.table} (expires_at);
-      create index if not exists ${this.table}_session on ${this.table} (session_id);
-    `);
-    if (this.options.hnsw !== false) {
-      await this.db.exec(`create index if not exists ${this.table}_hnsw on ${this.table} using hnsw (embedding vector_cosine_ops)`);
-    }
   }
 
   async upsert(points: readonly VectorPoint[]): Promise<void> {
+    for (const p of points) {
+      if (p.vector.length !== this.dimension) throw new Error(`vector has dimension ${p.vector.length}, expected ${this.dimension}`);
+    }
+    // ON CONFLICT cannot touch a row twice in one statement: the last point of an id wins.
+    const unique = [...new Map(points.map((p) => [p.id, p])).values()];
+    for (let i = 0; i < unique.length; i += UPSERT_BATCH) await this.upsertBatch(unique.slice(i, i + UPSERT_BATCH));
+    this.writesSinceAnalyze += unique.length;
+    if (this.db.kind === 'pglite' && this.writesSinceAnalyze >= Math.max(1000, this.rowsAtAnalyze / 5)) await this.analyze();
+  }
+
+  private async upsertBatch(points: readonly VectorPoint[]): Promise<void> {
     if (points.length === 0) return;
     const params: unknown[] = [];
     const rows = points.map((p) => {
-      if (p.vector.length !== this.dimension) throw new Error(`vector has dimension ${p.vector.length}, expected ${this.dimension}`);
       const b = params.length;
       const pl = p.payload;
       params.push(p.id, pl.tenant, pl.team ?? null, pl.service ?? null, pl.kind, pl.sessionId ?? null, pl.text, pl.importance,
@@ -107,26 +169,42 @@ export class PgvectorStore implements VectorStore {
   }
 
   async search(vector: readonly number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> {
-    const params: unknown[] = [vectorLiteral(vector), filter.tenant, this.now(), limit];
+    if (vector.length !== this.dimension) throw new Error(`query vector has dimension ${vector.length}, expected ${this.dimension}`);
+    const take = Math.max(0, Math.floor(limit));
+    if (take === 0) return [];
+    const params: unknown[] = [vectorLiteral(vector), filter.tenant, this.now(), take];
     const where = ['tenant = $2', 'expires_at > $3'];
     if (filter.team !== undefined) where.push(`team = $${params.push(filter.team)}`);
     if (filter.service !== undefined) where.push(`service = $${params.push(filter.service)}`);
     if (filter.kinds && filter.kinds.length > 0) where.push(`kind = any($${params.push([...filter.kinds])}::text[])`);
-    const rows = await this.db.query<HitRow>(
+    const select = (orderBy: string) =>
       `select id, 1 - (embedding <=> $1::vector) as score, tenant, team, service, kind, session_id, text, importance,
               created_at, expires_at
-       from ${this.table} where ${where.join(' and ')} order by embedding <=> $1::vector limit $4`,
-      params,
-    );
+       from ${this.table} where ${where.join(' and ')} order by ${orderBy} limit $4`;
+
+    let rows: HitRow[];
+    if (this.hnsw) {
+      rows = await this.db.transaction(async (tx) => {
+        if (this.iterativeScan) await tx.query("select set_config('hnsw.iterative_scan', 'strict_order', true)");
+        await tx.query("select set_config('hnsw.ef_search', $1, true)", [String(Math.min(1000, Math.max(40, take * 2)))]);
+        // ORDER BY the bare distance: the only ordering the HNSW index can produce.
+        return tx.query<HitRow>(select('embedding <=> $1::vector'), params);
+      });
+      // Short: either fewer rows match, or the approximate scan gave up early. Exact scan (the
+      // expression ordering keeps the HNSW index out; the b-tree filter index or a seq scan serves it).
+      if (rows.length < take) rows = await this.db.query<HitRow>(select('(embedding <=> $1::vector) + 0, id'), params);
+    } else {
+      rows = await this.db.query<HitRow>(select('embedding <=> $1::vector, id'), params);
+    }
     return rows.map((r) => ({
       id: r.id,
       score: Number(r.score),
       payload: {
         tenant: r.tenant,
-        ...(r.team ? { team: r.team } : {}),
-        ...(r.service ? { service: r.service } : {}),
+        ...(r.team !== null ? { team: r.team } : {}),
+        ...(r.service !== null ? { service: r.service } : {}),
         kind: r.kind,
-        ...(r.session_id ? { sessionId: r.session_id } : {}),
+        ...(r.session_id !== null ? { sessionId: r.session_id } : {}),
         text: r.text,
         importance: Number(r.importance),
         createdAt: Number(r.created_at),
@@ -146,10 +224,11 @@ export class PgvectorStore implements VectorStore {
 
   async purgeExpired(): Promise<void> {
     await this.db.query(`delete from ${this.table} where expires_at <= $1`, [this.now()]);
+    await this.analyze();
   }
 
   async count(): Promise<number> {
-    const rows = await this.db.query<{ n: string }>(`select count(*) as n from ${this.table}`);
+    const rows = await this.db.query<{ n: string | number }>(`select count(*) as n from ${this.table}`);
     return Number(rows[0]?.n ?? 0);
   }
 

@@ -5,24 +5,24 @@ import { createVectorStore } from '../../memory/vector/createVectorStore';
 import { EmbeddedVectorStore } from '../../memory/vector/embeddedVectorStore';
 import { PgvectorStore } from '../../memory/vector/pgvectorStore';
 import { QdrantStore } from '../../memory/vector/qdrantStore';
-import { VectorStoreConfigError, type VectorPayload, type VectorStore } from '../../memory/vector/vectorStore';
+import { VectorStoreConfigError, type VectorPayload, type VectorPoint, type VectorStore } from '../../memory/vector/vectorStore';
 import { FakeQdrant } from './support/fakeQdrant';
 import { openMemoryDb, type MemoryDb } from './support/memoryHarness';
 
 jest.mock('@electric-sql/pglite', () => (globalThis as Record<string, unknown>).__hostPglite);
 
 /**
- * One contract for every long-term backend that can run here: Qdrant (against the FAKE Qdrant
- * server in support/fakeQdrant.ts), and the embedded store on PGlite and on real Postgres.
- * pgvector itself cannot run on this machine (no extension in Debian's Postgres 15 nor in PGlite
- * 0.5.14); its start-up failure is tested below.
+ * One contract for every long-term backend that can run here: pgvector on PGlite (the
+ * `@electric-sql/pglite-pgvector` extension registered by db/pgliteDatabase.ts), Qdrant (against the
+ * FAKE Qdrant server in support/fakeQdrant.ts), and the embedded store on PGlite and on real
+ * Postgres. Debian's Postgres 15 has no pgvector: that start-up failure is tested below.
  */
 const embedder = new HashedEmbedder({ dimension: 64 });
 const embed = async (t: string) => (await embedder.embed([t]))[0]!;
 
-type Backend = 'qdrant (fake server)' | 'embedded (pglite)' | 'embedded (postgres)';
+type Backend = 'pgvector (pglite)' | 'qdrant (fake server)' | 'embedded (pglite)' | 'embedded (postgres)';
 
-describe.each<Backend>(['qdrant (fake server)', 'embedded (pglite)', 'embedded (postgres)'])('VectorStore contract: %s', (backend) => {
+describe.each<Backend>(['pgvector (pglite)', 'qdrant (fake server)', 'embedded (pglite)', 'embedded (postgres)'])('VectorStore contract: %s', (backend) => {
   let clock = 1_000_000;
   const now = () => clock;
   let store: VectorStore;
@@ -35,7 +35,9 @@ describe.each<Backend>(['qdrant (fake server)', 'embedded (pglite)', 'embedded (
       store = new QdrantStore({ url: fake.url, collection: 'contract', dimension: 64, now });
     } else {
       db = await openMemoryDb(backend.includes('pglite') ? 'pglite' : 'postgres');
-      store = new EmbeddedVectorStore(db.db, { dimension: 64, now });
+      store = backend.startsWith('pgvector')
+        ? new PgvectorStore(db.db, { dimension: 64, now })
+        : new EmbeddedVectorStore(db.db, { dimension: 64, now });
     }
     await store.init();
     await store.init(); // idempotent on restart
@@ -101,21 +103,126 @@ describe.each<Backend>(['qdrant (fake server)', 'embedded (pglite)', 'embedded (
     await store.delete([]);
   });
 
+  it('upsert is idempotent: the same points again, or an id twice in one batch (last wins)', async () => {
+    const id = randomUUID();
+    const v = await embed('idempotent upsert of a runbook outcome');
+    const point = { id, vector: v, payload: payload({ text: 'runbook outcome v1', kind: 'runbook-outcome', service: 'idem-svc' }) };
+    await store.upsert([point]);
+    const before = await store.count();
+    await store.upsert([point]);
+    await store.upsert([point, { ...point, payload: { ...point.payload, text: 'runbook outcome v2' } }]);
+    expect(await store.count()).toBe(before);
+    const hits = await store.search(v, { tenant: 'default', service: 'idem-svc' }, 5);
+    expect(hits.map((h) => [h.id, h.payload.text])).toEqual([[id, 'runbook outcome v2']]);
+    expect(hits[0]!.score).toBeCloseTo(1, 4);
+    expect(hits[0]!.payload).toEqual({ ...point.payload, text: 'runbook outcome v2' });
+    await store.delete([id]);
+    expect(await store.search(v, { tenant: 'default', service: 'idem-svc' }, 5)).toEqual([]);
+  });
+
   it('rejects a vector of the wrong dimension', async () => {
     await expect(store.upsert([{ id: randomUUID(), vector: [1, 2, 3], payload: payload({ text: 'x' }) }])).rejects.toThrow(/dimension/);
   });
 });
 
+describe('PgvectorStore on PGlite: schema, index and filtered approximate search', () => {
+  let t: MemoryDb;
+  beforeAll(async () => {
+    t = await openMemoryDb('pglite');
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('creates the extension, a vector(<dimension>) table and an HNSW cosine index; refuses another dimension', async () => {
+    const store = new PgvectorStore(t.db, { dimension: 32, table: 'pgv_schema' });
+    await store.init();
+    const ext = await t.db.query<{ extversion: string }>("select extversion from pg_extension where extname = 'vector'");
+    expect(ext).toHaveLength(1);
+    const col = await t.db.query<{ type: string }>(
+      "select format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = 'pgv_schema'::regclass and attname = 'embedding'",
+    );
+    expect(col[0]?.type).toBe('vector(32)');
+    const idx = await t.db.query<{ indexdef: string }>("select indexdef from pg_indexes where tablename = 'pgv_schema' and indexdef ilike '%using hnsw%'");
+    expect(idx[0]?.indexdef).toMatch(/hnsw \(embedding vector_cosine_ops\)/);
+    await expect(new PgvectorStore(t.db, { dimension: 64, table: 'pgv_schema' }).init()).rejects.toThrow(/vector\(32\).*vector\(64\)/);
+  });
+
+  it('a selective filter over many points still returns every match, in exact order (HNSW iterative scan + exact fallback)', async () => {
+    const dim = 64;
+    const store = new PgvectorStore(t.db, { dimension: dim, table: 'pgv_filtered' });
+    await store.init();
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) - 0.5;
+    const base = { tenant: 'default', text: 'x', importance: 0.5, createdAt: 0, expiresAt: Date.now() + 86_400_000 };
+    // Every 50th incident belongs to rare-svc (60 points, 2%): no b-tree serves that filter.
+    const incidents: VectorPoint[] = Array.from({ length: 3000 }, (_, i) => ({
+      id: randomUUID(),
+      vector: Array.from({ length: dim }, rand),
+      payload: { ...base, kind: 'incident', ...(i % 50 === 0 ? { service: 'rare-svc' } : {}) },
+    }));
+    const prefs: VectorPoint[] = Array.from({ length: 3 }, (_, i) => ({
+      id: randomUUID(),
+      vector: Array.from({ length: dim }, rand),
+      payload: { ...base, kind: 'preference', text: `pref ${i}` },
+    }));
+    await store.upsert([...incidents, ...prefs]);
+    expect(await store.count()).toBe(3003);
+    const q = Array.from({ length: dim }, rand);
+    const cosine = (a: number[], b: number[]) => {
+      let d = 0;
+      let na = 0;
+      let nb = 0;
+      for (let i = 0; i < a.length; i++) {
+        d += a[i]! * b[i]!;
+        na += a[i]! ** 2;
+        nb += b[i]! ** 2;
+      }
+      return d / Math.sqrt(na * nb);
+    };
+    const exact = (pts: VectorPoint[]) => [...pts].sort((a, b) => cosine(q, b.vector) - cosine(q, a.vector)).map((p) => p.id);
+
+    expect((await store.search(q, { tenant: 'default', kinds: ['preference'] }, 5)).map((h) => h.id)).toEqual(exact(prefs));
+    // With planner statistics a 2% filter on 3000 rows is a scan plus sort; forbid both, so the HNSW
+    // index serves the filtered query (iterative scan until 10 rows pass the filter).
+    await t.db.exec('set enable_seqscan = off; set enable_sort = off');
+    const rarePlan = await t.db.query<Record<string, string>>(
+      `explain select id from pgv_filtered where tenant = 'default' and expires_at > 0 and service = 'rare-svc' order by embedding <=> '[${q.join(',')}]'::vector limit 10`,
+    );
+    expect(rarePlan.map((r) => Object.values(r).join(' ')).join('\n')).toMatch(/pgv_filtered_hnsw/);
+    const rare = await store.search(q, { tenant: 'default', service: 'rare-svc' }, 10);
+    await t.db.exec('reset enable_seqscan; reset enable_sort');
+    expect(rare).toHaveLength(10);
+    const rareTruth = exact(incidents.filter((p) => p.payload.service === 'rare-svc')).slice(0, 10);
+    expect(rare.filter((h) => rareTruth.includes(h.id)).length).toBeGreaterThanOrEqual(9);
+    expect(rare.every((h) => h.payload.service === 'rare-svc')).toBe(true);
+    // Unfiltered: the approximate index agrees with the exact top 10 on these data.
+    const hits = await store.search(q, { tenant: 'default' }, 10);
+    expect(hits).toHaveLength(10);
+    const truth = exact([...incidents, ...prefs]).slice(0, 10);
+    expect(hits.filter((h) => truth.includes(h.id)).length).toBeGreaterThanOrEqual(9);
+    expect(hits[0]!.score).toBeCloseTo(cosine(q, [...incidents, ...prefs].find((p) => p.id === hits[0]!.id)!.vector), 4);
+    // The unfiltered query is served by the HNSW index.
+    const plan = await t.db.query<Record<string, string>>(
+      `explain select id from pgv_filtered where tenant = 'default' and expires_at > 0 order by embedding <=> '[${q.join(',')}]'::vector limit 10`,
+    );
+    expect(plan.map((r) => Object.values(r).join(' ')).join('\n')).toMatch(/pgv_filtered_hnsw/);
+  });
+});
+
 describe('vector store selection', () => {
   let pg: MemoryDb;
+  let lite: MemoryDb;
   let fake: FakeQdrant;
   beforeAll(async () => {
     pg = await openMemoryDb('postgres');
+    lite = await openMemoryDb('pglite');
     fake = await FakeQdrant.start();
   });
   afterAll(async () => {
     await fake.close();
     await pg.dispose();
+    await lite.dispose();
   });
 
   it('VECTOR_STORE=pgvector on a Postgres without the extension fails start-up with the fix', async () => {
@@ -126,15 +233,22 @@ describe('vector store selection', () => {
     );
   });
 
-  it('defaults: qdrant with QDRANT_URL, else embedded when pgvector is missing (with a warning on Postgres)', async () => {
+  it('defaults: qdrant with QDRANT_URL; else pgvector on PGlite; embedded on a Postgres without pgvector (with a warning)', async () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (_o: object, m: string) => void warnings.push(m) };
     const q = await createVectorStore({ QDRANT_URL: fake.url, QDRANT_COLLECTION: 'sel' }, pg.db, 64, logger);
     expect(q.kind).toBe('qdrant');
+    const p = await createVectorStore({ QDRANT_COLLECTION: 'sel' }, lite.db, 64, logger);
+    expect(p.kind).toBe('pgvector');
+    expect(warnings).toEqual([]);
+    await p.close();
     const e = await createVectorStore({ QDRANT_COLLECTION: 'sel' }, pg.db, 64, logger);
     expect(e.kind).toBe('embedded');
     expect(warnings.join()).toMatch(/embedded per-process vector index/);
     await e.close();
+    const explicit = await createVectorStore({ VECTOR_STORE: 'embedded', QDRANT_COLLECTION: 'sel' }, lite.db, 64, logger);
+    expect(explicit.kind).toBe('embedded');
+    await explicit.close();
   });
 
   it('Qdrant: an existing collection of another dimension is refused', async () => {

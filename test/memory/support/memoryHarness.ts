@@ -1,4 +1,3 @@
-import { PGlite } from '@electric-sql/pglite';
 import type { Database } from '../../../db/database';
 import { migrate } from '../../../db/migrate';
 import { PgliteDatabase } from '../../../db/pgliteDatabase';
@@ -39,7 +38,8 @@ export async function openMemoryDb(kind: SqlKind): Promise<MemoryDb> {
       },
     };
   }
-  const db = new PgliteDatabase(await PGlite.create());
+  // open(): registers the pgvector extension like the embedded default database.
+  const db = await PgliteDatabase.open();
   await migrate(db);
   return { db, dispose: () => db.close() };
 }
