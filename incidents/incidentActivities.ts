@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { LokiClient } from '../adapters/lokiClient';
 import type { PrometheusClient } from '../adapters/prometheusClient';
 import type { TempoClient } from '../adapters/tempoClient';
@@ -8,7 +8,7 @@ import { gatherLogs } from './gather/gatherLogs';
 import { gatherMetrics } from './gather/gatherMetrics';
 import { gatherTraces } from './gather/gatherTraces';
 import { topHypothesis } from './heuristics/hypotheses';
-import type { IncidentChange, IncidentNotifier } from './incidentManager/incidentNotifier';
+import { IncidentManagerError, type IncidentChange, type IncidentNotifier } from './incidentManager/incidentNotifier';
 import type { IncidentMemory } from './incidentMemory';
 import type { IncidentRepository } from './incidentRepository';
 import { renderReport } from './report';
@@ -84,7 +84,14 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
     },
 
     async notifyIncidentManager(change: IncidentChange, state: IncidentState): Promise<void> {
-      if (deps.notifier) await withHeartbeat(() => deps.notifier!.notify(change, state));
+      if (!deps.notifier) return;
+      try {
+        await withHeartbeat(() => deps.notifier!.notify(change, state));
+      } catch (err) {
+        // A refusal (4xx) will not change on retry: fail the activity at once, the workflow records it.
+        if (err instanceof IncidentManagerError && err.permanent) throw ApplicationFailure.nonRetryable(err.message, 'IncidentManagerRefused');
+        throw err;
+      }
     },
   };
 

@@ -38,6 +38,8 @@ export interface IncidentSettings {
   environment: 'staging' | 'production';
   scopeLabels: string[];
   queryLimit: number;
+  /** Workflow history size that triggers continue-as-new (default in the workflow: 5 000). */
+  continueAfterEvents?: number;
 }
 
 export interface StartIncidentRequest {
@@ -85,6 +87,7 @@ export class IncidentService {
       environment: this.settings.environment,
       scopeLabels: this.settings.scopeLabels,
       queryLimit: this.settings.queryLimit,
+      ...(this.settings.continueAfterEvents ? { continueAfterEvents: this.settings.continueAfterEvents } : {}),
     };
     try {
       await this.client.workflow.start(INCIDENT_WORKFLOW, {

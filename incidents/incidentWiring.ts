@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/env';
 import type { Database } from '../db/database';
 import { durationToMs } from '../domain/duration';
 import type { EventStore } from '../domain/events';
+import { MemoryService } from '../memory/memoryService';
 import { createIncidentActivities } from './incidentActivities';
 import { CompositeNotifier, type IncidentNotifier } from './incidentManager/incidentNotifier';
 import { PagerDutyNotifier } from './incidentManager/pagerDutyNotifier';
@@ -14,6 +15,7 @@ import { WebhookNotifier } from './incidentManager/webhookNotifier';
 import { SqlIncidentMemory, type IncidentMemory } from './incidentMemory';
 import { IncidentRepository } from './incidentRepository';
 import { IncidentService } from './incidentService';
+import { MemoryIncidentMemory } from './memoryIncidentMemory';
 
 /** Builds the incident pieces from configuration, for api/main.ts, workers/main.ts and scripts/dev.ts. */
 type IncidentConfig = Pick<
@@ -53,12 +55,21 @@ export function incidentNotifier(config: IncidentConfig): IncidentNotifier | und
   return list.length ? new CompositeNotifier(list) : undefined;
 }
 
-export function createIncidentWorkerActivities(config: IncidentConfig, db: Database, events: EventStore, memory?: IncidentMemory) {
+/**
+ * Incident memory: the Memory module's long-term tier when a MemoryService is open (kind
+ * `incident`, scoped by service), else the Postgres full-text fallback (`incident_memory`).
+ */
+export function incidentMemoryFor(db: Database, memory?: IncidentMemory | MemoryService): IncidentMemory {
+  if (memory instanceof MemoryService) return new MemoryIncidentMemory(memory);
+  return memory ?? new SqlIncidentMemory(db);
+}
+
+export function createIncidentWorkerActivities(config: IncidentConfig, db: Database, events: EventStore, memory?: IncidentMemory | MemoryService) {
   const notifier = incidentNotifier(config);
   return createIncidentActivities({
     events,
     repo: new IncidentRepository(db),
-    memory: memory ?? new SqlIncidentMemory(db),
+    memory: incidentMemoryFor(db, memory),
     ...incidentBackends(config),
     ...(notifier ? { notifier } : {}),
     rateWindow: config.INCIDENT_RATE_WINDOW,

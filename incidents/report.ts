@@ -4,56 +4,110 @@ import type { IncidentState } from './types';
 /**
  * The postmortem in markdown, built only from the recorded state: every claim links to the query
  * (evidence id) it came from, so a reader can re-run it. Pure, deterministic.
+ *
+ * Everything that came from outside (alert summaries in the title, labels, notes, log-derived
+ * statements) is data: inline it goes through `md()` (HTML and markdown punctuation escaped, one
+ * line), queries through `code()` (a code span that cannot be closed early), and alert labels in a
+ * fenced block whose fence is longer than any backtick run inside. No received text can add a
+ * heading, link, image, table row or HTML element to the report.
  */
 export function renderReport(s: IncidentState): string {
   const top = topHypothesis(s.hypotheses);
   const lines: string[] = [
-    `# Postmortem: ${s.title}`,
+    `# Postmortem: ${md(s.title)}`,
     '',
-    `- **Incident:** ${s.incidentId}`,
+    `- **Incident:** ${md(s.incidentId)}`,
     `- **Severity:** ${s.severity}`,
-    `- **Service:** ${s.service ?? top?.service ?? 'unknown'}`,
+    `- **Service:** ${md(s.service ?? top?.service ?? 'unknown')}`,
     `- **Status:** ${s.status}`,
     `- **Started:** ${s.startedAt}`,
-    `- **Resolved:** ${s.resolvedAt ?? 'not yet'}${s.resolvedBy ? ` by ${s.resolvedBy}` : ''}`,
+    `- **Resolved:** ${s.resolvedAt ?? 'not yet'}${s.resolvedBy ? ` by ${md(s.resolvedBy)}` : ''}`,
     `- **Investigation:** ${s.rounds} round(s), ${s.rechecks} re-check(s), ${s.budget.queriesUsed} queries`,
     '',
     '## Summary',
     '',
-    top ? `Most likely root cause: **${top.service}** (confidence ${top.confidence}). ${top.statement}` : 'No root cause was identified.',
-    ...(s.resolution ? ['', `Resolution: ${s.resolution}`] : []),
+    top ? `Most likely root cause: **${md(top.service)}** (confidence ${top.confidence}). ${md(top.statement)}` : 'No root cause was identified.',
+    ...(s.resolution ? ['', `Resolution: ${md(s.resolution)}`] : []),
     '',
     '## Hypotheses',
     '',
     '| service | confidence | feedback | statement | evidence |',
     '|---|---|---|---|---|',
-    ...s.hypotheses.map((h) => `| ${h.service} | ${h.confidence} | ${h.feedback ?? ''} | ${cell(h.statement)} | ${h.evidence.map((e) => `\`${e}\``).join(' ')} |`),
+    ...s.hypotheses.map((h) => `| ${md(h.service)} | ${h.confidence} | ${h.feedback ?? ''} | ${md(h.statement)} | ${h.evidence.map(code).join(' ')} |`),
     '',
     '## Proposed actions',
     '',
     ...(s.actions.length
-      ? s.actions.map((a) => `- \`${a.runbook}\` ${cell(JSON.stringify(a.params))}: ${cell(a.reason)}${a.runId ? ` — started as ${a.runId} by ${a.startedBy}` : ' — not started'}`)
+      ? s.actions.map((a) => `- ${code(a.runbook)} ${code(JSON.stringify(a.params))}: ${md(a.reason)}${a.runId ? ` — started as ${code(a.runId)} by ${md(a.startedBy ?? '?')}` : ' — not started'}`)
       : ['None.']),
     '',
     '## Missing data',
     '',
-    ...(s.missing.length ? s.missing.map((m) => `- ${cell(m)}`) : ['None: every backend answered.']),
+    ...(s.missing.length ? s.missing.map((m) => `- ${md(m)}`) : ['None: every backend answered.']),
+    '',
+    '## Alerts and labels (as received: untrusted data, shown verbatim)',
+    '',
+    ...fenced(alertLines(s)),
     '',
     '## Notes',
     '',
-    ...(s.notes.length ? s.notes.map((n) => `- ${n.at} **${n.author}**: ${cell(n.text)}`) : ['None.']),
+    ...(s.notes.length ? s.notes.map((n) => `- ${md(n.at)} **${md(n.author)}**: ${md(n.text)}`) : ['None.']),
     '',
     '## Queries run',
     '',
     '| time | language | query | result | evidence |',
     '|---|---|---|---|---|',
-    ...s.queries.map((q) => `| ${q.ranAt} | ${q.language} | \`${cell(q.query)}\` | ${q.ok ? cell(q.summary) : `failed: ${cell(q.error ?? '')}`} | \`${q.evidenceId}\` |`),
+    ...s.queries.map((q) => `| ${md(q.ranAt)} | ${q.language} | ${code(q.query)} | ${q.ok ? md(q.summary) : `failed: ${md(q.error ?? '')}`} | ${code(q.evidenceId)} |`),
     '',
   ];
   return lines.join('\n');
 }
 
-/** Table cells: no pipes or new lines from data. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/`/g, "'");
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+}
+
+/**
+ * Inline data: one line, HTML special characters as entities, markdown punctuation that could
+ * start emphasis, code, links/images, strikethrough or a table cell backslash-escaped.
+ */
+export function md(text: string): string {
+  return oneLine(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`);
+}
+
+/** A code span (queries, ids): delimited by more backticks than it contains; pipes escaped for tables. */
+export function code(text: string): string {
+  const flat = oneLine(text).replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const ticks = '`'.repeat(longest + 1);
+  return longest ? `${ticks} ${flat} ${ticks}` : `${ticks}${flat}${ticks}`;
+}
+
+/** A fenced block of raw lines: the fence is longer than any backtick run inside, so it cannot be closed early. */
+export function fenced(lines: string[]): string[] {
+  // eslint-disable-next-line no-control-regex
+  const body = lines.map((l) => l.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ').replace(/[\r\n\u2028\u2029]+/g, ' '));
+  const longest = Math.max(0, ...body.flatMap((l) => l.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${fence}text`, ...body, fence];
+}
+
+function labelText(labels: Record<string, string>): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return pairs.length ? pairs.join(', ') : '(none)';
+}
+
+function alertLines(s: IncidentState): string[] {
+  const lines = [`incident labels: ${labelText(s.labels)}`];
+  for (const a of s.alerts) {
+    lines.push(`alert ${a.alertname} ${a.status} since ${a.startsAt}${a.endsAt ? ` until ${a.endsAt}` : ''} (fingerprint ${a.fingerprint})`);
+    lines.push(`  labels: ${labelText(a.labels)}`);
+    if (a.expr) lines.push(`  expr: ${a.expr}`);
+  }
+  return lines;
 }

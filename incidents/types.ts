@@ -41,6 +41,8 @@ export interface IncidentInput {
   /** Label names copied from the alert into every query selector (cluster, namespace, …). */
   scopeLabels: string[];
   queryLimit: number;
+  /** Continue-as-new once history passes this many events (default 5 000; tests set it low). */
+  continueAfterEvents?: number;
   /** Set by continue-as-new: the compact state to resume from. */
   carried?: IncidentState;
 }
@@ -99,6 +101,11 @@ export interface IncidentState {
   resolvedAt?: string;
   resolvedBy?: string;
   resolution?: string;
+  /** The first human action (note, feedback, remediation) acknowledges the incident. */
+  acknowledgedBy?: string;
+  acknowledgedAt?: string;
+  /** How many times this investigation continued-as-new (its history was renewed). */
+  continuations?: number;
   rounds: number;
   rechecks: number;
   hypotheses: Hypothesis[];

@@ -27,7 +27,7 @@ import { IncidentRuntime, acts, initialState } from './incidentRuntime';
  * Postgres. It only PROPOSES remediations: starting one is the API's job, as a human, through the
  * runbook's own approval gate.
  */
-const CONTINUE_AFTER_EVENTS = 5000;
+export const CONTINUE_AFTER_EVENTS = 5000;
 
 export async function incidentInvestigation(input: IncidentInput): Promise<IncidentState> {
   const s = input.carried ?? initialState(input);
@@ -37,6 +37,13 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
 
   const requestResolve = (by: string, resolution?: string) => {
     resolveRequest ??= { by, ...(resolution ? { resolution } : {}) };
+  };
+  /** The first human action acknowledges the incident in the incident manager (once, carried across runs). */
+  const acknowledge = async (by: string) => {
+    if (s.acknowledgedBy) return;
+    s.acknowledgedBy = by;
+    s.acknowledgedAt = new Date().toISOString();
+    await rt.notify('acknowledge');
   };
 
   setHandler(incidentStateQuery, () => s, { description: 'The incident: status, hypotheses, queries run, actions (same JSON as GET /api/v1/incidents/:id).' });
@@ -60,6 +67,7 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
       s.notes.push(note);
       await rt.emit('incident.note', `note/${s.notes.length}`, { ...note });
       await rt.save();
+      await acknowledge(author);
       return note;
     },
     { validator: (_arg: { by?: string; author?: string }) => assertOpen(s) },
@@ -74,6 +82,7 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
       s.hypotheses.sort((a, b) => (b.feedback === 'rejected' ? -1 : b.confidence) - (a.feedback === 'rejected' ? -1 : a.confidence));
       await rt.emit('incident.feedback', `feedback/${hypothesisId}/${s.notes.length}/${h.feedback}`, { hypothesisId, verdict, by, ...(comment ? { comment } : {}) });
       await rt.save();
+      await acknowledge(by);
       return h;
     },
     {
@@ -93,6 +102,7 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
       action.startedBy = by;
       await rt.emit('incident.remediation.started', `remediation/${actionId}`, { actionId, runId, by, runbook: action.runbook });
       await rt.save();
+      await acknowledge(by);
       return action;
     },
     {
@@ -131,9 +141,16 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
     if (!woke) s.rechecks += 1;
     await rt.emit('incident.recheck', `recheck/${s.rounds}/${reason}`, { reason, rechecks: s.rechecks, firing: rt.firing() });
     await investigate(rt, reason);
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > CONTINUE_AFTER_EVENTS) {
-      await condition(allHandlersFinished);
-      if (!resolveRequest) await continueAsNew<typeof incidentInvestigation>({ ...input, alerts: s.alerts, carried: s });
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? CONTINUE_AFTER_EVENTS)) {
+      // A pending resolve update waits for the resolution, so "all handlers finished" would never
+      // come: resolving wins over continuing.
+      await condition(() => resolveRequest !== undefined || allHandlersFinished());
+      if (resolveRequest) break;
+      s.continuations = (s.continuations ?? 0) + 1;
+      await rt.emit('incident.continued', `continued/${s.continuations}`, { continuations: s.continuations, historyLength: info.historyLength, rounds: s.rounds });
+      await rt.save();
+      await continueAsNew<typeof incidentInvestigation>({ ...input, alerts: s.alerts, carried: s });
     }
   }
 

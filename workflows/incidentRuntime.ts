@@ -41,7 +41,7 @@ export class IncidentRuntime {
   }
 
   /** The incident manager being down must never stop the investigation: record and move on. */
-  async notify(change: 'create' | 'update' | 'resolve'): Promise<void> {
+  async notify(change: 'create' | 'update' | 'acknowledge' | 'resolve'): Promise<void> {
     try {
       await acts.notifyIncidentManager(change, this.s);
     } catch (err) {

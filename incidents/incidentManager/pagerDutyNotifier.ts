@@ -1,11 +1,11 @@
 import { topHypothesis } from '../heuristics/hypotheses';
 import type { IncidentSeverity, IncidentState } from '../types';
-import { postJson, type IncidentChange, type IncidentNotifier } from './incidentNotifier';
+import { postJson, type PostOptions, type IncidentChange, type IncidentNotifier } from './incidentNotifier';
 
 /**
  * PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/):
  * `trigger` on create and update (same `dedup_key` = incident id, so PagerDuty updates one alert),
- * `resolve` on resolution. POST to PAGERDUTY_EVENTS_URL (default https://events.pagerduty.com/v2/enqueue).
+ * `acknowledge` on the first human action, `resolve` on resolution. POST to PAGERDUTY_EVENTS_URL (default https://events.pagerduty.com/v2/enqueue).
  */
 const SEVERITY: Record<IncidentSeverity, 'critical' | 'error' | 'warning' | 'info'> = {
   critical: 'critical',
@@ -19,11 +19,12 @@ export class PagerDutyNotifier implements IncidentNotifier {
   constructor(
     private readonly routingKey: string,
     private readonly eventsUrl = 'https://events.pagerduty.com/v2/enqueue',
+    private readonly post: PostOptions = {},
   ) {}
 
   async notify(change: IncidentChange, s: IncidentState): Promise<void> {
-    if (change === 'resolve') {
-      await postJson(this.eventsUrl, { routing_key: this.routingKey, event_action: 'resolve', dedup_key: s.incidentId });
+    if (change === 'resolve' || change === 'acknowledge') {
+      await postJson(this.eventsUrl, { routing_key: this.routingKey, event_action: change, dedup_key: s.incidentId }, this.post);
       return;
     }
     const top = topHypothesis(s.hypotheses);
@@ -44,6 +45,6 @@ export class PagerDutyNotifier implements IncidentNotifier {
         },
       },
       client: 'copilot',
-    });
+    }, this.post);
   }
 }

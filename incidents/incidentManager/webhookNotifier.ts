@@ -1,6 +1,6 @@
 import { topHypothesis } from '../heuristics/hypotheses';
 import type { IncidentState } from '../types';
-import { postJson, type IncidentChange, type IncidentNotifier } from './incidentNotifier';
+import { postJson, type PostOptions, type IncidentChange, type IncidentNotifier } from './incidentNotifier';
 
 /**
  * A generic JSON webhook (INCIDENT_WEBHOOK_URL): `{ event, incidentId, title, severity, status,
@@ -9,7 +9,10 @@ import { postJson, type IncidentChange, type IncidentNotifier } from './incident
  */
 export class WebhookNotifier implements IncidentNotifier {
   readonly name = 'webhook';
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly post: PostOptions = {},
+  ) {}
 
   async notify(change: IncidentChange, s: IncidentState): Promise<void> {
     const top = topHypothesis(s.hypotheses);
@@ -25,7 +28,7 @@ export class WebhookNotifier implements IncidentNotifier {
         topHypothesis: top ? { service: top.service, statement: top.statement, confidence: top.confidence } : null,
         link: `/api/v1/incidents/${s.incidentId}`,
       },
-      { 'idempotency-key': `${s.incidentId}:${change}:${s.rounds}:${s.rechecks}` },
+      { ...this.post, headers: { 'idempotency-key': `${s.incidentId}:${change}:${s.rounds}:${s.rechecks}` } },
     );
   }
 }

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { startIncidentStack, TOKENS, WEBHOOK_TOKEN, type IncidentStack } from './support/incidentStack';
+import { spawnIncidentWorker } from './support/spawnWorker';
 
 /**
  * The Alertmanager webhook (v4 payloads): authentication, dedupe by group and by alert instance,
@@ -17,17 +17,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function spawnWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'support/incidentWorkerProcess.ts')], {
-    env: { ...process.env, WORKER_DATABASE_URL: stack.databaseUrl, WORKER_TASK_QUEUE: stack.backends.taskQueue, AUTH_TOKENS: '', INCIDENT_RATE_WINDOW: '10s' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('worker-ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
-  });
-}
+const spawnWorker = () => spawnIncidentWorker(stack, children);
 
 const startsAt = new Date(Date.now() - 60_000).toISOString();
 function payload(status: 'firing' | 'resolved', alerts: { fp: string; status?: 'firing' | 'resolved'; startsAt?: string }[], groupKey = '{}:{alertname="Api5xx", service="api"}') {

@@ -9,6 +9,8 @@ import { loadConfig, type AppConfig } from '../../../config/env';
 import type { StoredEvent } from '../../../domain/events';
 import { createIncidentService, createIncidentWorkerActivities } from '../../../incidents/incidentWiring';
 import type { IncidentService } from '../../../incidents/incidentService';
+import type { MemoryService } from '../../../memory/memoryService';
+import { openMemory, type MemoryRuntime } from '../../../memory/openMemory';
 import { createRunbookWorker } from '../../../workers/createWorker';
 import { AUTH_TOKENS, catalogueOf, TOKENS } from '../../api/support/fixtures';
 import { openBackends, type Backends } from '../../api/support/testApi';
@@ -29,6 +31,8 @@ export interface IncidentStack {
   backends: Backends;
   config: AppConfig;
   incidents: IncidentService;
+  /** With `{ memory: true }`: the Memory module the worker's incident memory goes through. */
+  memory?: MemoryService;
   call<T = any>(method: string, path: string, options?: { token?: string; json?: unknown }): Promise<{ status: number; body: T; text: string }>;
   events(incidentId: string): Promise<StoredEvent[]>;
   waitForEvent(incidentId: string, predicate: (e: StoredEvent) => boolean, timeoutMs?: number): Promise<StoredEvent>;
@@ -51,7 +55,7 @@ export function quietRuntime(): void {
   }
 }
 
-export async function startIncidentStack(name: string, env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<IncidentStack> {
+export async function startIncidentStack(name: string, env: Record<string, string> = {}, options: { worker?: boolean; memory?: boolean } = {}): Promise<IncidentStack> {
   quietRuntime();
   const backends = await openBackends(name);
   const config = loadConfig({
@@ -83,12 +87,15 @@ export async function startIncidentStack(name: string, env: Record<string, strin
   const [{ name: dbName }] = await backends.db.query<{ name: string }>('select current_database() as name') as [{ name: string }];
   const databaseUrl = Object.assign(new URL(process.env.TEST_DATABASE_URL!), { pathname: `/${dbName}` }).toString();
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+  // The Memory module as the wiring builds it (tiers and vector store selected from the config).
+  const memory: MemoryRuntime | undefined = options.memory ? await openMemory(config, backends.db) : undefined;
   const stack: IncidentStack = {
     url: http.url,
     databaseUrl,
     backends,
     config,
     incidents,
+    ...(memory ? { memory: memory.service } : {}),
     async call(method, path, callOptions = {}) {
       const headers: Record<string, string> = {};
       if (callOptions.token) headers.authorization = `Bearer ${callOptions.token}`;
@@ -116,7 +123,7 @@ export async function startIncidentStack(name: string, env: Record<string, strin
         taskQueue: backends.taskQueue,
         activities: {
           ...createActivities({ events: backends.store, catalogue, config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 } }),
-          ...createIncidentWorkerActivities(config, backends.db, backends.store),
+          ...createIncidentWorkerActivities(config, backends.db, backends.store, memory?.service),
         },
         workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
       });
@@ -136,6 +143,7 @@ export async function startIncidentStack(name: string, env: Record<string, strin
       for await (const wf of backends.client.workflow.list({ query: `TaskQueue = "${backends.taskQueue}" AND ExecutionStatus = "Running"` })) {
         await backends.client.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
       }
+      await memory?.close();
       await backends.close();
     },
   };
