@@ -9,9 +9,11 @@ import { HttpProblem } from './problem';
 import { requestContext } from './requestContext';
 import { healthRoutes } from './routes/health';
 import { memoryRoutes } from './routes/memories';
+import { nlpRoutes } from './routes/nlp';
 import { runEventRoutes } from './routes/runEvents';
 import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
+import { sessionRoutes } from './routes/sessions';
 
 /**
  * The Express app: probes at the root, everything else under /api/v1 behind bearer auth.
@@ -63,6 +65,18 @@ export function createApp(deps: AppDeps): CopilotApp {
   api.use(
     runEventRoutes({ runs: deps.runs, fanout: deps.fanout, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }),
   );
+  // Before memory's routes: DELETE /sessions/:id ends the chat workflow, then falls through to memory.
+  api.use(
+    sessionRoutes({
+      chat: deps.chat,
+      memoryConfigured: deps.memory !== undefined,
+      fanout: deps.fanout,
+      streams,
+      heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
+      replyWaitMs: deps.config.CHAT_REPLY_WAIT_MS,
+    }),
+  );
+  api.use(nlpRoutes({ chat: deps.chat }));
   api.use(memoryRoutes({ memory: deps.memory }));
   api.use(
     incidentRoutes({

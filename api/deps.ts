@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { NlpEngine } from '../chat/nlp/nlpEngine';
+import type { SessionService } from '../chat/session/sessionService';
 import type { AppConfig } from '../config/env';
 import type { StoredEvent } from '../domain/events';
 import type { RunbookDefinition } from '../domain/runbook';
@@ -45,4 +47,12 @@ export interface AppDeps {
   memory?: MemoryService;
   /** Optional: without it /incidents and /webhooks/alertmanager answer 503. */
   incidents?: IncidentService;
+  /** Optional: without it /sessions (except memory's DELETE) and /nlp answer 503. */
+  chat?: ChatApi;
+}
+
+/** Chat as the API sees it: sessions (workflows) and the understanding engine. */
+export interface ChatApi {
+  sessions: SessionService;
+  nlp: NlpEngine;
 }

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { createChatCore, createSessionService } from '../chat/chatWiring';
 import { ConfigError, loadConfig, type AppConfig } from '../config/env';
 import { redactDatabaseUrl } from '../db/database';
 import { EventFanout } from '../db/eventFanout';
@@ -56,11 +57,13 @@ async function main(): Promise<void> {
   const databaseUrl = config.DATABASE_URL!;
   const db = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, logger });
   logger.info({ database: redactDatabaseUrl(databaseUrl) }, 'database ready');
-  const fanout = new EventFanout(new SqlEventStore(db), { logger });
+  const events = new SqlEventStore(db);
+  const fanout = new EventFanout(events, { logger });
   const memory = await openMemory(config, db, logger);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const chat = createChatCore(config, catalogue);
 
   const app = createApp({
     config,
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
     logger,
     memory: memory.service,
     incidents: createIncidentService(config, client, db),
+    chat: { sessions: createSessionService(config, { client, events, fanout, memory: memory.service }), nlp: chat.nlp },
     readiness: {
       temporal: () => connection.withDeadline(Date.now() + 2000, async () => void (await connection.workflowService.getSystemInfo({}))),
       database: () => db.ping(),
@@ -87,6 +91,7 @@ async function main(): Promise<void> {
     // Order: stop taking requests (ends SSE streams), then the things requests were using.
     await http.close();
     await fanout.close();
+    await chat.close();
     await memory.close();
     await db.close();
     await connection.close();

@@ -82,6 +82,30 @@ export const EnvSchema = z.object({
   INCIDENT_WEBHOOK_URL: optionalUrl,
   PAGERDUTY_ROUTING_KEY: z.string().optional(),
   PAGERDUTY_EVENTS_URL: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
+  // Chat (chat/README.md). No key: the rule-based engine answers everything.
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: optionalUrl,
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+  ANTHROPIC_CHEAP_MODEL: z.string().min(1).optional(),
+  OPENAI_COMPAT_URL: optionalUrl,
+  OPENAI_COMPAT_API_KEY: z.string().optional(),
+  OPENAI_COMPAT_MODEL: z.string().min(1).default('local-model'),
+  OPENAI_COMPAT_CHEAP_MODEL: z.string().min(1).optional(),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(20000),
+  /** `model=<input USD per Mtok>/<output USD per Mtok>`, comma-separated; unlisted models cost 0. */
+  LLM_PRICES: z
+    .string()
+    .regex(/^\s*[\w.:-]+=\d+(\.\d+)?\/\d+(\.\d+)?\s*(,\s*[\w.:-]+=\d+(\.\d+)?\/\d+(\.\d+)?\s*)*$/, 'must be model=<in>/<out>[,…] in USD per million tokens')
+    .optional(),
+  LLM_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
+  LLM_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).default(30000),
+  CHAT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(600),
+  CHAT_CACHE_MAX_ENTRIES: z.coerce.number().int().min(10).default(5000),
+  CHAT_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
+  CHAT_MAX_MESSAGE_CHARS: z.coerce.number().int().min(100).max(100000).default(4000),
+  CHAT_CONTINUE_AS_NEW_TURNS: z.coerce.number().int().min(1).default(500),
+  CHAT_STREAM_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(50),
+  CHAT_REPLY_WAIT_MS: z.coerce.number().int().min(100).default(60000),
 });
 export type AppConfig = z.infer<typeof EnvSchema>;
 

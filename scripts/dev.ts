@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } f
 import { createActivities } from '../activities/createActivities';
 import { createApp } from '../api/app';
 import { createAuthenticator } from '../api/auth/authenticator';
+import { createChatCore, createChatWorkerActivities, createSessionService } from '../chat/chatWiring';
 import { startHttpServer } from '../api/httpServer';
 import { createLogger } from '../api/logger';
 import { ConfigError, loadConfig, runbookEnv, type AppConfig } from '../config/env';
@@ -108,13 +109,20 @@ async function main(): Promise<void> {
   const events = new SqlEventStore(db);
   const memory = await openMemory(config, db, logger);
 
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const runs = new RunClient({ client, taskQueue: config.TASK_QUEUE });
+  const incidents = createIncidentService(config, client, db);
+  const chat = createChatCore(config, catalogue);
+
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const worker = await createRunbookWorker({
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     activities: {
-      ...createIncidentWorkerActivities(config, db, events),
+      ...createIncidentWorkerActivities(config, db, events, memory.service),
+      ...createChatWorkerActivities(config, chat, { events, catalogue, runs, incidents, memory: memory.service }),
       ...createActivities({
       events,
       catalogue,
@@ -130,18 +138,17 @@ async function main(): Promise<void> {
   });
   const workerRun = worker.run();
 
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const fanout = new EventFanout(events, { logger });
   const app = createApp({
     config,
-    runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),
+    runs,
     catalogue,
     fanout,
     authenticator,
     logger,
     memory: memory.service,
-    incidents: createIncidentService(config, client, db),
+    incidents,
+    chat: { sessions: createSessionService(config, { client, events, fanout, memory: memory.service }), nlp: chat.nlp },
     readiness: {
       temporal: () => connection.withDeadline(Date.now() + 2000, async () => void (await connection.workflowService.getSystemInfo({}))),
       database: () => db.ping(),
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
     await workerRun.catch(() => undefined);
     await nativeConnection.close();
     await connection.close();
+    await chat.close();
     await memory.close();
     await db.close();
     await demoTarget?.close();

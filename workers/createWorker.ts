@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../activities/createActivities';
+import type { ChatActivities } from '../chat/activities/chatActivities';
 import type { IncidentActivities } from '../incidents/incidentActivities';
 
 /**
@@ -10,8 +11,8 @@ export interface RunbookWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  /** Runbook activities, merged with the incident investigation's when this worker hosts incidents. */
-  activities: Activities & Partial<IncidentActivities>;
+  /** Runbook activities, merged with the incident investigation's and chat's when this worker hosts them. */
+  activities: Activities & Partial<IncidentActivities> & Partial<ChatActivities>;
   workflowBundle?: { codePath: string } | { code: string };
   /** Extra worker tuning (concurrency limits, identity, shutdown grace). */
   tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'identity' | 'shutdownGraceTime' | 'maxCachedWorkflows'>>;

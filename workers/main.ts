@@ -1,12 +1,16 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../activities/createActivities';
+import { createChatCore, createChatWorkerActivities } from '../chat/chatWiring';
 import { ConfigError, loadConfig, runbookEnv } from '../config/env';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
-import { createIncidentWorkerActivities } from '../incidents/incidentWiring';
+import { createIncidentService, createIncidentWorkerActivities } from '../incidents/incidentWiring';
+import { openMemory } from '../memory/openMemory';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
+import { RunClient } from '../temporal/runClient';
 import { createRunbookWorker } from './createWorker';
 
 /** Production worker entry point (`npm run worker`): run N replicas against one Temporal cluster. */
@@ -32,6 +36,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const events = new SqlEventStore(db);
+  // Incident memory lives in the Memory module's long-term tier (same selection as the API).
+  const memory = await openMemory(config, db, logger);
   const activities = createActivities({
     events,
     catalogue,
@@ -43,16 +49,33 @@ async function main(): Promise<void> {
       stepLogMaxLines: config.STEP_LOG_MAX_LINES,
     },
   });
+  // Chat activities start runs and incidents as the chatting user: they need a Temporal client.
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const chat = createChatCore(config, catalogue);
   const worker = await createRunbookWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
-    activities: { ...activities, ...createIncidentWorkerActivities(config, db, events) },
+    activities: {
+      ...activities,
+      ...createIncidentWorkerActivities(config, db, events, memory.service),
+      ...createChatWorkerActivities(config, chat, {
+        events,
+        catalogue,
+        runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),
+        incidents: createIncidentService(config, client, db),
+        memory: memory.service,
+      }),
+    },
   });
   logger.info({ taskQueue: config.TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, runbooks: catalogue.names() }, 'worker started');
   // Runtime.install's default shutdown hooks call worker.shutdown() on SIGINT/SIGTERM.
   await worker.run();
+  await chat.close();
+  await clientConnection.close();
   await connection.close();
+  await memory.close();
   await db.close();
   logger.info('worker stopped');
 }

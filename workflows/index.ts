@@ -1,2 +1,3 @@
 export { runbookRun } from './runbookRun';
 export { incidentInvestigation } from './incidentInvestigation';
+export { chatSession } from './chatSession';

@@ -1,0 +1,142 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { SESSION_TERMINAL_EVENTS, sessionStreamId } from '../../chat/model/types';
+import { SessionError, type SessionErrorCode, type SessionService } from '../../chat/session/sessionService';
+import { hasRole, type Principal } from '../../domain/roles';
+import { requireRole } from '../auth/middleware';
+import type { ChatApi, EventSubscriptions } from '../deps';
+import type { EventStreams } from '../eventStreams';
+import { HttpProblem, parseOrThrow } from '../problem';
+import { principalOf } from '../requestContext';
+import { EventsQuery, NoQuery } from '../schemas';
+import { resumePoint, streamEvents } from './runEvents';
+
+/**
+ * Chat sessions: create, read (state and entities in focus), post messages (202 with the turn id,
+ * or the final reply with ?wait=true), read the transcript, follow the SSE stream, end. A session
+ * belongs to its creator: others get 404 (admins may read, not post). DELETE ends the workflow and
+ * then falls through to memory's route, which forgets the session's turns in every tier.
+ */
+export interface SessionRoutesDeps {
+  chat: ChatApi | undefined;
+  memoryConfigured: boolean;
+  fanout: EventSubscriptions;
+  streams: EventStreams;
+  heartbeatMs: number;
+  replyWaitMs: number;
+}
+
+const SessionIdParam = z.strictObject({ id: z.uuid('must be a session id (UUID)') });
+const MessageBody = z.strictObject({ content: z.string().max(100_000, 'must be at most 100000 characters') });
+const MessageQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
+const HistoryQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const ERROR_STATUS: Record<SessionErrorCode, [number, string]> = {
+  not_found: [404, 'session-not-found'],
+  ended: [409, 'session-ended'],
+  empty: [400, 'validation-failed'],
+  too_long: [413, 'message-too-long'],
+  forbidden: [403, 'forbidden'],
+  queue_full: [429, 'session-busy'],
+};
+
+function problemOf(err: SessionError): HttpProblem {
+  const [status, slug] = ERROR_STATUS[err.code];
+  return new HttpProblem(status, slug, err.message, err.code === 'empty' ? [{ path: 'content', message: 'must not be empty' }] : undefined);
+}
+
+export function sessionRoutes(deps: SessionRoutesDeps): Router {
+  const router = Router();
+  const service = (): SessionService => {
+    if (!deps.chat) throw new HttpProblem(503, 'chat-unavailable', 'chat is not configured on this server');
+    return deps.chat.sessions;
+  };
+  const available = (_req: Request, _res: Response, next: NextFunction) => {
+    service();
+    next();
+  };
+
+  /** The session if the caller may see it; a foreign session is indistinguishable from a missing one. */
+  async function visible(id: string, principal: Principal, write: boolean) {
+    const info = await service().info(id);
+    const own = info?.owner === principal.sub;
+    if (!info || (!own && !hasRole(principal, 'admin'))) throw new HttpProblem(404, 'session-not-found', `session ${id} does not exist`);
+    if (write && !own) throw new HttpProblem(403, 'forbidden', `session ${id} belongs to ${info.owner}; only the owner may post`);
+    return info;
+  }
+
+  router.post('/sessions', available, requireRole('viewer'), async (req, res) => {
+    parseOrThrow(NoQuery, req.query, 'query');
+    parseOrThrow(NoQuery, req.body ?? {}, 'request body');
+    const { sessionId } = await service().create(principalOf(res));
+    res.status(201).location(`/api/v1/sessions/${sessionId}`).json({ sessionId, links: { self: `/api/v1/sessions/${sessionId}`, messages: `/api/v1/sessions/${sessionId}/messages`, events: `/api/v1/sessions/${sessionId}/events` } });
+  });
+
+  router.get('/sessions/:id', available, requireRole('viewer'), async (req, res) => {
+    const { id } = parseOrThrow(SessionIdParam, req.params, 'path');
+    parseOrThrow(NoQuery, req.query, 'query');
+    await visible(id, principalOf(res), false);
+    res.json(await service().state(id));
+  });
+
+  router.post('/sessions/:id/messages', available, requireRole('viewer'), async (req, res) => {
+    const { id } = parseOrThrow(SessionIdParam, req.params, 'path');
+    const query = parseOrThrow(MessageQuery, req.query, 'query');
+    const body = parseOrThrow(MessageBody, req.body ?? {}, 'request body');
+    const principal = principalOf(res);
+    await visible(id, principal, true);
+    let sent;
+    try {
+      sent = await service().send(id, principal, body.content);
+    } catch (err) {
+      if (err instanceof SessionError) throw problemOf(err);
+      throw err;
+    }
+    if (query.wait !== 'true') {
+      res.status(202).json({ turnId: sent.turnId, links: { events: `/api/v1/sessions/${id}/events` } });
+      return;
+    }
+    const reply = await service().waitForReply(id, sent.turnId, sent.afterSeq, deps.replyWaitMs);
+    if (!reply) {
+      res.status(202).json({ turnId: sent.turnId, pending: true });
+      return;
+    }
+    const text = await service().restore(id, typeof reply.text === 'string' ? reply.text : '');
+    res.status(200).json({ turnId: sent.turnId, reply: { ...reply, text } });
+  });
+
+  router.get('/sessions/:id/messages', available, requireRole('viewer'), async (req, res) => {
+    const { id } = parseOrThrow(SessionIdParam, req.params, 'path');
+    const query = parseOrThrow(HistoryQuery, req.query, 'query');
+    await visible(id, principalOf(res), false);
+    res.json(await service().history(id, query.after, query.limit));
+  });
+
+  router.get('/sessions/:id/events', available, requireRole('viewer'), async (req, res) => {
+    const { id } = parseOrThrow(SessionIdParam, req.params, 'path');
+    const afterSeq = resumePoint(req.get('last-event-id'), parseOrThrow(EventsQuery, req.query, 'query'));
+    const info = await visible(id, principalOf(res), false);
+    await streamEvents(req, res, deps, { streamId: sessionStreamId(id), afterSeq, closed: info.closed, terminalTypes: SESSION_TERMINAL_EVENTS });
+  });
+
+  // Ends the conversation, then memory's DELETE (mounted after this router) forgets its turns.
+  router.delete('/sessions/:id', requireRole('viewer'), async (req, res, next) => {
+    if (!deps.chat) return next();
+    const parsed = SessionIdParam.safeParse(req.params);
+    if (!parsed.success) return next(); // memory's route validates its own (wider) id format
+    const principal = principalOf(res);
+    const info = await service().info(parsed.data.id);
+    if (info) {
+      if (info.owner !== principal.sub && !hasRole(principal, 'admin')) throw new HttpProblem(404, 'session-not-found', `session ${parsed.data.id} does not exist`);
+      if (!info.closed) await service().end(parsed.data.id, principal.sub);
+    }
+    if (deps.memoryConfigured) return next();
+    if (!info) throw new HttpProblem(404, 'session-not-found', `session ${parsed.data.id} does not exist`);
+    res.status(204).end();
+  });
+
+  return router;
+}

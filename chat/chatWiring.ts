@@ -1,0 +1,159 @@
+import type { Client } from '@temporalio/client';
+import Redis from 'ioredis';
+import type { AppConfig } from '../config/env';
+import type { EventStore } from '../domain/events';
+import type { IncidentService } from '../incidents/incidentService';
+import { incidentBackends } from '../incidents/incidentWiring';
+import type { MemoryService } from '../memory/memoryService';
+import { Redactor } from '../memory/redaction/redactor';
+import { createChatActivities } from './activities/chatActivities';
+import type { ChatCatalogue, ChatRuns } from './activities/runActions';
+import { ResponseCache } from './cache/responseCache';
+import { AnthropicProvider } from './llm/anthropicProvider';
+import { LlmRouter } from './llm/llmRouter';
+import { OpenAiCompatibleProvider } from './llm/openAiCompatibleProvider';
+import type { LlmProvider } from './llm/types';
+import type { ModelPrice } from './llm/usageMeter';
+import { DEFAULT_SESSION_OPTIONS, type ChatSessionOptions } from './model/types';
+import { NlpEngine } from './nlp/nlpEngine';
+import { Grounding } from './query/grounding';
+import { SessionService, type SessionTextFilter, type WaitSubscriptions } from './session/sessionService';
+
+/**
+ * Builds chat from configuration, for workers (activities) and the API (sessions + /nlp/parse).
+ * The LLM router is empty without ANTHROPIC_API_KEY / OPENAI_COMPAT_URL: then everything runs on
+ * the rule-based engine, which is a complete path on its own.
+ */
+export type ChatConfig = Pick<
+  AppConfig,
+  | 'ANTHROPIC_API_KEY' | 'ANTHROPIC_BASE_URL' | 'ANTHROPIC_MODEL' | 'ANTHROPIC_CHEAP_MODEL' | 'OPENAI_COMPAT_URL' | 'OPENAI_COMPAT_API_KEY'
+  | 'OPENAI_COMPAT_MODEL' | 'OPENAI_COMPAT_CHEAP_MODEL' | 'LLM_TIMEOUT_MS' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_HALF_OPEN_MS'
+  | 'CHAT_CACHE_TTL_SECONDS' | 'CHAT_CACHE_MAX_ENTRIES' | 'CHAT_CONFIDENCE_THRESHOLD' | 'CHAT_MAX_MESSAGE_CHARS' | 'CHAT_CONTINUE_AS_NEW_TURNS'
+  | 'CHAT_STREAM_COALESCE_MS' | 'LLM_PRICES' | 'REDIS_URL' | 'TASK_QUEUE' | 'MEMORY_REDACT_IPS'
+  | 'PROMETHEUS_URL' | 'PROMETHEUS_AUTH' | 'PROMETHEUS_TENANT' | 'LOKI_URL' | 'LOKI_AUTH' | 'LOKI_TENANT' | 'TEMPO_URL' | 'TEMPO_AUTH' | 'TEMPO_TENANT'
+  | 'BACKEND_QUERY_TIMEOUT_MS' | 'INCIDENT_WEBHOOK_URL' | 'PAGERDUTY_ROUTING_KEY' | 'PAGERDUTY_EVENTS_URL' | 'INCIDENT_RATE_WINDOW'
+  | 'INCIDENT_RECHECK_INTERVAL' | 'INCIDENT_SCOPE_LABELS' | 'INCIDENT_ENVIRONMENT' | 'INCIDENT_QUERY_BUDGET'
+>;
+
+/**
+ * LLM_PRICES → USD per million tokens per model. Prices change, so none are built in: unlisted
+ * models (and local servers) are metered in tokens with a cost of 0.
+ */
+export function parsePrices(value: string | undefined): Record<string, ModelPrice> {
+  const out: Record<string, ModelPrice> = {};
+  for (const entry of (value ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [model, price] = entry.split('=');
+    const [input, output] = (price ?? '').split('/');
+    if (model && input && output) out[model.trim()] = { inputPerMTok: Number(input), outputPerMTok: Number(output) };
+  }
+  return out;
+}
+
+export function createProviders(config: ChatConfig): LlmProvider[] {
+  const providers: LlmProvider[] = [];
+  if (config.ANTHROPIC_API_KEY) {
+    providers.push(
+      new AnthropicProvider({
+        apiKey: config.ANTHROPIC_API_KEY,
+        ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
+        model: config.ANTHROPIC_MODEL,
+        ...(config.ANTHROPIC_CHEAP_MODEL ? { cheapModel: config.ANTHROPIC_CHEAP_MODEL } : {}),
+        timeoutMs: config.LLM_TIMEOUT_MS,
+      }),
+    );
+  }
+  if (config.OPENAI_COMPAT_URL) {
+    providers.push(
+      new OpenAiCompatibleProvider({
+        baseURL: config.OPENAI_COMPAT_URL,
+        ...(config.OPENAI_COMPAT_API_KEY ? { apiKey: config.OPENAI_COMPAT_API_KEY } : {}),
+        model: config.OPENAI_COMPAT_MODEL,
+        ...(config.OPENAI_COMPAT_CHEAP_MODEL ? { cheapModel: config.OPENAI_COMPAT_CHEAP_MODEL } : {}),
+        timeoutMs: config.LLM_TIMEOUT_MS,
+      }),
+    );
+  }
+  return providers;
+}
+
+export function sessionOptions(config: ChatConfig): ChatSessionOptions {
+  return {
+    ...DEFAULT_SESSION_OPTIONS,
+    confidenceThreshold: config.CHAT_CONFIDENCE_THRESHOLD,
+    maxMessageChars: config.CHAT_MAX_MESSAGE_CHARS,
+    continueAsNewAfterTurns: config.CHAT_CONTINUE_AS_NEW_TURNS,
+  };
+}
+
+export interface ChatCore {
+  nlp: NlpEngine;
+  router: LlmRouter;
+  cache: ResponseCache;
+  grounding: Grounding;
+  backends: ReturnType<typeof incidentBackends>;
+  close(): Promise<void>;
+}
+
+export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): ChatCore {
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
+  const cache = new ResponseCache({ maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_CACHE_TTL_SECONDS * 1000, ...(redis ? { redis } : {}) });
+  const router = new LlmRouter(createProviders(config), {
+    timeoutMs: config.LLM_TIMEOUT_MS,
+    breakerThreshold: config.LLM_BREAKER_THRESHOLD,
+    halfOpenAfterMs: config.LLM_BREAKER_HALF_OPEN_MS,
+    unhealthyForMs: config.LLM_BREAKER_HALF_OPEN_MS,
+  });
+  const backends = incidentBackends(config);
+  const grounding = new Grounding(backends);
+  const nlp = new NlpEngine({ grounding, router, cache, runbooks: () => catalogue.names(), redactor: new Redactor({ redactIps: config.MEMORY_REDACT_IPS }) });
+  return {
+    nlp,
+    router,
+    cache,
+    grounding,
+    backends,
+    async close() {
+      if (redis) redis.disconnect();
+    },
+  };
+}
+
+export function createChatWorkerActivities(
+  config: ChatConfig,
+  core: ChatCore,
+  deps: { events: EventStore; catalogue: ChatCatalogue; runs?: ChatRuns; incidents?: IncidentService; memory?: MemoryService },
+) {
+  return createChatActivities({
+    events: deps.events,
+    nlp: core.nlp,
+    backends: core.backends,
+    catalogue: deps.catalogue,
+    ...(deps.runs ? { runs: deps.runs } : {}),
+    ...(deps.incidents ? { incidents: deps.incidents } : {}),
+    ...(deps.memory ? { memory: deps.memory } : {}),
+    ...(core.router.configured ? { router: core.router } : {}),
+    prices: parsePrices(config.LLM_PRICES),
+    coalesceMs: config.CHAT_STREAM_COALESCE_MS,
+  });
+}
+
+/** Redaction before anything is stored: the session's reversible vault with memory, else one-way. */
+export function textFilter(memory: MemoryService | undefined, redactIps: boolean): SessionTextFilter {
+  if (memory) return { redact: (id, t) => memory.redactForSession(id, t), restore: (id, t) => memory.restoreForSession(id, t) };
+  const redactor = new Redactor({ redactIps });
+  return { redact: async (_id, t) => redactor.redact(t).text, restore: async (_id, t) => t };
+}
+
+export function createSessionService(
+  config: ChatConfig,
+  deps: { client: Client; events: Pick<EventStore, 'list'>; fanout: WaitSubscriptions; memory?: MemoryService; options?: Partial<ChatSessionOptions> },
+): SessionService {
+  return new SessionService({
+    client: deps.client,
+    taskQueue: config.TASK_QUEUE,
+    events: deps.events,
+    fanout: deps.fanout,
+    text: textFilter(deps.memory, config.MEMORY_REDACT_IPS),
+    options: { ...sessionOptions(config), ...deps.options },
+  });
+}

@@ -1,0 +1,152 @@
+import { Writable } from 'node:stream';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities } from '../../../activities/createActivities';
+import { createApp } from '../../../api/app';
+import { createAuthenticator } from '../../../api/auth/authenticator';
+import { startHttpServer, type RunningHttpServer } from '../../../api/httpServer';
+import { createLogger } from '../../../api/logger';
+import { createChatCore, createChatWorkerActivities, createSessionService, type ChatCore } from '../../../chat/chatWiring';
+import { sessionStreamId } from '../../../chat/model/types';
+import { loadConfig, type AppConfig } from '../../../config/env';
+import type { StoredEvent } from '../../../domain/events';
+import type { RunbookDocument } from '../../../domain/runbook';
+import { createRunbookWorker } from '../../../workers/createWorker';
+import { AUTH_TOKENS, catalogueOf, TOKENS } from '../../api/support/fixtures';
+import { openSse, type SseStream } from '../../api/support/sseClient';
+import { openBackends, type Backends } from '../../api/support/testApi';
+import { quietRuntime } from '../../incidents/support/incidentStack';
+
+/**
+ * The whole chat stack for a test file: real Temporal (bundle from globalSetup), a fresh Postgres
+ * database, one worker with runbook + chat activities, and the real API with sessions and /nlp.
+ */
+export { TOKENS };
+
+/** deploy-service as the shipped one behaves: a production approval gate with four eyes. */
+export const DEPLOY: RunbookDocument = {
+  name: 'deploy-service',
+  description: 'test deploy',
+  params: {
+    service: { type: 'string', required: true, pattern: '^[a-z0-9-]+$' },
+    version: { type: 'string', required: true },
+    environment: { type: 'string', enum: ['staging', 'production'], default: 'staging' },
+  },
+  steps: [
+    { id: 'build', type: 'wait', duration: '50ms' },
+    { id: 'approve', type: 'approval', needs: ['build'], when: "params.environment == 'production'", approvers: { roles: ['approver'], count: 1 }, fourEyes: true, message: 'Deploy ${{ params.service }}' },
+    { id: 'deploy', type: 'wait', needs: ['approve'], duration: '50ms' },
+  ],
+};
+
+export const RUN_TESTS: RunbookDocument = {
+  name: 'run-tests',
+  description: 'runs a test suite',
+  params: { service: { type: 'string', required: true } },
+  steps: [{ id: 'tests', type: 'wait', duration: '50ms' }],
+};
+
+export const RESTART: RunbookDocument = {
+  name: 'restart-service',
+  description: 'restarts a service',
+  params: { service: { type: 'string', required: true }, environment: { type: 'string', enum: ['staging', 'production'], default: 'staging' } },
+  steps: [{ id: 'restart', type: 'wait', duration: '50ms' }],
+};
+
+export interface ChatStack {
+  url: string;
+  config: AppConfig;
+  backends: Backends;
+  core: ChatCore;
+  call<T = any>(method: string, path: string, options?: { token?: string; json?: unknown }): Promise<{ status: number; body: T; text: string }>;
+  createSession(token: string): Promise<string>;
+  say(token: string, sessionId: string, content: string): Promise<{ status: number; body: any }>;
+  events(sessionId: string): Promise<StoredEvent[]>;
+  waitForEvent(sessionId: string, predicate: (e: StoredEvent) => boolean, timeoutMs?: number): Promise<StoredEvent>;
+  sse(sessionId: string, token: string): Promise<SseStream>;
+  close(): Promise<void>;
+}
+
+export async function startChatStack(name: string, env: Record<string, string> = {}): Promise<ChatStack> {
+  quietRuntime();
+  const backends = await openBackends(name);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    TASK_QUEUE: backends.taskQueue,
+    AUTH_TOKENS,
+    SSE_HEARTBEAT_MS: '1000',
+    PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL!,
+    CHAT_REPLY_WAIT_MS: '20000',
+    ...env,
+  });
+  const catalogue = catalogueOf([DEPLOY, RUN_TESTS, RESTART]);
+  const core = createChatCore(config, catalogue);
+  const connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
+  const worker: Worker = await createRunbookWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: backends.taskQueue,
+    activities: {
+      ...createActivities({ events: backends.store, catalogue, config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 } }),
+      ...createChatWorkerActivities(config, core, { events: backends.store, catalogue, runs: backends.runs }),
+    },
+    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+  });
+  const running = worker.run();
+  const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, done) => done() }) });
+  const sessions = createSessionService(config, { client: backends.client, events: backends.store, fanout: backends.fanout });
+  const app = createApp({
+    config,
+    runs: backends.runs,
+    catalogue,
+    fanout: backends.fanout,
+    authenticator: createAuthenticator(config),
+    logger,
+    chat: { sessions, nlp: core.nlp },
+    readiness: { temporal: async () => undefined, database: () => backends.db.ping() },
+  });
+  const http: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
+  const stack: ChatStack = {
+    url: http.url,
+    config,
+    backends,
+    core,
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = {};
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      if (options.json !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${http.url}${path}`, { method, headers, body: options.json !== undefined ? JSON.stringify(options.json) : undefined });
+      const text = await res.text();
+      const body = /json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text;
+      return { status: res.status, body, text };
+    },
+    async createSession(token) {
+      const res = await stack.call('POST', '/api/v1/sessions', { token });
+      if (res.status !== 201) throw new Error(`create session: ${res.status} ${res.text}`);
+      return res.body.sessionId as string;
+    },
+    say: (token, sessionId, content) => stack.call('POST', `/api/v1/sessions/${sessionId}/messages?wait=true`, { token, json: { content } }),
+    events: (id) => backends.store.list(sessionStreamId(id), 0, 10_000),
+    async waitForEvent(id, predicate, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const found = (await stack.events(id)).find(predicate);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`event not seen within ${timeoutMs} ms; got: ${(await stack.events(id)).map((e) => e.type).join(', ')}`);
+    },
+    sse: (id, token) => openSse(`${http.url}/api/v1/sessions/${id}/events`, { token }),
+    async close() {
+      await http.close(500);
+      for await (const wf of backends.client.workflow.list({ query: `TaskQueue = "${backends.taskQueue}" AND ExecutionStatus = "Running"` })) {
+        await backends.client.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
+      }
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await core.close();
+      await backends.close();
+    },
+  };
+  return stack;
+}

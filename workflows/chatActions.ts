@@ -1,0 +1,157 @@
+import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
+import type { ChatActivities } from '../chat/activities/chatActivities';
+import { noRunInFocus, NOTHING_TO_CONFIRM, proposalQuestion, roleRefusal } from '../chat/answers/templates';
+import type { ChatPrincipal, Entity, FollowedRun, IntentType, Proposal, QueuedMessage } from '../chat/model/types';
+import { entityValue } from '../chat/nlp/references';
+import { hasRole } from '../domain/roles';
+import type { ChatRuntime } from './chatRuntime';
+
+/**
+ * Mutating actions in a conversation. Nothing here acts on a request alone: a request (or an LLM
+ * suggestion) becomes a Proposal in workflow state and a confirmation question; only an explicit
+ * "yes" from someone holding the role starts it, through RunClient as that user. Runs started here
+ * are followed, and their progress is posted into the chat.
+ */
+const acts = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+const follower = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '30d',
+  heartbeatTimeout: '20s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+export type Reply = (text: string, extra?: Record<string, unknown>) => Promise<void>;
+
+export class ChatActions {
+  private readonly followers = new Map<string, CancellationScope>();
+
+  constructor(private readonly rt: ChatRuntime) {}
+
+  private runInFocus(entities: readonly Entity[]): string | undefined {
+    return entityValue(entities, 'run_id') ?? this.rt.state.focus.find((f) => f.type === 'run_id')?.value;
+  }
+
+  /** A start-run request or an LLM suggestion → a proposal awaiting "yes". */
+  async propose(msg: QueuedMessage, intent: IntentType, entities: Entity[], reply: Reply, suggestion?: { runbook: string; params: Record<string, unknown> }): Promise<void> {
+    if (!hasRole(msg.principal, 'operator')) return reply(roleRefusal('Starting a runbook', 'operator'));
+    const prepared = await acts.chatPrepareAction({ intent, entities, ...(suggestion ? { suggestion } : {}) });
+    if (!prepared.ok) return reply(prepared.message, { actionRefused: true });
+    const proposal: Proposal = {
+      id: `p-${msg.turnId}-${this.rt.state.proposals.length + 1}`,
+      kind: 'start-run',
+      runbook: prepared.runbook,
+      params: prepared.params,
+      requiredRole: 'operator',
+      turnId: msg.turnId,
+      summary: prepared.summary,
+    };
+    // One open proposal at a time: a new one replaces the old, so "yes" is never ambiguous.
+    this.rt.state.proposals = [proposal];
+    await this.rt.turnEvent(msg.turnId, 'action.proposed', { proposalId: proposal.id, kind: proposal.kind, runbook: proposal.runbook, params: proposal.params, summary: proposal.summary });
+    await reply(proposalQuestion(proposal), { proposalId: proposal.id });
+  }
+
+  async proposeCancel(msg: QueuedMessage, entities: Entity[], reply: Reply): Promise<void> {
+    if (!hasRole(msg.principal, 'operator')) return reply(roleRefusal('Cancelling a run', 'operator'));
+    const runId = this.runInFocus(entities);
+    if (!runId) return reply(noRunInFocus('cancel'));
+    const run = this.rt.state.runs.find((r) => r.runId === runId);
+    const proposal: Proposal = { id: `p-${msg.turnId}-1`, kind: 'cancel-run', runId, requiredRole: 'operator', turnId: msg.turnId, summary: `I will cancel ${run?.runbook ?? 'run'} ${runId}; completed steps will be compensated.` };
+    this.rt.state.proposals = [proposal];
+    await this.rt.turnEvent(msg.turnId, 'action.proposed', { proposalId: proposal.id, kind: proposal.kind, runId, summary: proposal.summary });
+    await reply(proposalQuestion(proposal), { proposalId: proposal.id });
+  }
+
+  async confirm(msg: QueuedMessage, answer: 'confirm' | 'dismiss', reply: Reply): Promise<void> {
+    const proposal = this.rt.state.proposals[0];
+    if (!proposal) return reply(NOTHING_TO_CONFIRM);
+    if (answer === 'dismiss') {
+      this.rt.state.proposals = [];
+      await this.rt.turnEvent(msg.turnId, 'action.dismissed', { proposalId: proposal.id });
+      return reply('OK, dropped it. Nothing was started.');
+    }
+    if (!hasRole(msg.principal, proposal.requiredRole)) return reply(roleRefusal('Confirming this action', proposal.requiredRole));
+    this.rt.state.proposals = [];
+    await this.rt.turnEvent(msg.turnId, 'action.confirmed', { proposalId: proposal.id, by: msg.principal.sub });
+    if (proposal.kind === 'cancel-run') {
+      const result = await acts.chatCancelRun({ runId: proposal.runId! });
+      if (result.ok) await this.rt.turnEvent(msg.turnId, 'action.cancelling', { runId: proposal.runId });
+      return reply(result.text);
+    }
+    const started = await acts.chatStartRun({
+      runbook: proposal.runbook!,
+      params: proposal.params ?? {},
+      principal: { sub: msg.principal.sub, roles: msg.principal.roles },
+      idempotencyKey: `chat:${this.rt.input.sessionId}:${proposal.id}`,
+    });
+    if (!started.ok || !started.runId) return reply(started.text);
+    const run: FollowedRun = { runId: started.runId, runbook: proposal.runbook!, status: 'running', pendingGates: [] };
+    this.rt.state.runs = [run, ...this.rt.state.runs.filter((r) => r.runId !== run.runId)].slice(0, 10);
+    this.rt.state.focus = [{ type: 'run_id' as const, value: run.runId, turn: this.rt.state.turnCounter }, ...this.rt.state.focus.filter((f) => f.type !== 'run_id' || f.value !== run.runId)].slice(0, 20);
+    await this.rt.turnEvent(msg.turnId, 'action.started', { proposalId: proposal.id, runId: run.runId, runbook: run.runbook, params: proposal.params, requestedBy: msg.principal.sub });
+    this.follow(run);
+    await reply(started.text, { runId: run.runId });
+  }
+
+  async status(entities: Entity[], reply: Reply): Promise<void> {
+    const runId = this.runInFocus(entities);
+    if (!runId) return reply(noRunInFocus('report on'));
+    const status = await acts.chatRunStatus({ runId });
+    const run = this.rt.state.runs.find((r) => r.runId === runId);
+    if (run && status.status) {
+      run.status = status.status;
+      run.pendingGates = status.pendingGates;
+    }
+    await reply(status.text, { runId });
+  }
+
+  async decide(msg: QueuedMessage, entities: Entity[], reply: Reply): Promise<void> {
+    if (!hasRole(msg.principal, 'approver')) return reply(roleRefusal('Approving', 'approver'));
+    const decision = entityValue(entities, 'decision') === 'reject' ? 'reject' : 'approve';
+    const runId = this.runInFocus(entities);
+    const principal: ChatPrincipal = { sub: msg.principal.sub, roles: msg.principal.roles };
+    const result = await acts.chatDecide({ ...(runId ? { runId } : {}), decision, principal, comment: `via chat: ${msg.content.slice(0, 200)}` });
+    if (result.ok) await this.rt.turnEvent(msg.turnId, 'action.decided', { runId: result.runId, gateId: result.gateId, decision, by: principal.sub });
+    await reply(result.text, result.runId ? { runId: result.runId } : {});
+  }
+
+  async incident(msg: QueuedMessage, action: 'create' | 'note' | 'resolve', entities: Entity[], reply: Reply): Promise<void> {
+    if (!hasRole(msg.principal, 'operator')) return reply(roleRefusal(action === 'create' ? 'Opening an incident' : 'Changing an incident', 'operator'));
+    const result = await acts.chatIncident({ action, text: msg.content, entities, principal: { sub: msg.principal.sub, roles: msg.principal.roles } });
+    if (result.incidentId) {
+      this.rt.state.focus = [{ type: 'incident_id' as const, value: result.incidentId, turn: this.rt.state.turnCounter }, ...this.rt.state.focus.filter((f) => f.value !== result.incidentId)].slice(0, 20);
+      if (result.ok) await this.rt.turnEvent(msg.turnId, 'action.incident', { action, incidentId: result.incidentId });
+    }
+    await reply(result.text);
+  }
+
+  /** Posts a run's progress into the chat until it ends; cancelled when the session ends or continues as new. */
+  follow(run: FollowedRun): void {
+    if (this.followers.has(run.runId)) return;
+    const scope = new CancellationScope();
+    this.followers.set(run.runId, scope);
+    void scope
+      .run(() => follower.chatFollowRun({ sessionStreamId: this.rt.streamId, runId: run.runId, runbook: run.runbook }))
+      .then(
+        (result) => {
+          run.status = result.status;
+          run.pendingGates = [];
+        },
+        (err: unknown) => {
+          if (!isCancellation(err)) run.status = 'unknown';
+        },
+      )
+      .finally(() => this.followers.delete(run.runId));
+  }
+
+  resumeFollowing(): void {
+    for (const run of this.rt.state.runs) if (['running', 'waiting_approval'].includes(run.status)) this.follow(run);
+  }
+
+  stopFollowing(): void {
+    for (const scope of this.followers.values()) scope.cancel();
+  }
+}

@@ -1,0 +1,126 @@
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { ChatActivities } from '../chat/activities/chatActivities';
+import { clarify, describeIntent } from '../chat/answers/templates';
+import { confirmationOf } from '../chat/model/confirmation';
+import type { QueuedMessage, Understanding } from '../chat/model/types';
+import { mergeFocus } from '../chat/nlp/references';
+import type { ChatActions, Reply } from './chatActions';
+import type { ChatRuntime } from './chatRuntime';
+
+/**
+ * One turn, start to finish: `turn.started`, understanding, the intent's handler, and
+ * `reply.completed` with the full answer. Turns run one at a time in arrival order.
+ */
+const understanding = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3 },
+});
+
+const answering = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '3m',
+  heartbeatTimeout: '60s',
+  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3 },
+});
+
+const transcript = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+/** A turn whose activities failed for good answers with the reason instead of failing the session. */
+export async function processTurn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): Promise<void> {
+  rt.processing = msg.turnId;
+  try {
+    await turn(rt, actions, msg);
+  } catch (err) {
+    const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+    await rt.turnEvent(msg.turnId, 'turn.failed', { error: cause });
+    const text = `Sorry, I could not finish that: ${cause}`;
+    await rt.turnEvent(msg.turnId, 'reply.completed', { text, failed: true, degraded: false });
+  } finally {
+    rt.processing = undefined;
+  }
+}
+
+async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): Promise<void> {
+  const { turnId } = msg;
+  await rt.turnEvent(turnId, 'turn.started', { content: msg.content, by: msg.principal.sub });
+  await transcript.chatRecordTurn({ sessionId: rt.input.sessionId, role: 'user', content: msg.content, subject: msg.principal.sub });
+
+  let u: Understanding | undefined;
+  let replied = false;
+  let meta: Record<string, unknown> = {};
+  // Templated replies: one delta, then the completion (the streamed path writes its own deltas).
+  const reply: Reply = async (text, extra = {}) => {
+    replied = true;
+    await rt.turnEvent(turnId, 'reply.delta', { text, index: 0, attempt: 0 });
+    await complete(text, extra);
+  };
+  const complete = async (text: string, extra: Record<string, unknown>) => {
+    meta = { ...meta, ...extra };
+    await rt.turnEvent(turnId, 'reply.completed', {
+      text,
+      ...(u ? { intent: u.intent, source: u.source, entities: u.entities, queries: u.queries.map((q) => ({ language: q.language, query: q.query, valid: q.valid })) } : {}),
+      degraded: u?.degraded ?? false,
+      ...meta,
+    });
+    await transcript.chatRecordTurn({ sessionId: rt.input.sessionId, role: 'assistant', content: text, subject: msg.principal.sub });
+  };
+
+  const answer = confirmationOf(msg.content);
+  if (answer && (rt.state.proposals.length > 0 || answer === 'confirm')) {
+    await actions.confirm(msg, answer, reply);
+    rt.remember(`${turnId} ${msg.principal.sub}: ${answer}`);
+    return;
+  }
+
+  const { usage, ...understood } = await understanding.chatUnderstand({ sessionId: rt.input.sessionId, text: msg.content, focus: rt.state.focus, ...(rt.state.last ? { last: rt.state.last } : {}) });
+  u = understood;
+  rt.addUsage(usage);
+  rt.state.focus = mergeFocus(rt.state.focus, u.entities, rt.state.turnCounter);
+  if (u.intent.type !== 'Unknown') rt.state.last = { intent: u.intent.type, entities: u.entities.filter((e) => e.type !== 'decision') };
+  await rt.turnEvent(turnId, 'turn.understood', { intent: u.intent, entities: u.entities, source: u.source, degraded: u.degraded });
+  rt.remember(`${turnId} ${msg.principal.sub}: ${describeIntent(u.intent.type)} (${u.entities.map((e) => `${e.type}=${e.value}`).join(', ') || 'no entities'})`);
+
+  if (u.intent.confidence < rt.options.confidenceThreshold) {
+    await reply(clarify(u.intent.type, u.intent.confidence), { clarification: true });
+  } else {
+    switch (u.intent.type) {
+      case 'WorkflowTrigger':
+      case 'TestExecute':
+      case 'TestCoverage':
+      case 'TestGenerate':
+        await actions.propose(msg, u.intent.type, u.entities, reply);
+        break;
+      case 'WorkflowCancel':
+        await actions.proposeCancel(msg, u.entities, reply);
+        break;
+      case 'WorkflowStatus':
+        await actions.status(u.entities, reply);
+        break;
+      case 'ApprovalDecision':
+        await actions.decide(msg, u.entities, reply);
+        break;
+      case 'IncidentCreate':
+        await actions.incident(msg, 'create', u.entities, reply);
+        break;
+      case 'IncidentUpdate':
+        await actions.incident(msg, 'note', u.entities, reply);
+        break;
+      case 'IncidentResolve':
+        await actions.incident(msg, 'resolve', u.entities, reply);
+        break;
+      default: {
+        // Read-only questions: queries + a streamed answer. An LLM suggestion is only ever a proposal.
+        const out = await answering.chatAnswer({ sessionId: rt.input.sessionId, streamId: rt.streamId, turnId, text: msg.content, understanding: u });
+        rt.addUsage(out.usage);
+        u = { ...u, degraded: out.degraded, ...(out.degradedReason ? { degradedReason: out.degradedReason } : {}) };
+        replied = true;
+        await complete(out.text, out.degradedReason ? { degradedReason: out.degradedReason } : {});
+        const suggestion = out.suggestions[0];
+        if (suggestion) await actions.propose(msg, 'WorkflowTrigger', u.entities, async (text, extra) => rt.turnEvent(turnId, 'action.note', { text, ...extra }), suggestion);
+      }
+    }
+  }
+  if (!replied) await reply('Done.');
+}
