@@ -6,7 +6,7 @@ import { RunbookCatalogue, RunbookCatalogueError } from '../../runbooks/runbookC
 import { yaml } from './helpers';
 
 const RUNBOOKS_DIR = path.resolve(__dirname, '../../runbooks');
-const EXPECTED = ['deploy-service', 'restart-fleet', 'restart-service', 'scale-service'];
+const EXPECTED = ['deploy-service', 'generate-tests', 'restart-fleet', 'restart-service', 'run-tests', 'scale-service', 'test-coverage'];
 
 const dirs: string[] = [];
 function dirWith(files: Record<string, string>): string {

@@ -15,6 +15,9 @@ describe('runbooks/scripts', () => {
     ['restart.sh', ['web', 'production'], /restart: rollout complete/],
     ['restart.sh', ['--verify', 'web', 'staging'], /replicas ready/],
     ['scale.sh', ['web', 'staging', '--replicas=7'], /7 replicas available/],
+    ['run-tests.sh', ['web', 'unit'], /128 passed, 0 failed/],
+    ['coverage.sh', ['web', '--min=10'], /^coverage: \d+%$/m],
+    ['generate-tests.sh', ['web'], /describe\('web handler'/],
   ])('%s %j succeeds', (script, args, output) => {
     const result = run(script, ...args);
     expect(result).toMatchObject({ code: 0, stderr: '' });
@@ -27,6 +30,9 @@ describe('runbooks/scripts', () => {
     ['restart.sh', ['web', 'prod'], 65, /unknown environment 'prod'/],
     ['scale.sh', ['web', 'staging', '--replicas=101'], 65, /replicas must be a whole number 0\.\.100/],
     ['scale.sh', ['web', 'staging', '5'], 64, /usage:/],
+    ['run-tests.sh', ['web', 'smoke'], 65, /unknown suite 'smoke'/],
+    ['coverage.sh', ['web', '--min=100'], 1, /below the minimum of 100%/],
+    ['generate-tests.sh', ['Bad'], 65, /invalid service name/],
   ])('%s %j fails with a message', (script, args, code, message) => {
     const result = run(script, ...args);
     expect(result.code).toBe(code);
