@@ -92,11 +92,15 @@ test('even a catalogue runbook suggested by the model is only a proposal until t
   const id = await stack.createSession(TOKENS.operator);
   claude.queue.push(classify('ServiceHealth', [{ type: 'service', value: 'checkout' }]));
   claude.queue.push({ kind: 'tool_use', name: 'propose_action', input: { runbook: 'restart-service', params: { service: 'checkout' }, reason: 'errors' } });
+  const restartRunIds = async () =>
+    (await stack.backends.runs.listRuns({ runbook: 'restart-service', pageSize: 100 })).items.map((r) => r.runId).sort();
+  const before = await restartRunIds();
   claude.queue.push({ kind: 'text', text: 'Checkout looks unhealthy; I proposed a restart.' });
   await stack.say(TOKENS.operator, id, 'is checkout healthy?');
   const proposed = await stack.waitForEvent(id, (e) => e.type === 'action.proposed');
   expect(proposed.data).toMatchObject({ runbook: 'restart-service', params: { service: 'checkout', environment: 'staging' } });
-  expect((await stack.backends.runs.listRuns({ pageSize: 50 })).items.filter((r) => r.runbook === 'restart-service')).toEqual([]);
+  // Other test files share this Temporal server (and this user): compare with the runs from before.
+  expect(await restartRunIds()).toEqual(before);
   const dismissed = await stack.say(TOKENS.operator, id, 'no');
   expect(dismissed.body.reply.text).toContain('Nothing was started');
 });
