@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { createChatCore, createSessionService } from '../chat/chatWiring';
+import { createChatCore, createMemorySummariser, createSessionService } from '../chat/chatWiring';
 import { ConfigError, loadConfig, type AppConfig } from '../config/env';
 import { redactDatabaseUrl } from '../db/database';
 import { EventFanout } from '../db/eventFanout';
@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   logger.info({ database: redactDatabaseUrl(databaseUrl) }, 'database ready');
   const events = new SqlEventStore(db);
   const fanout = new EventFanout(events, { logger });
-  const memory = await openMemory(config, db, logger);
+  const summariser = createMemorySummariser(config, logger);
+  const memory = await openMemory(config, db, logger, undefined, summariser ? { summariser } : {});
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

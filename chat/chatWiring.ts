@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/env';
 import type { EventStore } from '../domain/events';
 import type { IncidentService } from '../incidents/incidentService';
 import { incidentBackends } from '../incidents/incidentWiring';
+import type { Summariser } from '../memory/context/compression';
 import type { MemoryService } from '../memory/memoryService';
 import { Redactor } from '../memory/redaction/redactor';
 import { createChatActivities } from './activities/chatActivities';
@@ -11,6 +12,7 @@ import type { ChatCatalogue, ChatRuns } from './activities/runActions';
 import { ResponseCache } from './cache/responseCache';
 import { AnthropicProvider } from './llm/anthropicProvider';
 import { LlmRouter } from './llm/llmRouter';
+import { LlmSummariser } from './llm/llmSummariser';
 import { OpenAiCompatibleProvider } from './llm/openAiCompatibleProvider';
 import type { LlmProvider } from './llm/types';
 import type { ModelPrice } from './llm/usageMeter';
@@ -76,6 +78,32 @@ export function createProviders(config: ChatConfig): LlmProvider[] {
   return providers;
 }
 
+function createRouter(config: ChatConfig): LlmRouter {
+  return new LlmRouter(createProviders(config), {
+    timeoutMs: config.LLM_TIMEOUT_MS,
+    breakerThreshold: config.LLM_BREAKER_THRESHOLD,
+    halfOpenAfterMs: config.LLM_BREAKER_HALF_OPEN_MS,
+    unhealthyForMs: config.LLM_BREAKER_HALF_OPEN_MS,
+  });
+}
+
+/**
+ * Memory compression through the model when a provider is configured (ANTHROPIC_API_KEY or
+ * OPENAI_COMPAT_URL), else undefined (memory keeps the extractive summariser). It has its own
+ * router, so summaries never trip the breaker that chat turns depend on; any failure falls back
+ * to the extractive summary. Pass it to `openMemory(…, { summariser })`.
+ */
+export function createMemorySummariser(config: ChatConfig, logger?: { warn(obj: object, msg: string): void }): Summariser | undefined {
+  const router = createRouter(config);
+  if (!router.configured) return undefined;
+  return new LlmSummariser({
+    router,
+    timeoutMs: config.LLM_TIMEOUT_MS,
+    redactor: new Redactor({ redactIps: config.MEMORY_REDACT_IPS }),
+    ...(logger ? { onFallback: (err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'LLM summary failed; extractive summary used') } : {}),
+  });
+}
+
 export function sessionOptions(config: ChatConfig): ChatSessionOptions {
   return {
     ...DEFAULT_SESSION_OPTIONS,
@@ -97,12 +125,7 @@ export interface ChatCore {
 export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): ChatCore {
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
   const cache = new ResponseCache({ maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_CACHE_TTL_SECONDS * 1000, ...(redis ? { redis } : {}) });
-  const router = new LlmRouter(createProviders(config), {
-    timeoutMs: config.LLM_TIMEOUT_MS,
-    breakerThreshold: config.LLM_BREAKER_THRESHOLD,
-    halfOpenAfterMs: config.LLM_BREAKER_HALF_OPEN_MS,
-    unhealthyForMs: config.LLM_BREAKER_HALF_OPEN_MS,
-  });
+  const router = createRouter(config);
   const backends = incidentBackends(config);
   const grounding = new Grounding(backends);
   const nlp = new NlpEngine({ grounding, router, cache, runbooks: () => catalogue.names(), redactor: new Redactor({ redactIps: config.MEMORY_REDACT_IPS }) });

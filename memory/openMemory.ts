@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/env';
 import type { Database, DbLogger } from '../db/database';
+import type { Summariser } from './context/compression';
 import { createEmbedder } from './embeddings/createEmbedder';
 import { ChoiceRepository } from './mediumTerm/choiceRepository';
 import { MemoryRecordRepository } from './mediumTerm/memoryRecordRepository';
@@ -45,7 +46,12 @@ export interface MemoryRuntime {
  * Builds every tier from configuration on an already-migrated database (the medium-term tables
  * come with the shared migrations). The caller owns `close()`; the database stays the caller's.
  */
-export async function openMemory(config: MemoryConfig, db: Database, logger?: DbLogger, now?: () => number): Promise<MemoryRuntime> {
+export interface OpenMemoryOptions {
+  /** Compression of old turns; extractive when absent (chat/chatWiring builds an LLM one when a provider is configured). */
+  summariser?: Summariser;
+}
+
+export async function openMemory(config: MemoryConfig, db: Database, logger?: DbLogger, now?: () => number, options: OpenMemoryOptions = {}): Promise<MemoryRuntime> {
   const shortOptions = { ttlSeconds: config.MEMORY_SHORT_TTL_SECONDS, maxTurns: config.MEMORY_SHORT_MAX_TURNS };
   const short: ShortTermStore = config.REDIS_URL
     ? await RedisShortTermStore.connect(config.REDIS_URL, shortOptions)
@@ -67,6 +73,7 @@ export async function openMemory(config: MemoryConfig, db: Database, logger?: Db
         vectors,
         embedder,
         redactor: new Redactor({ redactIps: config.MEMORY_REDACT_IPS }),
+        ...(options.summariser ? { summariser: options.summariser } : {}),
         ...(logger ? { logger } : {}),
         ...(now ? { now } : {}),
       },
@@ -81,7 +88,7 @@ export async function openMemory(config: MemoryConfig, db: Database, logger?: Db
       },
     );
     const store = vectors;
-    logger?.info({ memory: service.backends }, 'memory ready');
+    logger?.info({ memory: service.backends, summariser: options.summariser?.kind ?? 'extractive' }, 'memory ready');
     return {
       service,
       async close() {

@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } f
 import { createActivities } from '../activities/createActivities';
 import { createApp } from '../api/app';
 import { createAuthenticator } from '../api/auth/authenticator';
-import { createChatCore, createChatWorkerActivities, createSessionService } from '../chat/chatWiring';
+import { createChatCore, createMemorySummariser, createChatWorkerActivities, createSessionService } from '../chat/chatWiring';
 import { startHttpServer } from '../api/httpServer';
 import { createLogger } from '../api/logger';
 import { ConfigError, loadConfig, runbookEnv, type AppConfig } from '../config/env';
@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   const db = await openDatabase({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.DATA_DIR, logger });
   const catalogue = await RunbookCatalogue.load(config.RUNBOOKS_DIR);
   const events = new SqlEventStore(db);
-  const memory = await openMemory(config, db, logger);
+  const summariser = createMemorySummariser(config, logger);
+  const memory = await openMemory(config, db, logger, undefined, summariser ? { summariser } : {});
 
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

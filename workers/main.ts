@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../activities/createActivities';
-import { createChatCore, createChatWorkerActivities } from '../chat/chatWiring';
+import { createChatCore, createMemorySummariser, createChatWorkerActivities } from '../chat/chatWiring';
 import { ConfigError, loadConfig, runbookEnv } from '../config/env';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const events = new SqlEventStore(db);
   // Incident memory lives in the Memory module's long-term tier (same selection as the API).
-  const memory = await openMemory(config, db, logger);
+  const summariser = createMemorySummariser(config, logger);
+  const memory = await openMemory(config, db, logger, undefined, summariser ? { summariser } : {});
   const activities = createActivities({
     events,
     catalogue,

@@ -1,9 +1,10 @@
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { ChatActivities } from '../chat/activities/chatActivities';
 import { clarify, describeIntent } from '../chat/answers/templates';
 import { confirmationOf } from '../chat/model/confirmation';
 import type { QueuedMessage, Understanding } from '../chat/model/types';
 import { mergeFocus } from '../chat/nlp/references';
+import { hasRole } from '../domain/roles';
 import type { ChatActions, Reply } from './chatActions';
 import type { ChatRuntime } from './chatRuntime';
 
@@ -82,8 +83,14 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
   await rt.turnEvent(turnId, 'turn.understood', { intent: u.intent, entities: u.entities, source: u.source, degraded: u.degraded });
   rt.remember(`${turnId} ${msg.principal.sub}: ${describeIntent(u.intent.type)} (${u.entities.map((e) => `${e.type}=${e.value}`).join(', ') || 'no entities'})`);
 
+  // "investigate the checkout alerts" from an operator opens an investigation, as the webhook does;
+  // for anyone else it stays a read-only question. Patched: sessions started before keep replaying.
+  const investigate =
+    u.intent.type === 'AlertInvestigation' && u.intent.confidence >= rt.options.confidenceThreshold && hasRole(msg.principal, 'operator') && patched('chat-alert-investigation');
   if (u.intent.confidence < rt.options.confidenceThreshold) {
     await reply(clarify(u.intent.type, u.intent.confidence), { clarification: true });
+  } else if (investigate) {
+    await actions.incident(msg, 'create', u.entities, reply);
   } else {
     switch (u.intent.type) {
       case 'WorkflowTrigger':

@@ -5,11 +5,15 @@ import { createApp } from '../../../api/app';
 import { createAuthenticator } from '../../../api/auth/authenticator';
 import { startHttpServer, type RunningHttpServer } from '../../../api/httpServer';
 import { createLogger } from '../../../api/logger';
-import { createChatCore, createChatWorkerActivities, createSessionService, type ChatCore } from '../../../chat/chatWiring';
+import { createChatCore, createChatWorkerActivities, createMemorySummariser, createSessionService, type ChatCore } from '../../../chat/chatWiring';
 import { sessionStreamId } from '../../../chat/model/types';
 import { loadConfig, type AppConfig } from '../../../config/env';
 import type { StoredEvent } from '../../../domain/events';
 import type { RunbookDocument } from '../../../domain/runbook';
+import { createIncidentService, createIncidentWorkerActivities } from '../../../incidents/incidentWiring';
+import type { IncidentService } from '../../../incidents/incidentService';
+import type { MemoryService } from '../../../memory/memoryService';
+import { openMemory, type MemoryRuntime } from '../../../memory/openMemory';
 import { createRunbookWorker } from '../../../workers/createWorker';
 import { AUTH_TOKENS, catalogueOf, TOKENS } from '../../api/support/fixtures';
 import { openSse, type SseStream } from '../../api/support/sseClient';
@@ -57,6 +61,12 @@ export interface ChatStack {
   config: AppConfig;
   backends: Backends;
   core: ChatCore;
+  /** With `{ memory: true }`: the Memory module (Redis short-term via TEST_REDIS_URL, Postgres). */
+  memory?: MemoryService;
+  /** With `{ incidents: true }`: the IncidentService chat opens incidents through. */
+  incidents?: IncidentService;
+  /** Every line the API and memory loggers wrote (JSON). */
+  logs: string[];
   call<T = any>(method: string, path: string, options?: { token?: string; json?: unknown }): Promise<{ status: number; body: T; text: string }>;
   createSession(token: string): Promise<string>;
   say(token: string, sessionId: string, content: string): Promise<{ status: number; body: any }>;
@@ -66,7 +76,12 @@ export interface ChatStack {
   close(): Promise<void>;
 }
 
-export async function startChatStack(name: string, env: Record<string, string> = {}): Promise<ChatStack> {
+export interface ChatStackOptions {
+  memory?: boolean;
+  incidents?: boolean;
+}
+
+export async function startChatStack(name: string, env: Record<string, string> = {}, options: ChatStackOptions = {}): Promise<ChatStack> {
   quietRuntime();
   const backends = await openBackends(name);
   const config = loadConfig({
@@ -76,10 +91,18 @@ export async function startChatStack(name: string, env: Record<string, string> =
     SSE_HEARTBEAT_MS: '1000',
     PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL!,
     CHAT_REPLY_WAIT_MS: '20000',
+    ...(options.memory ? { REDIS_URL: process.env.TEST_REDIS_URL! } : {}),
+    ...(options.incidents ? { INCIDENT_RECHECK_INTERVAL: '1h', INCIDENT_RATE_WINDOW: '10s', BACKEND_QUERY_TIMEOUT_MS: '3000' } : {}),
     ...env,
   });
   const catalogue = catalogueOf([DEPLOY, RUN_TESTS, RESTART]);
   const core = createChatCore(config, catalogue);
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, done) => { logs.push(c.toString()); done(); } }) });
+  // The Memory module as the entry points wire it: with an LLM provider, compression summarises through it.
+  const summariser = options.memory ? createMemorySummariser(config, logger) : undefined;
+  const memory: MemoryRuntime | undefined = options.memory ? await openMemory(config, backends.db, logger, undefined, summariser ? { summariser } : {}) : undefined;
+  const incidents = options.incidents ? createIncidentService(config, backends.client, backends.db) : undefined;
   const connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
   const worker: Worker = await createRunbookWorker({
     connection,
@@ -87,13 +110,19 @@ export async function startChatStack(name: string, env: Record<string, string> =
     taskQueue: backends.taskQueue,
     activities: {
       ...createActivities({ events: backends.store, catalogue, config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 } }),
-      ...createChatWorkerActivities(config, core, { events: backends.store, catalogue, runs: backends.runs }),
+      ...(incidents ? createIncidentWorkerActivities(config, backends.db, backends.store, memory?.service) : {}),
+      ...createChatWorkerActivities(config, core, {
+        events: backends.store,
+        catalogue,
+        runs: backends.runs,
+        ...(incidents ? { incidents } : {}),
+        ...(memory ? { memory: memory.service } : {}),
+      }),
     },
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
   });
   const running = worker.run();
-  const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, done) => done() }) });
-  const sessions = createSessionService(config, { client: backends.client, events: backends.store, fanout: backends.fanout });
+  const sessions = createSessionService(config, { client: backends.client, events: backends.store, fanout: backends.fanout, ...(memory ? { memory: memory.service } : {}) });
   const app = createApp({
     config,
     runs: backends.runs,
@@ -102,6 +131,8 @@ export async function startChatStack(name: string, env: Record<string, string> =
     authenticator: createAuthenticator(config),
     logger,
     chat: { sessions, nlp: core.nlp },
+    ...(memory ? { memory: memory.service } : {}),
+    ...(incidents ? { incidents } : {}),
     readiness: { temporal: async () => undefined, database: () => backends.db.ping() },
   });
   const http: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
@@ -110,6 +141,9 @@ export async function startChatStack(name: string, env: Record<string, string> =
     config,
     backends,
     core,
+    ...(memory ? { memory: memory.service } : {}),
+    ...(incidents ? { incidents } : {}),
+    logs,
     async call(method, path, options = {}) {
       const headers: Record<string, string> = {};
       if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -145,6 +179,7 @@ export async function startChatStack(name: string, env: Record<string, string> =
       await running;
       await connection.close();
       await core.close();
+      await memory?.close();
       await backends.close();
     },
   };

@@ -2,6 +2,7 @@ import type { Database } from '../../../db/database';
 import { migrate } from '../../../db/migrate';
 import { PgliteDatabase } from '../../../db/pgliteDatabase';
 import { PostgresDatabase } from '../../../db/postgresDatabase';
+import type { Summariser } from '../../../memory/context/compression';
 import { HashedEmbedder } from '../../../memory/embeddings/hashedEmbedder';
 import { ChoiceRepository } from '../../../memory/mediumTerm/choiceRepository';
 import { MemoryRecordRepository } from '../../../memory/mediumTerm/memoryRecordRepository';
@@ -64,7 +65,7 @@ export interface ServiceParts {
 /** A MemoryService on `db` with the hashed embedder; stores may be swapped in. */
 export async function buildService(
   db: Database,
-  overrides: { short?: ShortTermStore; vectors?: VectorStore; now?: () => number; options?: Partial<MemoryServiceOptions> } = {},
+  overrides: { short?: ShortTermStore; vectors?: VectorStore; now?: () => number; options?: Partial<MemoryServiceOptions>; summariser?: Summariser } = {},
 ): Promise<ServiceParts> {
   const embedder = new HashedEmbedder({ dimension: 256 });
   const now = overrides.now ?? Date.now;
@@ -80,6 +81,7 @@ export async function buildService(
       vectors,
       embedder,
       redactor: new Redactor(),
+      ...(overrides.summariser ? { summariser: overrides.summariser } : {}),
       now,
     },
     { ...TEST_OPTIONS, ...overrides.options },
