@@ -12,7 +12,8 @@ import { IncidentManagerError, type IncidentChange, type IncidentNotifier } from
 import type { IncidentMemory } from './incidentMemory';
 import type { IncidentRepository } from './incidentRepository';
 import { renderReport } from './report';
-import type { GatherRequest, GatherResult, IncidentState } from './types';
+import { llmHypotheses, type LlmHypothesesDeps } from './llmHypotheses';
+import type { GatherRequest, GatherResult, IncidentState, LlmHypothesisRequest, LlmHypothesisResult } from './types';
 
 /**
  * The incident investigation's activities, closed over injected clients (like
@@ -29,6 +30,8 @@ export interface IncidentActivityDeps {
   notifier?: IncidentNotifier;
   /** PromQL range window in the metric templates (default 2m). */
   rateWindow?: string;
+  /** The LLM hypothesis step (a router with a provider); absent: it answers "unavailable". */
+  llm?: LlmHypothesesDeps;
 }
 
 /**
@@ -76,6 +79,13 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
     },
     async gatherIncidentMemory(req: GatherRequest): Promise<GatherResult> {
       return withHeartbeat(() => gatherMemory(deps.memory, repo, req));
+    },
+
+    /** Hypotheses from the LLM over the evidence summaries; never throws (unavailable → heuristics stand). */
+    async incidentLlmHypotheses(req: LlmHypothesisRequest): Promise<LlmHypothesisResult> {
+      if (!deps.llm) return { ok: false, reason: 'no LLM provider is configured on this worker' };
+      const llm = deps.llm;
+      return withHeartbeat(() => llmHypotheses(llm, req));
     },
 
     /** Report, long-term memory and dedupe rows on resolution; idempotent (upserts). */

@@ -40,6 +40,8 @@ export interface IncidentSettings {
   queryLimit: number;
   /** Workflow history size that triggers continue-as-new (default in the workflow: 5 000). */
   continueAfterEvents?: number;
+  /** An LLM provider is configured (ANTHROPIC_API_KEY / OPENAI_COMPAT_URL): investigations ask it for hypotheses. */
+  llmHypotheses?: boolean;
 }
 
 export interface StartIncidentRequest {
@@ -88,6 +90,7 @@ export class IncidentService {
       scopeLabels: this.settings.scopeLabels,
       queryLimit: this.settings.queryLimit,
       ...(this.settings.continueAfterEvents ? { continueAfterEvents: this.settings.continueAfterEvents } : {}),
+      ...(this.settings.llmHypotheses ? { llmHypotheses: true } : {}),
     };
     try {
       await this.client.workflow.start(INCIDENT_WORKFLOW, {

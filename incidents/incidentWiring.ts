@@ -15,6 +15,8 @@ import { WebhookNotifier } from './incidentManager/webhookNotifier';
 import { SqlIncidentMemory, type IncidentMemory } from './incidentMemory';
 import { IncidentRepository } from './incidentRepository';
 import { IncidentService } from './incidentService';
+import { createIncidentLlmRouter, type IncidentLlmConfig } from './llmHypotheses';
+import { Redactor } from '../memory/redaction/redactor';
 import { MemoryIncidentMemory } from './memoryIncidentMemory';
 
 /** Builds the incident pieces from configuration, for api/main.ts, workers/main.ts and scripts/dev.ts. */
@@ -23,7 +25,12 @@ type IncidentConfig = Pick<
   | 'PROMETHEUS_URL' | 'PROMETHEUS_AUTH' | 'PROMETHEUS_TENANT' | 'LOKI_URL' | 'LOKI_AUTH' | 'LOKI_TENANT' | 'TEMPO_URL' | 'TEMPO_AUTH' | 'TEMPO_TENANT'
   | 'BACKEND_QUERY_TIMEOUT_MS' | 'INCIDENT_WEBHOOK_URL' | 'PAGERDUTY_ROUTING_KEY' | 'PAGERDUTY_EVENTS_URL' | 'INCIDENT_RATE_WINDOW'
   | 'INCIDENT_RECHECK_INTERVAL' | 'INCIDENT_SCOPE_LABELS' | 'INCIDENT_ENVIRONMENT' | 'INCIDENT_QUERY_BUDGET' | 'TASK_QUEUE'
->;
+> & IncidentLlmConfig;
+
+/** An LLM provider is configured: investigations ask it for hypotheses after the heuristics. */
+export function llmConfigured(config: IncidentLlmConfig): boolean {
+  return Boolean(config.ANTHROPIC_API_KEY || config.OPENAI_COMPAT_URL);
+}
 
 function backend(name: string, url: string | undefined, auth: string | undefined, tenant: string | undefined, timeoutMs: number): Omit<BackendConfig, 'name'> | undefined {
   if (!url) return undefined;
@@ -66,6 +73,7 @@ export function incidentMemoryFor(db: Database, memory?: IncidentMemory | Memory
 
 export function createIncidentWorkerActivities(config: IncidentConfig, db: Database, events: EventStore, memory?: IncidentMemory | MemoryService) {
   const notifier = incidentNotifier(config);
+  const router = createIncidentLlmRouter(config);
   return createIncidentActivities({
     events,
     repo: new IncidentRepository(db),
@@ -73,6 +81,7 @@ export function createIncidentWorkerActivities(config: IncidentConfig, db: Datab
     ...incidentBackends(config),
     ...(notifier ? { notifier } : {}),
     rateWindow: config.INCIDENT_RATE_WINDOW,
+    ...(router.configured ? { llm: { router, timeoutMs: config.LLM_TIMEOUT_MS, redactor: new Redactor({ redactIps: config.MEMORY_REDACT_IPS }) } } : {}),
   });
 }
 
@@ -83,5 +92,6 @@ export function createIncidentService(config: IncidentConfig, client: Client, db
     environment: config.INCIDENT_ENVIRONMENT,
     scopeLabels: config.INCIDENT_SCOPE_LABELS,
     queryLimit: config.INCIDENT_QUERY_BUDGET,
+    llmHypotheses: llmConfigured(config),
   });
 }

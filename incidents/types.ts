@@ -43,6 +43,8 @@ export interface IncidentInput {
   queryLimit: number;
   /** Continue-as-new once history passes this many events (default 5 000; tests set it low). */
   continueAfterEvents?: number;
+  /** An LLM provider is configured on the workers: ask it for hypotheses after the heuristics. */
+  llmHypotheses?: boolean;
   /** Set by continue-as-new: the compact state to resume from. */
   carried?: IncidentState;
 }
@@ -71,7 +73,34 @@ export interface Hypothesis {
   /** Human feedback: confirmed pins the hypothesis, rejected removes it from the ranking. */
   feedback?: 'confirmed' | 'rejected';
   feedbackBy?: string;
+  /** Who formed it: the deterministic heuristics or the LLM (absent on histories before the LLM path). */
+  source?: 'heuristic' | 'llm';
 }
+
+/** What the LLM hypothesis step did in the latest round (absent when no provider is configured). */
+export interface LlmHypothesisStatus {
+  round: number;
+  /** ok: its hypotheses are merged; unavailable: provider error, timeout, open circuit or invalid output. */
+  status: 'ok' | 'unavailable';
+  /** Why it was unavailable; the heuristic hypotheses stand. */
+  degraded?: string;
+  provider?: string;
+}
+
+/** Input of the `incidentLlmHypotheses` activity: references and summaries only, never bodies. */
+export interface LlmHypothesisRequest {
+  incidentId: string;
+  round: number;
+  title: string;
+  service?: string;
+  queries: QueryRecord[];
+  signals: Signal[];
+  hypotheses: Hypothesis[];
+}
+
+export type LlmHypothesisResult =
+  | { ok: true; hypotheses: Hypothesis[]; provider: string; tokens: number }
+  | { ok: false; reason: string };
 
 export interface ProposedAction {
   id: string;
@@ -117,6 +146,8 @@ export interface IncidentState {
   budget: { queriesUsed: number; queryLimit: number; tokensUsed: number; tokenLimit: number };
   /** Compact signals behind the hypotheses (capped), carried across continue-as-new. */
   signals: Signal[];
+  /** The LLM hypothesis step of the latest round, when a provider is configured. */
+  llm?: LlmHypothesisStatus;
   reportReady: boolean;
   /** Bumped on every save, so an older snapshot never overwrites a newer one. */
   version: number;

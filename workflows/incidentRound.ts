@@ -1,6 +1,7 @@
-import { CONFIDENCE_TARGET, formHypotheses, proposeActions, topHypothesis } from '../incidents/heuristics/hypotheses';
+import { patched } from '@temporalio/workflow';
+import { CONFIDENCE_TARGET, formHypotheses, mergeLlmHypotheses, proposeActions, topHypothesis } from '../incidents/heuristics/hypotheses';
 import type { GatherRequest, GatherResult } from '../incidents/types';
-import { acts, type IncidentRuntime } from './incidentRuntime';
+import { acts, llmActs, type IncidentRuntime } from './incidentRuntime';
 
 /**
  * One check of an incident: reason (plan the windows and what to gather) → act (gather from every
@@ -34,14 +35,17 @@ export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'rech
     rt.addSignals(results.flatMap((r) => r.signals));
     // "missing" describes the latest check: a backend that came back is no longer missing.
     s.missing = [...new Set(results.flatMap((r) => r.missing))];
-    s.hypotheses = formHypotheses(s.signals, s.hypotheses);
+    const previous = s.hypotheses;
+    s.hypotheses = formHypotheses(s.signals, previous);
+    // New commands behind a patch: histories from before the LLM path replay unchanged.
+    if (input.llmHypotheses && patched('incident-llm-hypotheses')) await llmStep(rt, previous);
     for (const q of queries) {
       await rt.emit('incident.query', `query/${q.evidenceId}`, { ...q });
     }
     const top = topHypothesis(s.hypotheses);
     await rt.emit('incident.hypotheses', `hypotheses/${s.rounds}`, {
       round: s.rounds,
-      hypotheses: s.hypotheses.slice(0, 5).map((h) => ({ id: h.id, service: h.service, statement: h.statement, confidence: h.confidence, evidence: h.evidence })),
+      hypotheses: s.hypotheses.slice(0, 5).map((h) => ({ id: h.id, service: h.service, statement: h.statement, confidence: h.confidence, evidence: h.evidence, source: h.source ?? 'heuristic' })),
       missing: s.missing,
     });
     await rt.save();
@@ -62,6 +66,33 @@ export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'rech
     missing: s.missing,
     queries: s.budget.queriesUsed,
   });
+}
+
+/**
+ * The LLM hypothesis step (a provider is configured): its hypotheses join the heuristic ones; when
+ * it is unavailable (error, timeout, open circuit, invalid output) the heuristics stand and the
+ * state says so. It only ever adds hypotheses: actions still come from proposeActions.
+ */
+async function llmStep(rt: IncidentRuntime, previous: IncidentRuntime['s']['hypotheses']): Promise<void> {
+  const { s } = rt;
+  let result;
+  try {
+    result = await llmActs.incidentLlmHypotheses({
+      incidentId: s.incidentId, round: s.rounds, title: s.title, ...(s.service ? { service: s.service } : {}),
+      queries: s.queries, signals: s.signals, hypotheses: s.hypotheses,
+    });
+  } catch (err) {
+    result = { ok: false as const, reason: (err as Error).message };
+  }
+  if (result.ok) {
+    s.hypotheses = mergeLlmHypotheses(s.hypotheses, result.hypotheses, previous);
+    s.budget.tokensUsed += result.tokens;
+    s.llm = { round: s.rounds, status: 'ok', provider: result.provider };
+  } else {
+    s.hypotheses = mergeLlmHypotheses(s.hypotheses, [], previous);
+    s.llm = { round: s.rounds, status: 'unavailable', degraded: `LLM unavailable, heuristic hypotheses kept: ${result.reason}`.slice(0, 400) };
+  }
+  await rt.emit('incident.llm', `llm/${s.rounds}`, { ...s.llm, hypotheses: result.ok ? result.hypotheses.map((h) => h.id) : [] });
 }
 
 function plan(rt: IncidentRuntime, i: number): GatherRequest {

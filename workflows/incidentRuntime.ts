@@ -24,6 +24,13 @@ export const acts = proxyActivities<IncidentActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
+/** The LLM step never throws; one retry covers a worker lost mid-call. */
+export const llmActs = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 2 },
+});
+
 export class IncidentRuntime {
   constructor(
     readonly input: IncidentInput,

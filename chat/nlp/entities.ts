@@ -17,7 +17,8 @@ export interface ExtractOptions {
 
 const VERSION = /\b(v\d+(?:\.\d+){0,3}(?:-[A-Za-z0-9.]+)?|\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?)\b/;
 const RUN_ID = /\brun-[0-9a-f]{8,}(?:-[0-9a-f]+)*\b/i;
-const INCIDENT_ID = /\b(INC-\d{1,9}|inc-[0-9a-f]{8,}(?:-[0-9a-f]+)*)\b/i;
+// Longest form first: with /i, `INC-\d+` would otherwise match the head of a UUID id like inc-08534671-5827-….
+const INCIDENT_ID = /\b(inc-[0-9a-f]{8,}(?:-[0-9a-f]+)*|INC-\d{1,9})\b/i;
 const LEADING_VERB = /^\s*(?:(?:please|can you|could you|let'?s|i want to|we need to|go ahead and|now)\s+)*([a-z]+(?:\s+(?:back|out))?)/i;
 const HOUSE_SERVICE = /\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:svc|service|api|worker|gateway))\b/i;
 const SLOT_SERVICE: RegExp[] = [

@@ -42,11 +42,30 @@ export function formHypotheses(signals: Signal[], previous: Hypothesis[] = []): 
       statement,
       confidence: round(prior?.feedback === 'confirmed' ? 1 : confidence),
       evidence: [...new Set(unique.map((s) => s.evidenceId))],
+      source: 'heuristic',
       ...(prior?.feedback ? { feedback: prior.feedback, ...(prior.feedbackBy ? { feedbackBy: prior.feedbackBy } : {}) } : {}),
     });
   }
   // Keep hypotheses a human gave feedback on even if this round has no signal for them.
   for (const prior of previous) if (prior.feedback && !out.some((h) => h.id === prior.id)) out.push(prior);
+  return out.sort((a, b) => rank(b) - rank(a));
+}
+
+/**
+ * Adds the LLM's hypotheses to the heuristic ones (ids `llm-<service>`, so heuristic ids and their
+ * feedback never change). A human verdict on an earlier LLM hypothesis is kept.
+ */
+export function mergeLlmHypotheses(current: Hypothesis[], llm: Hypothesis[], previous: Hypothesis[] = []): Hypothesis[] {
+  const out = current.filter((h) => h.source !== 'llm' || h.feedback);
+  for (const h of llm) {
+    const prior = previous.find((p) => p.id === h.id) ?? out.find((p) => p.id === h.id);
+    const merged: Hypothesis = prior?.feedback
+      ? { ...h, confidence: prior.feedback === 'confirmed' ? 1 : h.confidence, feedback: prior.feedback, ...(prior.feedbackBy ? { feedbackBy: prior.feedbackBy } : {}) }
+      : h;
+    const i = out.findIndex((p) => p.id === h.id);
+    if (i >= 0) out[i] = merged;
+    else out.push(merged);
+  }
   return out.sort((a, b) => rank(b) - rank(a));
 }
 

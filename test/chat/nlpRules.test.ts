@@ -65,6 +65,13 @@ test('confidence is in [0,1] and low for gibberish, high for clear requests', ()
   expect(understandWithRules('deploy auth v2.3.1 to production', { now: NOW }).intent.confidence).toBeGreaterThan(0.9);
 });
 
+test('incident ids: full UUID ids (even digit-only first groups) and INC-<number> ids', () => {
+  const ids = (text: string) => understandWithRules(text, { now: NOW }).entities.filter((e) => e.type === 'incident_id').map((e) => e.value);
+  expect(ids('resolve incident inc-08534671-5827-47bf-a597-3a82af86160b')).toEqual(['inc-08534671-5827-47bf-a597-3a82af86160b']);
+  expect(ids('resolve incident inc-abcdef12-0000-4111-8222-333344445555 now')).toEqual(['inc-abcdef12-0000-4111-8222-333344445555']);
+  expect(ids('status of INC-1234')).toEqual(['INC-1234']);
+});
+
 test('references resolve from the entities in focus: "restart it", "that deploy", "same for payments"', () => {
   const first = understandWithRules('show me p95 latency for checkout in prod over the last hour', { now: NOW });
   let focus = mergeFocus([], first.entities, 1);
