@@ -30,7 +30,7 @@ export type ChatConfig = Pick<
   AppConfig,
   | 'ANTHROPIC_API_KEY' | 'ANTHROPIC_BASE_URL' | 'ANTHROPIC_MODEL' | 'ANTHROPIC_CHEAP_MODEL' | 'OPENAI_COMPAT_URL' | 'OPENAI_COMPAT_API_KEY'
   | 'OPENAI_COMPAT_MODEL' | 'OPENAI_COMPAT_CHEAP_MODEL' | 'LLM_TIMEOUT_MS' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_HALF_OPEN_MS'
-  | 'CHAT_CACHE_TTL_SECONDS' | 'CHAT_CACHE_MAX_ENTRIES' | 'CHAT_CONFIDENCE_THRESHOLD' | 'CHAT_MAX_MESSAGE_CHARS' | 'CHAT_CONTINUE_AS_NEW_TURNS'
+  | 'CHAT_CACHE_TTL_SECONDS' | 'CHAT_ANSWER_CACHE_TTL_SECONDS' | 'CHAT_CACHE_MAX_ENTRIES' | 'CHAT_CONFIDENCE_THRESHOLD' | 'CHAT_MAX_MESSAGE_CHARS' | 'CHAT_CONTINUE_AS_NEW_TURNS'
   | 'CHAT_STREAM_COALESCE_MS' | 'LLM_PRICES' | 'REDIS_URL' | 'TASK_QUEUE' | 'MEMORY_REDACT_IPS'
   | 'PROMETHEUS_URL' | 'PROMETHEUS_AUTH' | 'PROMETHEUS_TENANT' | 'LOKI_URL' | 'LOKI_AUTH' | 'LOKI_TENANT' | 'TEMPO_URL' | 'TEMPO_AUTH' | 'TEMPO_TENANT'
   | 'BACKEND_QUERY_TIMEOUT_MS' | 'INCIDENT_WEBHOOK_URL' | 'PAGERDUTY_ROUTING_KEY' | 'PAGERDUTY_EVENTS_URL' | 'INCIDENT_RATE_WINDOW'
@@ -117,6 +117,8 @@ export interface ChatCore {
   nlp: NlpEngine;
   router: LlmRouter;
   cache: ResponseCache;
+  /** Undefined when CHAT_ANSWER_CACHE_TTL_SECONDS is 0. */
+  answerCache?: ResponseCache;
   grounding: Grounding;
   backends: ReturnType<typeof incidentBackends>;
   close(): Promise<void>;
@@ -125,6 +127,10 @@ export interface ChatCore {
 export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): ChatCore {
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
   const cache = new ResponseCache({ maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_CACHE_TTL_SECONDS * 1000, ...(redis ? { redis } : {}) });
+  const answerCache =
+    config.CHAT_ANSWER_CACHE_TTL_SECONDS > 0
+      ? new ResponseCache({ maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_ANSWER_CACHE_TTL_SECONDS * 1000, keyPrefix: 'copilot:answer:', ...(redis ? { redis } : {}) })
+      : undefined;
   const router = createRouter(config);
   const backends = incidentBackends(config);
   const grounding = new Grounding(backends);
@@ -133,6 +139,7 @@ export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): Ch
     nlp,
     router,
     cache,
+    ...(answerCache ? { answerCache } : {}),
     grounding,
     backends,
     async close() {
@@ -157,6 +164,7 @@ export function createChatWorkerActivities(
     ...(core.router.configured ? { router: core.router } : {}),
     prices: parsePrices(config.LLM_PRICES),
     coalesceMs: config.CHAT_STREAM_COALESCE_MS,
+    ...(core.answerCache ? { answerCache: core.answerCache } : {}),
   });
 }
 

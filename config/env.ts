@@ -100,6 +100,8 @@ export const EnvSchema = z.object({
   LLM_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
   LLM_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).default(30000),
   CHAT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(600),
+  /** Answers are about live data: keep them briefly (0 disables). */
+  CHAT_ANSWER_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(30),
   CHAT_CACHE_MAX_ENTRIES: z.coerce.number().int().min(10).default(5000),
   CHAT_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
   CHAT_MAX_MESSAGE_CHARS: z.coerce.number().int().min(100).max(100000).default(4000),

@@ -123,7 +123,7 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
         rt.addUsage(out.usage);
         u = { ...u, degraded: out.degraded, ...(out.degradedReason ? { degradedReason: out.degradedReason } : {}) };
         replied = true;
-        await complete(out.text, out.degradedReason ? { degradedReason: out.degradedReason } : {});
+        await complete(out.text, { ...(out.degradedReason ? { degradedReason: out.degradedReason } : {}), ...(out.cached ? { cached: true } : {}) });
         const suggestion = out.suggestions[0];
         if (suggestion) await actions.propose(msg, 'WorkflowTrigger', u.entities, async (text, extra) => rt.turnEvent(turnId, 'action.note', { text, ...extra }), suggestion);
       }

@@ -1,3 +1,4 @@
+import { cacheKey, type ResponseCache } from '../cache/responseCache';
 import type { MemoryService } from '../../memory/memoryService';
 import { templateAnswer } from '../answers/templateAnswer';
 import { DEGRADED_NOTE } from '../answers/templates';
@@ -24,6 +25,8 @@ export interface SuggestedAction {
 
 export interface AnswerResult {
   text: string;
+  /** Served from the answer cache: the same question in the same context moments ago. */
+  cached?: boolean;
   degraded: boolean;
   degradedReason?: string;
   usage: (LlmUsage & { model: string })[];
@@ -37,6 +40,8 @@ export interface AnswerDeps {
   memory?: Pick<MemoryService, 'retrieveContext'>;
   onQuery: (outcome: QueryOutcome) => Promise<void>;
   maxToolRounds: number;
+  /** Short-lived: answers are about live data. Absent or TTL 0: no answer caching. */
+  answerCache?: Pick<ResponseCache, 'get' | 'set'>;
 }
 
 function resultsBlock(outcomes: readonly QueryOutcome[]): string {
@@ -45,7 +50,26 @@ function resultsBlock(outcomes: readonly QueryOutcome[]): string {
     .join('\n');
 }
 
+type CachedAnswer = Pick<AnswerResult, 'text' | 'suggestions' | 'outcomes'>;
+
 export async function answerTurn(sessionId: string, text: string, u: Understanding, deps: AnswerDeps, streamer: ReplyStreamer, now: number): Promise<AnswerResult> {
+  // Keyed by the normalised question + what was understood; an LLM answer can draw on the session's
+  // memories (preferences), so it is shared only within that session.
+  const llm = Boolean(deps.router?.configured && !u.degraded);
+  const key = cacheKey('answer', text, { intent: u.intent.type, entities: u.entities, queries: u.queries.map((q) => q.query), llm, ...(llm ? { sessionId } : {}) });
+  const hit = deps.answerCache ? await deps.answerCache.get<CachedAnswer>(key) : undefined;
+  if (hit) {
+    for (const o of hit.outcomes) await deps.onQuery(o);
+    streamer.push(hit.text);
+    return { ...hit, cached: true, degraded: false, usage: [] };
+  }
+  const result = await computeAnswer(sessionId, text, u, deps, streamer, now);
+  // A degraded answer is not worth keeping: the next asker should get the full one once it recovers.
+  if (deps.answerCache && !result.degraded) await deps.answerCache.set(key, { text: result.text, suggestions: result.suggestions, outcomes: result.outcomes } satisfies CachedAnswer);
+  return result;
+}
+
+async function computeAnswer(sessionId: string, text: string, u: Understanding, deps: AnswerDeps, streamer: ReplyStreamer, now: number): Promise<AnswerResult> {
   const outcomes = await Promise.all(u.queries.map((q) => runQuery(q, deps.backends, now)));
   for (const o of outcomes) await deps.onQuery(o);
   const base: AnswerResult = { text: '', degraded: u.degraded, ...(u.degradedReason ? { degradedReason: u.degradedReason } : {}), usage: [], suggestions: [], outcomes };

@@ -1,3 +1,4 @@
+import type { ResponseCache } from '../cache/responseCache';
 import { Context } from '@temporalio/activity';
 import type { EventStore, NewEvent } from '../../domain/events';
 import type { Principal } from '../../domain/roles';
@@ -33,6 +34,8 @@ export interface ChatActivityDeps {
   coalesceMs?: number;
   followPollMs?: number;
   maxToolRounds?: number;
+  /** Answers to the same question in the same context, for CHAT_ANSWER_CACHE_TTL_SECONDS. */
+  answerCache?: ResponseCache;
 }
 
 export interface UnderstandInput {
@@ -54,6 +57,8 @@ export interface AnswerOutput {
   text: string;
   degraded: boolean;
   degradedReason?: string;
+  /** Answered from the short-lived answer cache. */
+  cached?: boolean;
   usage: TokenUsage;
   suggestions: SuggestedAction[];
 }
@@ -94,6 +99,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
           ...(deps.router ? { router: deps.router } : {}),
           ...(deps.memory ? { memory: deps.memory } : {}),
           maxToolRounds: deps.maxToolRounds ?? 2,
+          ...(deps.answerCache ? { answerCache: deps.answerCache } : {}),
           onQuery: async (o) => {
             const n = queryIndex++;
             await deps.events.append(input.streamId, [
@@ -113,6 +119,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         text: result.text,
         degraded: result.degraded,
         ...(result.degradedReason ? { degradedReason: result.degradedReason } : {}),
+        ...(result.cached ? { cached: true } : {}),
         usage: price(result.usage),
         suggestions: result.suggestions,
       };

@@ -33,6 +33,19 @@ test('a question is answered with the PromQL beside its result, streamed over SS
   expect(state.body.focus).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'service', value: 'prometheus' })]));
 });
 
+test('the same question in the same context moments later is answered from the answer cache', async () => {
+  const id = await stack.createSession(TOKENS.operator);
+  const question = 'show me the request rate of prometheus over the last 10 minutes';
+  const first = await stack.say(TOKENS.operator, id, question);
+  const second = await stack.say(TOKENS.operator, id, `  Show me the request rate of Prometheus over the last 10 minutes? `);
+  expect(first.body.reply.cached).toBeUndefined();
+  expect(second.body.reply).toMatchObject({ cached: true, text: first.body.reply.text });
+  const completed = (await stack.events(id)).filter((e) => e.type === 'reply.completed');
+  expect(completed.map((e) => e.data.cached ?? false)).toEqual([false, true]);
+  // The cached answer still records the queries it was built from, beside its result.
+  expect((await stack.events(id)).filter((e) => e.type === 'query.executed' && e.data.turnId === second.body.turnId)).not.toHaveLength(0);
+});
+
 test('sessions belong to their creator: others see 404, admins may read but not post', async () => {
   const id = await stack.createSession(TOKENS.operator);
   expect((await stack.call('GET', `/api/v1/sessions/${id}`, { token: TOKENS.viewer })).status).toBe(404);
