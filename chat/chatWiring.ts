@@ -10,11 +10,9 @@ import { Redactor } from '../memory/redaction/redactor';
 import { createChatActivities } from './activities/chatActivities';
 import type { ChatCatalogue, ChatRuns } from './activities/runActions';
 import { ResponseCache } from './cache/responseCache';
-import { AnthropicProvider } from './llm/anthropicProvider';
-import { LlmRouter } from './llm/llmRouter';
+import type { LlmRouter } from './llm/llmRouter';
 import { LlmSummariser } from './llm/llmSummariser';
-import { OpenAiCompatibleProvider } from './llm/openAiCompatibleProvider';
-import type { LlmProvider } from './llm/types';
+import { createRouter } from './llm/routerFromConfig';
 import type { ModelPrice } from './llm/usageMeter';
 import { DEFAULT_SESSION_OPTIONS, type ChatSessionOptions } from './model/types';
 import { NlpEngine } from './nlp/nlpEngine';
@@ -49,42 +47,6 @@ export function parsePrices(value: string | undefined): Record<string, ModelPric
     if (model && input && output) out[model.trim()] = { inputPerMTok: Number(input), outputPerMTok: Number(output) };
   }
   return out;
-}
-
-export function createProviders(config: ChatConfig): LlmProvider[] {
-  const providers: LlmProvider[] = [];
-  if (config.ANTHROPIC_API_KEY) {
-    providers.push(
-      new AnthropicProvider({
-        apiKey: config.ANTHROPIC_API_KEY,
-        ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
-        model: config.ANTHROPIC_MODEL,
-        ...(config.ANTHROPIC_CHEAP_MODEL ? { cheapModel: config.ANTHROPIC_CHEAP_MODEL } : {}),
-        timeoutMs: config.LLM_TIMEOUT_MS,
-      }),
-    );
-  }
-  if (config.OPENAI_COMPAT_URL) {
-    providers.push(
-      new OpenAiCompatibleProvider({
-        baseURL: config.OPENAI_COMPAT_URL,
-        ...(config.OPENAI_COMPAT_API_KEY ? { apiKey: config.OPENAI_COMPAT_API_KEY } : {}),
-        model: config.OPENAI_COMPAT_MODEL,
-        ...(config.OPENAI_COMPAT_CHEAP_MODEL ? { cheapModel: config.OPENAI_COMPAT_CHEAP_MODEL } : {}),
-        timeoutMs: config.LLM_TIMEOUT_MS,
-      }),
-    );
-  }
-  return providers;
-}
-
-function createRouter(config: ChatConfig): LlmRouter {
-  return new LlmRouter(createProviders(config), {
-    timeoutMs: config.LLM_TIMEOUT_MS,
-    breakerThreshold: config.LLM_BREAKER_THRESHOLD,
-    halfOpenAfterMs: config.LLM_BREAKER_HALF_OPEN_MS,
-    unhealthyForMs: config.LLM_BREAKER_HALF_OPEN_MS,
-  });
 }
 
 /**

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { AnthropicProvider } from '../chat/llm/anthropicProvider';
-import { LlmRouter } from '../chat/llm/llmRouter';
-import { OpenAiCompatibleProvider } from '../chat/llm/openAiCompatibleProvider';
+import type { LlmRouter } from '../chat/llm/llmRouter';
+import { createRouter } from '../chat/llm/routerFromConfig';
 import { untrustedBlock } from '../chat/llm/prompts';
-import { toolUses, type LlmProvider, type LlmTool } from '../chat/llm/types';
+import { toolUses, type LlmTool } from '../chat/llm/types';
 import type { AppConfig } from '../config/env';
 import { Redactor } from '../memory/redaction/redactor';
 import type { Hypothesis, LlmHypothesisRequest, LlmHypothesisResult } from './types';
@@ -77,37 +76,9 @@ const answerSchema = z.object({
     .max(MAX_HYPOTHESES),
 });
 
+/** Its own router: incident calls never trip the breaker chat turns depend on. */
 export function createIncidentLlmRouter(config: IncidentLlmConfig): LlmRouter {
-  const providers: LlmProvider[] = [];
-  if (config.ANTHROPIC_API_KEY) {
-    providers.push(
-      new AnthropicProvider({
-        apiKey: config.ANTHROPIC_API_KEY,
-        ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
-        model: config.ANTHROPIC_MODEL,
-        ...(config.ANTHROPIC_CHEAP_MODEL ? { cheapModel: config.ANTHROPIC_CHEAP_MODEL } : {}),
-        timeoutMs: config.LLM_TIMEOUT_MS,
-      }),
-    );
-  }
-  if (config.OPENAI_COMPAT_URL) {
-    providers.push(
-      new OpenAiCompatibleProvider({
-        baseURL: config.OPENAI_COMPAT_URL,
-        ...(config.OPENAI_COMPAT_API_KEY ? { apiKey: config.OPENAI_COMPAT_API_KEY } : {}),
-        model: config.OPENAI_COMPAT_MODEL,
-        ...(config.OPENAI_COMPAT_CHEAP_MODEL ? { cheapModel: config.OPENAI_COMPAT_CHEAP_MODEL } : {}),
-        timeoutMs: config.LLM_TIMEOUT_MS,
-      }),
-    );
-  }
-  // Its own router: incident calls never trip the breaker chat turns depend on.
-  return new LlmRouter(providers, {
-    timeoutMs: config.LLM_TIMEOUT_MS,
-    breakerThreshold: config.LLM_BREAKER_THRESHOLD,
-    halfOpenAfterMs: config.LLM_BREAKER_HALF_OPEN_MS,
-    unhealthyForMs: config.LLM_BREAKER_HALF_OPEN_MS,
-  });
+  return createRouter(config);
 }
 
 export interface LlmHypothesesDeps {
