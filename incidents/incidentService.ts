@@ -32,17 +32,11 @@ export class IncidentError extends Error {
   }
 }
 
-export interface IncidentSettings {
-  taskQueue: string;
-  recheckIntervalMs: number;
-  environment: 'staging' | 'production';
-  scopeLabels: string[];
-  queryLimit: number;
-  /** Workflow history size that triggers continue-as-new (default in the workflow: 5 000). */
-  continueAfterEvents?: number;
-  /** An LLM provider is configured (ANTHROPIC_API_KEY / OPENAI_COMPAT_URL): investigations ask it for hypotheses. */
-  llmHypotheses?: boolean;
-}
+/** How investigations are started: the task queue plus the per-incident knobs of IncidentInput. */
+export type IncidentSettings = { taskQueue: string } & Pick<
+  IncidentInput,
+  'recheckIntervalMs' | 'environment' | 'scopeLabels' | 'queryLimit' | 'continueAfterEvents' | 'llmHypotheses'
+>;
 
 export interface StartIncidentRequest {
   title: string;
