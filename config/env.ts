@@ -76,6 +76,12 @@ export const EnvSchema = z.object({
   ALERTMANAGER_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   INCIDENT_RECHECK_INTERVAL: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30s", "5m" or "1h"').default('5m'),
   INCIDENT_QUERY_BUDGET: z.coerce.number().int().min(10).default(300),
+  // LLM tokens (input + output) one investigation may spend over its whole life; then heuristics only.
+  INCIDENT_TOKEN_BUDGET: z.coerce.number().int().min(1000).default(200_000),
+  // Read-only queries the LLM may run through its tools in one round (0: structured output only).
+  INCIDENT_LLM_QUERIES_PER_ROUND: z.coerce.number().int().min(0).max(50).default(6),
+  // How long one check may keep iterating (widening its window) before it reports what it has.
+  INCIDENT_CHECK_TIME_BUDGET: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30s", "5m" or "1h"').default('10m'),
   INCIDENT_SCOPE_LABELS: csv.default(['cluster', 'namespace', 'environment']),
   INCIDENT_ENVIRONMENT: z.enum(['staging', 'production']).default('production'),
   INCIDENT_RATE_WINDOW: z.string().regex(/^\d+(s|m|h)$/, 'must be a PromQL duration such as "2m"').default('2m'),

@@ -81,10 +81,19 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
       return withHeartbeat(() => gatherMemory(deps.memory, repo, req));
     },
 
-    /** Hypotheses from the LLM over the evidence summaries; never throws (unavailable → heuristics stand). */
+    /** Hypotheses from the LLM over the evidence summaries and its own read-only queries; never throws (unavailable → heuristics stand). */
     async incidentLlmHypotheses(req: LlmHypothesisRequest): Promise<LlmHypothesisResult> {
       if (!deps.llm) return { ok: false, reason: 'no LLM provider is configured on this worker' };
-      const llm = deps.llm;
+      // The query tools go through the same clients as the gathers (breaker, retries, deadline).
+      const llm: LlmHypothesesDeps = {
+        tools: {
+          repo,
+          ...(deps.prometheus ? { prometheus: deps.prometheus } : {}),
+          ...(deps.loki ? { loki: deps.loki } : {}),
+          ...(deps.tempo ? { tempo: deps.tempo } : {}),
+        },
+        ...deps.llm,
+      };
       return withHeartbeat(() => llmHypotheses(llm, req));
     },
 

@@ -88,7 +88,8 @@ export class IncidentRepository {
     await this.db.query(
       `insert into incident_evidence (evidence_id, incident_id, kind, language, query, backend, ok, summary, body, error, ran_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
-       on conflict (evidence_id) do update set ok = excluded.ok, summary = excluded.summary, body = excluded.body,
+       on conflict (evidence_id) do update set kind = excluded.kind, language = excluded.language, query = excluded.query,
+         backend = excluded.backend, ok = excluded.ok, summary = excluded.summary, body = excluded.body,
          error = excluded.error, ran_at = excluded.ran_at`,
       [record.evidenceId, incidentId, record.kind, record.language, record.query, record.backend, record.ok, record.summary, json.replace(/\\u0000/g, ''), record.error ?? null, record.ranAt],
     );

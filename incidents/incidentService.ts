@@ -36,6 +36,7 @@ export class IncidentError extends Error {
 export type IncidentSettings = { taskQueue: string } & Pick<
   IncidentInput,
   'recheckIntervalMs' | 'environment' | 'scopeLabels' | 'queryLimit' | 'continueAfterEvents' | 'llmHypotheses'
+  | 'tokenLimit' | 'llmQueriesPerRound' | 'checkTimeLimitMs'
 >;
 
 export interface StartIncidentRequest {
@@ -83,6 +84,9 @@ export class IncidentService {
       environment: this.settings.environment,
       scopeLabels: this.settings.scopeLabels,
       queryLimit: this.settings.queryLimit,
+      ...(this.settings.tokenLimit ? { tokenLimit: this.settings.tokenLimit } : {}),
+      ...(this.settings.llmQueriesPerRound !== undefined ? { llmQueriesPerRound: this.settings.llmQueriesPerRound } : {}),
+      ...(this.settings.checkTimeLimitMs ? { checkTimeLimitMs: this.settings.checkTimeLimitMs } : {}),
       ...(this.settings.continueAfterEvents ? { continueAfterEvents: this.settings.continueAfterEvents } : {}),
       ...(this.settings.llmHypotheses ? { llmHypotheses: true } : {}),
     };

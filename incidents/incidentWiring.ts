@@ -25,6 +25,7 @@ type IncidentConfig = Pick<
   | 'PROMETHEUS_URL' | 'PROMETHEUS_AUTH' | 'PROMETHEUS_TENANT' | 'LOKI_URL' | 'LOKI_AUTH' | 'LOKI_TENANT' | 'TEMPO_URL' | 'TEMPO_AUTH' | 'TEMPO_TENANT'
   | 'BACKEND_QUERY_TIMEOUT_MS' | 'INCIDENT_WEBHOOK_URL' | 'PAGERDUTY_ROUTING_KEY' | 'PAGERDUTY_EVENTS_URL' | 'INCIDENT_RATE_WINDOW'
   | 'INCIDENT_RECHECK_INTERVAL' | 'INCIDENT_SCOPE_LABELS' | 'INCIDENT_ENVIRONMENT' | 'INCIDENT_QUERY_BUDGET' | 'TASK_QUEUE'
+  | 'INCIDENT_TOKEN_BUDGET' | 'INCIDENT_LLM_QUERIES_PER_ROUND' | 'INCIDENT_CHECK_TIME_BUDGET'
 > & IncidentLlmConfig;
 
 /** An LLM provider is configured: investigations ask it for hypotheses after the heuristics. */
@@ -92,6 +93,9 @@ export function createIncidentService(config: IncidentConfig, client: Client, db
     environment: config.INCIDENT_ENVIRONMENT,
     scopeLabels: config.INCIDENT_SCOPE_LABELS,
     queryLimit: config.INCIDENT_QUERY_BUDGET,
+    tokenLimit: config.INCIDENT_TOKEN_BUDGET,
+    llmQueriesPerRound: config.INCIDENT_LLM_QUERIES_PER_ROUND,
+    checkTimeLimitMs: durationToMs(config.INCIDENT_CHECK_TIME_BUDGET),
     llmHypotheses: llmConfigured(config),
   });
 }

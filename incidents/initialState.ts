@@ -19,7 +19,7 @@ export function initialState(input: IncidentInput): IncidentState {
     notes: [],
     actions: [],
     alerts: input.alerts,
-    budget: { queriesUsed: 0, queryLimit: input.queryLimit, tokensUsed: 0, tokenLimit: 0 },
+    budget: { queriesUsed: 0, queryLimit: input.queryLimit, tokensUsed: 0, tokenLimit: input.tokenLimit ?? 0 },
     signals: [],
     reportReady: false,
     version: 0,

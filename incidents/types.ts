@@ -41,6 +41,12 @@ export interface IncidentInput {
   /** Label names copied from the alert into every query selector (cluster, namespace, …). */
   scopeLabels: string[];
   queryLimit: number;
+  /** LLM tokens the whole investigation may spend (INCIDENT_TOKEN_BUDGET); absent or 0: not enforced (older inputs). */
+  tokenLimit?: number;
+  /** Read-only queries the LLM may run through its tools per round (INCIDENT_LLM_QUERIES_PER_ROUND). */
+  llmQueriesPerRound?: number;
+  /** How long one check may keep iterating (INCIDENT_CHECK_TIME_BUDGET); absent: rounds only. */
+  checkTimeLimitMs?: number;
   /** Continue-as-new once history passes this many events (default 5 000; tests set it low). */
   continueAfterEvents?: number;
   /** An LLM provider is configured on the workers: ask it for hypotheses after the heuristics. */
@@ -62,7 +68,8 @@ export interface QueryRecord {
   error?: string;
 }
 
-export type EvidenceKind = 'alert_expr' | 'error_rate' | 'latency' | 'saturation' | 'logs' | 'traces' | 'deploys' | 'memory';
+/** `metrics`: a PromQL query the LLM ran through its tool (the templates have their own kinds). */
+export type EvidenceKind = 'alert_expr' | 'error_rate' | 'latency' | 'saturation' | 'metrics' | 'logs' | 'traces' | 'deploys' | 'memory';
 
 export interface Hypothesis {
   id: string;
@@ -80,8 +87,11 @@ export interface Hypothesis {
 /** What the LLM hypothesis step did in the latest round (absent when no provider is configured). */
 export interface LlmHypothesisStatus {
   round: number;
-  /** ok: its hypotheses are merged; unavailable: provider error, timeout, open circuit or invalid output. */
-  status: 'ok' | 'unavailable';
+  /**
+   * ok: its hypotheses are merged; unavailable: provider error, timeout, open circuit or invalid
+   * output; skipped: the investigation's token budget is spent.
+   */
+  status: 'ok' | 'unavailable' | 'skipped';
   /** Why it was unavailable; the heuristic hypotheses stand. */
   degraded?: string;
   provider?: string;
@@ -96,11 +106,23 @@ export interface LlmHypothesisRequest {
   queries: QueryRecord[];
   signals: Signal[];
   hypotheses: Hypothesis[];
+  /** The round's window: the query tools run over it (absent on histories before the tools). */
+  window?: { start: string; pivot: string; end: string };
+  /** Label matchers of the incident's scope, for the model to add to its selectors. */
+  scope?: Record<string, string>;
+  /** Queries the model may run through its tools in this step (absent or 0: structured output only). */
+  queryAllowance?: number;
+  /** Tokens this step may spend; absent: not enforced. */
+  tokenAllowance?: number;
 }
 
+/**
+ * What the LLM step did. Tokens and the queries its tools ran count against the incident's budget
+ * whether or not it produced hypotheses (both absent in histories before the query tools).
+ */
 export type LlmHypothesisResult =
-  | { ok: true; hypotheses: Hypothesis[]; provider: string; tokens: number }
-  | { ok: false; reason: string };
+  | { ok: true; hypotheses: Hypothesis[]; provider: string; tokens: number; queries?: QueryRecord[] }
+  | { ok: false; reason: string; tokens?: number; queries?: QueryRecord[] };
 
 export interface ProposedAction {
   id: string;

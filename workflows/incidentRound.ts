@@ -1,6 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import { CONFIDENCE_TARGET, formHypotheses, mergeLlmHypotheses, proposeActions, topHypothesis } from '../incidents/heuristics/hypotheses';
-import type { GatherRequest, GatherResult } from '../incidents/types';
+import type { GatherRequest, GatherResult, Hypothesis, LlmHypothesisRequest, LlmHypothesisResult, QueryRecord } from '../incidents/types';
 import { acts, llmActs, type IncidentRuntime } from './incidentRuntime';
 
 /**
@@ -15,9 +15,16 @@ const HUMAN_DETECTION_LAG_MS = 5 * 60_000;
 
 export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'recheck' | 'alerts'): Promise<void> {
   const { s, input } = rt;
+  // Workflow time: replay-safe, and it advances only as activities complete.
+  const began = Date.now();
   for (let i = 0; i < MAX_ROUNDS; i++) {
     if (s.budget.queriesUsed >= s.budget.queryLimit) {
-      await rt.emit('incident.budget.exhausted', `budget/${s.rounds}`, { queriesUsed: s.budget.queriesUsed, queryLimit: s.budget.queryLimit });
+      await rt.emit('incident.budget.exhausted', `budget/${s.rounds}`, { budget: 'queries', queriesUsed: s.budget.queriesUsed, queryLimit: s.budget.queryLimit });
+      break;
+    }
+    // The first round always runs; a wider one only while the check's time budget lasts.
+    if (i > 0 && input.checkTimeLimitMs && Date.now() - began >= input.checkTimeLimitMs) {
+      await rt.emit('incident.budget.exhausted', `budget/time/${s.rounds}`, { budget: 'time', elapsedMs: Date.now() - began, limitMs: input.checkTimeLimitMs });
       break;
     }
     s.rounds += 1;
@@ -38,7 +45,7 @@ export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'rech
     const previous = s.hypotheses;
     s.hypotheses = formHypotheses(s.signals, previous);
     // New commands behind a patch: histories from before the LLM path replay unchanged.
-    if (input.llmHypotheses && patched('incident-llm-hypotheses')) await llmStep(rt, previous);
+    if (input.llmHypotheses && patched('incident-llm-hypotheses')) queries.push(...(await llmStep(rt, previous, req)));
     for (const q of queries) {
       await rt.emit('incident.query', `query/${q.evidenceId}`, { ...q });
     }
@@ -70,29 +77,59 @@ export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'rech
 
 /**
  * The LLM hypothesis step (a provider is configured): its hypotheses join the heuristic ones; when
- * it is unavailable (error, timeout, open circuit, invalid output) the heuristics stand and the
- * state says so. It only ever adds hypotheses: actions still come from proposeActions.
+ * it is unavailable (error, timeout, open circuit, invalid output) or the token budget is spent,
+ * the heuristics stand and the state says so. Its read-only tool queries count against the query
+ * budget and join the record; its tokens count against the token budget. It only ever adds
+ * hypotheses: actions still come from proposeActions. Returns the queries its tools ran.
  */
-async function llmStep(rt: IncidentRuntime, previous: IncidentRuntime['s']['hypotheses']): Promise<void> {
-  const { s } = rt;
-  let result;
-  try {
-    result = await llmActs.incidentLlmHypotheses({
-      incidentId: s.incidentId, round: s.rounds, title: s.title, ...(s.service ? { service: s.service } : {}),
-      queries: s.queries, signals: s.signals, hypotheses: s.hypotheses,
-    });
-  } catch (err) {
-    result = { ok: false as const, reason: (err as Error).message };
+async function llmStep(rt: IncidentRuntime, previous: Hypothesis[], window: GatherRequest): Promise<QueryRecord[]> {
+  const { s, input } = rt;
+  // Budgets and tools behind their own patch: histories from before them replay unchanged.
+  const budgeted = patched('incident-llm-tools');
+  const { tokenLimit, tokensUsed } = s.budget;
+  if (budgeted && tokenLimit > 0 && tokensUsed >= tokenLimit) {
+    // The model's earlier hypotheses stand: they were formed while the budget lasted.
+    s.hypotheses = mergeLlmHypotheses(s.hypotheses, previous.filter((h) => h.source === 'llm'), previous);
+    s.llm = { round: s.rounds, status: 'skipped', degraded: `LLM skipped, heuristic hypotheses kept: token budget spent (${tokensUsed} of ${tokenLimit})` };
+    await rt.emit('incident.budget.exhausted', 'budget/tokens', { budget: 'tokens', tokensUsed, tokenLimit });
+    await rt.emit('incident.llm', `llm/${s.rounds}`, { ...s.llm, hypotheses: [] });
+    return [];
   }
+  const request: LlmHypothesisRequest = {
+    incidentId: s.incidentId, round: s.rounds, title: s.title, ...(s.service ? { service: s.service } : {}),
+    queries: s.queries, signals: s.signals, hypotheses: s.hypotheses,
+    ...(budgeted
+      ? {
+          window: { start: window.start, pivot: window.pivot, end: window.end },
+          scope: window.scope,
+          queryAllowance: Math.max(0, Math.min(input.llmQueriesPerRound ?? 0, s.budget.queryLimit - s.budget.queriesUsed)),
+          ...(tokenLimit > 0 ? { tokenAllowance: tokenLimit - tokensUsed } : {}),
+        }
+      : {}),
+  };
+  let result: LlmHypothesisResult;
+  try {
+    result = await llmActs.incidentLlmHypotheses(request);
+  } catch (err) {
+    result = { ok: false, reason: (err as Error).message };
+  }
+  // Absent in results recorded before the tools existed.
+  const queries = result.queries ?? [];
+  rt.addQueries(queries);
+  s.budget.tokensUsed += result.tokens ?? 0;
   if (result.ok) {
     s.hypotheses = mergeLlmHypotheses(s.hypotheses, result.hypotheses, previous);
-    s.budget.tokensUsed += result.tokens;
     s.llm = { round: s.rounds, status: 'ok', provider: result.provider };
   } else {
     s.hypotheses = mergeLlmHypotheses(s.hypotheses, [], previous);
     s.llm = { round: s.rounds, status: 'unavailable', degraded: `LLM unavailable, heuristic hypotheses kept: ${result.reason}`.slice(0, 400) };
   }
-  await rt.emit('incident.llm', `llm/${s.rounds}`, { ...s.llm, hypotheses: result.ok ? result.hypotheses.map((h) => h.id) : [] });
+  await rt.emit('incident.llm', `llm/${s.rounds}`, {
+    ...s.llm,
+    hypotheses: result.ok ? result.hypotheses.map((h) => h.id) : [],
+    ...(budgeted ? { queries: queries.map((q) => q.evidenceId), tokens: result.tokens ?? 0 } : {}),
+  });
+  return queries;
 }
 
 function plan(rt: IncidentRuntime, i: number): GatherRequest {

@@ -19,7 +19,7 @@ export class EvidenceRecorder {
 
   constructor(
     private readonly repo: IncidentRepository,
-    private readonly req: GatherRequest,
+    private readonly req: Pick<GatherRequest, 'incidentId' | 'round'>,
     private readonly prefix: string,
   ) {}
 

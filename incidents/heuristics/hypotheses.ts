@@ -12,6 +12,7 @@ const KIND_LABEL: Record<Signal['kind'], string> = {
   error_rate: 'error rate',
   latency: 'latency',
   saturation: 'saturation',
+  metrics: 'metrics',
   logs: 'logs',
   traces: 'traces',
   deploys: 'deploy',

@@ -24,11 +24,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Script =
-  | { kind: 'text'; text: string; chunk?: number; delayMs?: number }
-  | { kind: 'tool_use'; name: string; input: Record<string, unknown>; text?: string }
+  | { kind: 'text'; text: string; chunk?: number; delayMs?: number; usage?: ScriptedUsage }
+  | { kind: 'tool_use'; name: string; input: Record<string, unknown>; text?: string; usage?: ScriptedUsage }
   | { kind: 'error'; status: number; type: string; message?: string }
   | { kind: 'midStreamError'; text: string; type?: string }
   | { kind: 'hang' };
+
+/** Reported token usage, for budget tests (default: estimated from the request and answer sizes). */
+export interface ScriptedUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
 
 export interface RecordedRequest {
   path: string;
@@ -98,13 +104,14 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-0123456789'): Pro
       if (script.kind === 'error') return fail(script.status, script.type, script.message ?? script.type, script.status === 429 ? { 'retry-after': '1' } : {});
       if (script.kind === 'hang') return; // never answers: the client's timeout must fire
       const model = String(body.model);
-      const inputTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
+      const usage = 'usage' in script ? script.usage : undefined;
+      const inputTokens = usage?.inputTokens ?? Math.ceil(JSON.stringify(body.messages).length / 4);
       if (!body.stream) {
         const content = script.kind === 'tool_use'
           ? [...(script.text ? [{ type: 'text', text: script.text }] : []), { type: 'tool_use', id: nextId('toolu'), name: script.name, input: script.input }]
           : [{ type: 'text', text: script.text }];
         res.writeHead(200, { 'content-type': 'application/json', 'request-id': nextId('req') });
-        res.end(JSON.stringify({ id: nextId('msg'), type: 'message', role: 'assistant', model, content, stop_reason: script.kind === 'tool_use' ? 'tool_use' : 'end_turn', stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 10 } }));
+        res.end(JSON.stringify({ id: nextId('msg'), type: 'message', role: 'assistant', model, content, stop_reason: script.kind === 'tool_use' ? 'tool_use' : 'end_turn', stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: usage?.outputTokens ?? 10 } }));
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': nextId('req') });
@@ -139,7 +146,7 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-0123456789'): Pro
           send('content_block_stop', { type: 'content_block_stop', index });
           outputTokens += Math.ceil(json.length / 4);
         }
-        send('message_delta', { type: 'message_delta', delta: { stop_reason: script.kind === 'tool_use' ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: outputTokens } });
+        send('message_delta', { type: 'message_delta', delta: { stop_reason: script.kind === 'tool_use' ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: usage?.outputTokens ?? outputTokens } });
         send('message_stop', { type: 'message_stop' });
         res.end();
       })();
