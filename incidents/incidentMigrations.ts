@@ -9,6 +9,8 @@ import type { Migration } from '../db/migrations';
  * - `incident_alerts`: Alertmanager group keys and alert instances (fingerprint + startsAt) per
  *   incident, for webhook dedupe.
  * - `incident_memory`: resolved incidents (root cause, fix, outcome) searched by the next one.
+ * 201 adds `incident_evidence.time_range` (start, end, step): a range query cannot be re-run from
+ * its text alone.
  */
 export const INCIDENT_MIGRATIONS: readonly Migration[] = [
   {
@@ -67,5 +69,10 @@ export const INCIDENT_MIGRATIONS: readonly Migration[] = [
       );
       create index incident_memory_service_idx on incident_memory (service);
     `,
+  },
+  {
+    version: 201,
+    name: 'incident evidence time range',
+    sql: `alter table incident_evidence add column if not exists time_range jsonb;`,
   },
 ];

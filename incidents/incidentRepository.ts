@@ -1,5 +1,5 @@
 import type { Database } from '../db/database';
-import type { AlertRef, EvidenceKind, IncidentState, QueryLanguage, QueryRecord } from './types';
+import type { AlertRef, EvidenceKind, IncidentState, QueryLanguage, QueryRange, QueryRecord } from './types';
 
 /**
  * Postgres access for incidents (tables in incidentMigrations.ts). The workflow is the writer of
@@ -86,24 +86,29 @@ export class IncidentRepository {
     let json = JSON.stringify(body ?? null);
     if (json.length > MAX_BODY_CHARS) json = JSON.stringify({ truncated: true, originalChars: json.length, head: json.slice(0, MAX_BODY_CHARS) });
     await this.db.query(
-      `insert into incident_evidence (evidence_id, incident_id, kind, language, query, backend, ok, summary, body, error, ran_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
+      `insert into incident_evidence (evidence_id, incident_id, kind, language, query, backend, ok, summary, body, error, ran_at, time_range)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb)
        on conflict (evidence_id) do update set kind = excluded.kind, language = excluded.language, query = excluded.query,
          backend = excluded.backend, ok = excluded.ok, summary = excluded.summary, body = excluded.body,
-         error = excluded.error, ran_at = excluded.ran_at`,
-      [record.evidenceId, incidentId, record.kind, record.language, record.query, record.backend, record.ok, record.summary, json.replace(/\\u0000/g, ''), record.error ?? null, record.ranAt],
+         error = excluded.error, ran_at = excluded.ran_at, time_range = excluded.time_range`,
+      [
+        record.evidenceId, incidentId, record.kind, record.language, record.query, record.backend, record.ok, record.summary,
+        json.replace(/\\u0000/g, ''), record.error ?? null, record.ranAt, record.range ? JSON.stringify(record.range) : null,
+      ],
     );
   }
 
   async getEvidence(incidentId: string, evidenceId: string): Promise<EvidenceBody | undefined> {
     const [row] = await this.db.query<{
       evidence_id: string; kind: EvidenceKind; language: QueryLanguage; query: string; backend: string; ok: boolean; summary: string; body: unknown; error: string | null; ran_at: Date | string;
+      time_range: QueryRange | null;
     }>('select * from incident_evidence where incident_id = $1 and evidence_id = $2', [incidentId, evidenceId]);
     if (!row) return undefined;
     return {
       record: {
         evidenceId: row.evidence_id, kind: row.kind, language: row.language, query: row.query, backend: row.backend, ok: row.ok,
         summary: row.summary, ranAt: new Date(row.ran_at).toISOString(), ...(row.error ? { error: row.error } : {}),
+        ...(row.time_range ? { range: row.time_range } : {}),
       },
       body: row.body,
     };

@@ -153,7 +153,7 @@ export class QueryToolRunner {
     const pivot = new Date(this.scope.window.pivot);
     const start = minutesBefore ? new Date(pivot.getTime() - minutesBefore * 60_000) : new Date(this.scope.window.start);
     const end = new Date(Math.max(new Date(this.scope.window.end).getTime(), pivot.getTime() + 60_000));
-    const { record, value } = await this.recorder.run(spec.kind, spec.language, spec.backend, query, () => this.execute(spec, query, start, end), (v) => v);
+    const { record, value } = await this.recorder.run(spec.kind, spec.language, spec.backend, query, () => this.execute(spec, query, start, end), (v) => v, { start, end });
     const head = `evidence id=${record.evidenceId} (${spec.language} on ${spec.backend}, ${start.toISOString()} to ${end.toISOString()})`;
     if (!value) return { content: `${head}: FAILED: ${this.line(record.error ?? 'error', 300)}`, isError: true };
     return { content: `${head}: ${this.line(record.summary, 300)}\n${untrustedBlock('query-result', value.lines.map((l) => this.line(l, 300)).join('\n') || '(empty)')}`, isError: false };

@@ -56,9 +56,9 @@ export function renderReport(s: IncidentState): string {
     '',
     '## Queries run',
     '',
-    '| time | language | query | result | evidence |',
-    '|---|---|---|---|---|',
-    ...s.queries.map((q) => `| ${md(q.ranAt)} | ${q.language} | ${code(q.query)} | ${q.ok ? md(q.summary) : `failed: ${md(q.error ?? '')}`} | ${code(q.evidenceId)} |`),
+    '| time | language | query | range | result | evidence |',
+    '|---|---|---|---|---|---|',
+    ...s.queries.map((q) => `| ${md(q.ranAt)} | ${q.language} | ${code(q.query)} | ${q.range ? `${md(q.range.start)} → ${md(q.range.end)}${q.range.stepSeconds ? ` step ${q.range.stepSeconds}s` : ''}` : ''} | ${q.ok ? md(q.summary) : `failed: ${md(q.error ?? '')}`} | ${code(q.evidenceId)} |`),
     '',
   ];
   return lines.join('\n');

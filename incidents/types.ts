@@ -66,6 +66,14 @@ export interface QueryRecord {
   ok: boolean;
   summary: string;
   error?: string;
+  /** The range the query covered (ISO; step in seconds for range queries), so it can be re-run as it ran. */
+  range?: QueryRange;
+}
+
+export interface QueryRange {
+  start: string;
+  end: string;
+  stepSeconds?: number;
 }
 
 /** `metrics`: a PromQL query the LLM ran through its tool (the templates have their own kinds). */

@@ -1,6 +1,6 @@
 import { BackendError } from '../../adapters/backendError';
 import type { IncidentRepository } from '../incidentRepository';
-import type { EvidenceKind, GatherRequest, QueryLanguage, QueryRecord } from '../types';
+import type { EvidenceKind, GatherRequest, QueryLanguage, QueryRange, QueryRecord } from '../types';
 
 /**
  * Runs one query and records it — query text, language, backend, time, a one-line summary and the
@@ -30,14 +30,18 @@ export class EvidenceRecorder {
     query: string,
     fn: () => Promise<T>,
     summarise: (value: T) => { summary: string; body: unknown },
+    window?: { start: Date; end: Date; stepSeconds?: number },
   ): Promise<RecordedQuery<T>> {
     // Deterministic id: a retried activity overwrites its own rows instead of adding new ones.
     const evidenceId = `${this.req.incidentId}/${this.prefix}/r${this.req.round}/${kind}/${this.n++}`;
     const ranAt = new Date().toISOString();
+    const range: QueryRange | undefined = window
+      ? { start: window.start.toISOString(), end: window.end.toISOString(), ...(window.stepSeconds ? { stepSeconds: window.stepSeconds } : {}) }
+      : undefined;
     try {
       const value = await fn();
       const { summary, body } = summarise(value);
-      const record: QueryRecord = { evidenceId, kind, language, query, backend, ranAt, ok: true, summary: summary.slice(0, 500) };
+      const record: QueryRecord = { evidenceId, kind, language, query, backend, ranAt, ok: true, summary: summary.slice(0, 500), ...(range ? { range } : {}) };
       await this.repo.saveEvidence(this.req.incidentId, record, body);
       this.records.push(record);
       return { record, value };
@@ -46,7 +50,7 @@ export class EvidenceRecorder {
       if (!(err instanceof BackendError) || err.transient || err.kind === 'circuit_open' || err.kind === 'not_configured') {
         this.missing.add(`${backend}: ${message}`.slice(0, 300));
       }
-      const record: QueryRecord = { evidenceId, kind, language, query, backend, ranAt, ok: false, summary: 'failed', error: message.slice(0, 500) };
+      const record: QueryRecord = { evidenceId, kind, language, query, backend, ranAt, ok: false, summary: 'failed', error: message.slice(0, 500), ...(range ? { range } : {}) };
       await this.repo.saveEvidence(this.req.incidentId, record, null);
       this.records.push(record);
       return { record };

@@ -17,7 +17,7 @@ export async function gatherDeploys(repo: IncidentRepository, req: GatherRequest
   const { record, value } = await rec.run('deploys', 'sql', 'runs', query, () => repo.runsForServices(from, new Date(req.end)), (runs) => ({
     summary: runs.length ? runs.slice(0, 5).map((r) => `${r.runbook} ${r.service}${r.version ? `@${r.version}` : ''} at ${r.at}`).join('; ') : 'no runs',
     body: runs,
-  }));
+  }), { start: from, end: new Date(req.end) });
   const signals: Signal[] = [];
   const seen = new Set<string>();
   for (const run of value ?? []) {

@@ -21,7 +21,7 @@ export async function gatherLogs(loki: LokiClient | undefined, repo: IncidentRep
   const { record, value } = await rec.run('logs', 'logql', 'loki', query, () => loki.queryRange(query, new Date(req.start), new Date(req.end), { limit: 2000 }), (r) => {
     const lines = flattenStreams(r.data);
     return { summary: `${lines.length} error lines in ${r.data.result.length} streams`, body: { resultType: r.data.resultType, lines: lines.slice(0, 500) } };
-  });
+  }, { start: new Date(req.start), end: new Date(req.end) });
   const signals: Signal[] = [];
   if (value) {
     const lines = flattenStreams(value.data).map((l) => ({ service: l.labels.service ?? '', line: l.line, tsSec: Number(BigInt(l.tsNs) / 1_000_000n) / 1000 }));

@@ -37,7 +37,7 @@ export async function gatherMetrics(prom: PrometheusClient | undefined, repo: In
       const { record, value } = await rec.run(t.kind, 'promql', 'prometheus', t.query, () => prom.range(t.query, start, end, step), (r) => {
         const s = summarisePromData(r.data);
         return { summary: describe(s), body: { resultType: r.data.resultType, summary: s, raw: r.data } };
-      });
+      }, { start, end, stepSeconds: step });
       if (!value) return;
       const summary = summarisePromData(value.data, { maxSeries: 50, maxPoints: 400 });
       for (const series of summary.series) {

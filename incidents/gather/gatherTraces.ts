@@ -21,7 +21,7 @@ export async function gatherTraces(tempo: TempoClient | undefined, repo: Inciden
       rec.run('traces', 'traceql', 'tempo', q, () => tempo.search(q, start, end, 20), (traces) => ({
         summary: `${traces.length} traces; roots: ${[...new Set(traces.map((t) => t.rootServiceName ?? '?'))].slice(0, 5).join(', ')}`,
         body: traces,
-      })),
+      }), { start, end }),
     ),
   );
   const ids = [...new Set(found.flatMap((f) => (f.value ?? []).slice().sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0)).map((t) => t.traceID)))].slice(0, FETCH_TRACES);

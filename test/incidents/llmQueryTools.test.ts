@@ -109,6 +109,14 @@ test('the model runs PromQL and LogQL through its tools within the allowance; ev
   expect(evidence.status).toBe(200);
   expect(evidence.body.record).toMatchObject({ query: 'sum by (job) (up)', language: 'promql', backend: 'prometheus', ok: true });
   expect(JSON.stringify(evidence.body.body)).toContain('"job":"prometheus"');
+  // …with the range it covered: `minutesBefore: 10` reaches 10 minutes before the pivot.
+  const range = evidence.body.record.range as { start: string; end: string };
+  expect(range).toEqual(llmQueries[0]!.range);
+  expect(new Date(range.end).getTime() - new Date(range.start).getTime()).toBeGreaterThanOrEqual(10 * 60_000);
+  const template = state.queries.find((q) => q.kind === 'error_rate')!;
+  expect(template.range).toMatchObject({ start: expect.any(String), end: expect.any(String), stepSeconds: expect.any(Number) });
+  const report = await stack.call('GET', `/api/v1/incidents/${id}/report`, { token: TOKENS.viewer });
+  expect(report.text).toContain(`${template.range!.start} → ${template.range!.end} step ${template.range!.stepSeconds}s`);
   // Every query (gathers and tools) is an event and counts against the budget.
   const events = await stack.events(id);
   const queryEvents = events.filter((e) => e.type === 'incident.query').map((e) => (e.data as { evidenceId: string }).evidenceId);

@@ -105,7 +105,7 @@ test('alert annotations, labels, notes and log text cannot inject markdown or HT
   const hypothesisRow = outside.find((l) => l.startsWith('| api |'))!;
   expect(unescaped(hypothesisRow, '|')).toBe(6);
   const queryRow = outside.find((l) => l.includes('| logql |'))!;
-  expect(unescaped(queryRow, '|')).toBe(6);
+  expect(unescaped(queryRow, '|')).toBe(7);
   // The title is the escaped annotation on one line; the note too.
   expect(outside[0]).toContain('&lt;img src=x onerror=alert(1)&gt; \\*\\*URGENT\\*\\* \\[click here\\](http://evil.example) # Injected heading \\| x \\| y \\|');
   expect(report).toContain('&lt;b&gt;bold&lt;/b&gt; !\\[img\\](http://evil/x.png) ## Notes hijack');
