@@ -203,6 +203,8 @@ export interface Signal {
   runbook?: string;
   /** For deploys: the version deployed before it (what a rollback would redeploy). */
   version?: string;
+  /** For trace error origins: the callers whose symptoms this service's failure explains. */
+  explains?: string[];
 }
 
 export interface GatherRequest {

@@ -1,6 +1,7 @@
 import { selfTimes, type Span, type TempoClient } from '../../adapters/tempoClient';
 import type { IncidentRepository } from '../incidentRepository';
 import type { GatherRequest, GatherResult, Signal } from '../types';
+import { errorOrigins } from '../heuristics/errorOrigin';
 import { EvidenceRecorder } from './evidenceRecorder';
 
 /**
@@ -34,20 +35,33 @@ export async function gatherTraces(tempo: TempoClient | undefined, repo: Inciden
     if (value) spans.push({ evidenceId: record.evidenceId, spans: value });
   }
   const signals: Signal[] = [];
-  const errors = new Map<string, { n: number; evidenceId: string }>();
+  // The origin of each failure (deepest failing span), not the service with most error spans:
+  // callers fail too, and their error rate rises as a symptom (heuristics/errorOrigin.ts).
+  const origins = new Map<string, { n: number; evidenceId: string; callers: Set<string> }>();
   const slow = new Map<string, { ms: number; evidenceId: string; name: string }>();
   for (const t of spans) {
     const self = selfTimes(t.spans);
+    for (const o of errorOrigins(t.spans)) {
+      const entry = origins.get(o.service) ?? { n: 0, evidenceId: t.evidenceId, callers: new Set<string>() };
+      entry.n += 1;
+      for (const c of o.callers) entry.callers.add(c);
+      origins.set(o.service, entry);
+    }
     for (const s of t.spans) {
-      if (s.error) errors.set(s.service, { n: (errors.get(s.service)?.n ?? 0) + 1, evidenceId: t.evidenceId });
       const ms = self.get(s.spanId) ?? 0;
       if (ms > (slow.get(s.service)?.ms ?? 0)) slow.set(s.service, { ms, evidenceId: t.evidenceId, name: s.name });
     }
   }
-  // Errors propagate upwards; the deepest failing service (most error spans that are leaves) is
-  // approximated by the service with the most error spans.
-  const topError = [...errors.entries()].sort((a, b) => b[1].n - a[1].n)[0];
-  if (topError) signals.push({ kind: 'traces', service: topError[0], weight: 0.3, evidenceId: topError[1].evidenceId, text: `${topError[1].n} error spans in the slowest failing traces` });
+  const topOrigin = [...origins.entries()].sort((a, b) => b[1].n - a[1].n)[0];
+  if (topOrigin) {
+    const [service, o] = topOrigin;
+    const callers = [...o.callers].filter((c) => c !== service).slice(0, 10);
+    signals.push({
+      kind: 'traces', service, weight: 0.3, evidenceId: o.evidenceId,
+      text: `errors originate in ${service} (deepest failing span, ${o.n} time(s) in the slowest failing traces)${callers.length ? `; callers: ${callers.join(', ')}` : ''}`,
+      ...(callers.length ? { explains: callers } : {}),
+    });
+  }
   const topSlow = [...slow.entries()].sort((a, b) => b[1].ms - a[1].ms)[0];
   if (topSlow && topSlow[1].ms > 0) {
     signals.push({ kind: 'traces', service: topSlow[0], weight: 0.25, evidenceId: topSlow[1].evidenceId, text: `slowest span self-time ${topSlow[1].ms.toFixed(0)} ms` });

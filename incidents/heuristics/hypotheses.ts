@@ -1,4 +1,5 @@
 import type { Hypothesis, ProposedAction, Signal } from '../types';
+import { attributeSymptoms } from './errorOrigin';
 
 /**
  * Deterministic reasoning: signals (each pointing at a service with a weight) are combined per
@@ -21,7 +22,7 @@ const KIND_LABEL: Record<Signal['kind'], string> = {
 
 export function formHypotheses(signals: Signal[], previous: Hypothesis[] = []): Hypothesis[] {
   const byService = new Map<string, Signal[]>();
-  for (const s of signals) {
+  for (const s of attributeSymptoms(signals)) {
     if (!s.service || s.weight <= 0) continue;
     byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
   }

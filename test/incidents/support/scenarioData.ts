@@ -27,3 +27,24 @@ export function tracesFor(culprit: string, front: string, pivot: Date, n = 3): F
     ],
   }));
 }
+
+/**
+ * Traces through a call chain (root first) failing at `originDepth`. When it `propagates`, every
+ * caller above the origin fails too; otherwise only the origin's span fails.
+ */
+export function chainTraces(chain: string[], originDepth: number, pivot: Date, options: { propagates: boolean; n?: number; seed?: string } = { propagates: true }): FakeTrace[] {
+  const n = options.n ?? 3;
+  return Array.from({ length: n }, (_, i) => ({
+    traceId: (i + 1).toString(16).padStart(32, options.seed ?? 'd'),
+    start: new Date(pivot.getTime() + (i + 1) * 20_000),
+    spans: chain.map((service, depth) => ({
+      spanId: `${i}${depth}`.padStart(16, '0'),
+      ...(depth > 0 ? { parentSpanId: `${i}${depth - 1}`.padStart(16, '0') } : {}),
+      service,
+      name: `call ${service}`,
+      startMs: depth * 5,
+      durationMs: 900 - depth * 100 + i,
+      error: options.propagates ? depth <= originDepth : depth === originDepth,
+    })),
+  }));
+}
