@@ -1,10 +1,9 @@
 import { Worker } from '@temporalio/worker';
-import { startFakeAnthropic, type FakeAnthropic } from '../chat/support/fakeAnthropic';
+import type { FakeAnthropic } from '../chat/support/fakeAnthropic';
 import { IncidentService, type IncidentSettings } from '../../incidents/incidentService';
 import type { IncidentState } from '../../incidents/types';
-import { startFakeLoki, type FakeLoki } from './support/fakeLoki';
-import { startFakeTempo, type FakeTempo } from './support/fakeTempo';
-import { startIncidentStack, TOKENS, type IncidentStack } from './support/incidentStack';
+import { TOKENS, type IncidentStack } from './support/incidentStack';
+import { startLlmIncidentStack, type LlmIncidentStack } from './support/llmIncidentStack';
 import { logsFor, tracesFor } from './support/scenarioData';
 
 /**
@@ -17,34 +16,18 @@ import { logsFor, tracesFor } from './support/scenarioData';
  *   budget is spent later rounds skip the model and keep the heuristics (and earlier LLM hypotheses);
  * - the time budget of one check stops the widening rounds.
  */
+let llm: LlmIncidentStack;
 let stack: IncidentStack;
-let loki: FakeLoki;
-let tempo: FakeTempo;
 let anthropic: FakeAnthropic;
 const pivot = new Date(Date.now() - 2 * 60_000);
 const olga = { sub: 'olga', roles: ['operator' as const] };
 
 beforeAll(async () => {
-  anthropic = await startFakeAnthropic();
-  loki = await startFakeLoki(logsFor('payments', 'search', pivot));
-  tempo = await startFakeTempo(tracesFor('payments', 'gateway', pivot));
-  stack = await startIncidentStack('incllmtools', {
-    PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL!,
-    LOKI_URL: loki.url,
-    TEMPO_URL: tempo.url,
-    ANTHROPIC_API_KEY: anthropic.apiKey,
-    ANTHROPIC_BASE_URL: anthropic.url,
-    LLM_TIMEOUT_MS: '5000',
-    LLM_BREAKER_THRESHOLD: '50',
-    LLM_BREAKER_HALF_OPEN_MS: '100',
-    INCIDENT_LLM_QUERIES_PER_ROUND: '2',
-  });
+  llm = await startLlmIncidentStack('incllmtools', { logs: logsFor('payments', 'search', pivot), traces: tracesFor('payments', 'gateway', pivot) }, { INCIDENT_LLM_QUERIES_PER_ROUND: '2' });
+  ({ stack, anthropic } = llm);
 });
 afterAll(async () => {
-  await stack?.close();
-  await loki?.close();
-  await tempo?.close();
-  await anthropic?.close();
+  await llm?.close();
 });
 
 type Block = { type: string; text?: string; content?: unknown; is_error?: boolean; tool_use_id?: string };
