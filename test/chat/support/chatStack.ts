@@ -1,3 +1,4 @@
+import { callApi } from '../../support/apiCall';
 import { Writable } from 'node:stream';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../../activities/createActivities';
@@ -144,15 +145,7 @@ export async function startChatStack(name: string, env: Record<string, string> =
     ...(memory ? { memory: memory.service } : {}),
     ...(incidents ? { incidents } : {}),
     logs,
-    async call(method, path, options = {}) {
-      const headers: Record<string, string> = {};
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      if (options.json !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${http.url}${path}`, { method, headers, body: options.json !== undefined ? JSON.stringify(options.json) : undefined });
-      const text = await res.text();
-      const body = /json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text;
-      return { status: res.status, body, text };
-    },
+    call: (method, path, options = {}) => callApi(http.url, method, path, options),
     async createSession(token) {
       const res = await stack.call('POST', '/api/v1/sessions', { token });
       if (res.status !== 201) throw new Error(`create session: ${res.status} ${res.text}`);

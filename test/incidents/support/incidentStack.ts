@@ -1,3 +1,4 @@
+import { callApi } from '../../support/apiCall';
 import { Writable } from 'node:stream';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../../activities/createActivities';
@@ -96,15 +97,7 @@ export async function startIncidentStack(name: string, env: Record<string, strin
     config,
     incidents,
     ...(memory ? { memory: memory.service } : {}),
-    async call(method, path, callOptions = {}) {
-      const headers: Record<string, string> = {};
-      if (callOptions.token) headers.authorization = `Bearer ${callOptions.token}`;
-      if (callOptions.json !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${http.url}${path}`, { method, headers, body: callOptions.json !== undefined ? JSON.stringify(callOptions.json) : undefined });
-      const text = await res.text();
-      const body = /json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text;
-      return { status: res.status, body, text };
-    },
+    call: (method, path, callOptions = {}) => callApi(http.url, method, path, callOptions),
     events: (id) => backends.store.list(id, 0, 10_000),
     async waitForEvent(id, predicate, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
