@@ -15,16 +15,11 @@ export interface SimilarIncident {
   score: number;
 }
 
-export interface IncidentResolution {
-  incidentId: string;
-  service?: string;
-  title: string;
-  rootCause: string;
-  fix: string;
-  fixWorked?: boolean;
+/** What a resolved incident leaves behind: the fields a later search returns, plus the text it searches. */
+export type IncidentResolution = Omit<SimilarIncident, 'score'> & {
   /** Free text searched later: title, hypotheses, notes. */
   body: string;
-}
+};
 
 export interface IncidentMemory {
   findSimilar(text: string, service?: string, limit?: number): Promise<SimilarIncident[]>;
