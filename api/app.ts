@@ -6,6 +6,7 @@ import type { AppDeps } from './deps';
 import { errorHandler } from './errorHandler';
 import { EventStreams } from './eventStreams';
 import { HttpProblem } from './problem';
+import { rateLimitsFromConfig } from './rateLimits';
 import { requestContext } from './requestContext';
 import { healthRoutes } from './routes/health';
 import { memoryRoutes } from './routes/memories';
@@ -36,6 +37,12 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
   next();
 }
 
+/** Express's `trust proxy`: "true"/"false", a hop count, or addresses/subnets (comma-separated). */
+function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 function notFound(req: Request): never {
   throw new HttpProblem(404, 'route-not-found', `no route for ${req.method} ${req.path}`);
 }
@@ -47,8 +54,14 @@ export function createApp(deps: AppDeps): CopilotApp {
   // SSE and JSON answers are dynamic; weak ETags would only add hashing work.
   app.set('etag', false);
 
+  if (deps.config.TRUST_PROXY !== undefined) app.set('trust proxy', trustProxySetting(deps.config.TRUST_PROXY));
+
   app.use(requestContext(deps.logger));
   app.use(healthRoutes(deps.readiness));
+
+  const limits = deps.rateLimits ?? rateLimitsFromConfig(deps.config, deps.logger);
+  app.use(API_PREFIX, limits.beforeAuth());
+  app.use(`${API_PREFIX}/webhooks`, limits.perWebhookSource());
 
   // Before the bearer middleware: it also accepts ALERTMANAGER_WEBHOOK_TOKEN.
   app.use(
@@ -58,6 +71,7 @@ export function createApp(deps: AppDeps): CopilotApp {
 
   const api = Router();
   api.use(authenticate(deps.authenticator));
+  api.use(limits.perSubject());
   api.use(requireJsonBody);
   api.use(express.json({ limit: '1mb', type: JSON_TYPES }));
   api.use(runbookRoutes(deps.catalogue));

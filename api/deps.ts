@@ -8,6 +8,7 @@ import type { IncidentService } from '../incidents/incidentService';
 import type { MemoryService } from '../memory/memoryService';
 import type { RunClient } from '../temporal/runClient';
 import type { Authenticator } from './auth/authenticator';
+import type { RateLimits } from './rateLimits';
 
 /**
  * Everything the HTTP API needs from the outside world, injected so tests can run the real app
@@ -43,6 +44,8 @@ export interface AppDeps {
   authenticator: Authenticator;
   readiness: ReadinessChecks;
   logger: Logger;
+  /** Optional: without it, in-process limits from the config (one replica's view). */
+  rateLimits?: RateLimits;
   /** Optional: without it the /memories and /sessions routes answer 503. */
   memory?: MemoryService;
   /** Optional: without it /incidents and /webhooks/alertmanager answer 503. */

@@ -10,7 +10,9 @@ import { createIncidentService } from '../incidents/incidentWiring';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
+import Redis from 'ioredis';
 import { createApp } from './app';
+import { rateLimitsFromConfig } from './rateLimits';
 import { createAuthenticator, type Authenticator } from './auth/authenticator';
 import { startHttpServer } from './httpServer';
 import { createLogger } from './logger';
@@ -65,6 +67,9 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const chat = createChatCore(config, catalogue);
+  // Shared counters across API replicas; the limiter falls back to in-process counts while Redis is down.
+  const rateRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+  rateRedis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'rate-limit Redis unavailable; per-replica limits apply'));
 
   const app = createApp({
     config,
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
     fanout,
     authenticator,
     logger,
+    rateLimits: rateLimitsFromConfig(config, logger, rateRedis),
     memory: memory.service,
     incidents: createIncidentService(config, client, db),
     chat: { sessions: createSessionService(config, { client, events, fanout, memory: memory.service }), nlp: chat.nlp },
@@ -93,6 +99,7 @@ async function main(): Promise<void> {
     await http.close();
     await fanout.close();
     await chat.close();
+    rateRedis?.disconnect();
     await memory.close();
     await db.close();
     await connection.close();

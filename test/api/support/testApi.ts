@@ -8,6 +8,7 @@ import { createAuthenticator } from '../../../api/auth/authenticator';
 import type { ReadinessChecks, RunbookSource, RunOperations } from '../../../api/deps';
 import { startHttpServer, type RunningHttpServer } from '../../../api/httpServer';
 import { createLogger } from '../../../api/logger';
+import type { RateLimits } from '../../../api/rateLimits';
 import { loadConfig } from '../../../config/env';
 import type { Database } from '../../../db/database';
 import { EventFanout } from '../../../db/eventFanout';
@@ -91,6 +92,8 @@ export interface StartApiOptions {
   readiness?: ReadinessChecks;
   /** Replaces the real RunClient (only to provoke unexpected failures). */
   runs?: RunOperations;
+  /** Shared limiters (e.g. Redis-backed, as two replicas would have); default: in-process from env. */
+  rateLimits?: RateLimits;
 }
 
 export async function startApi(backends: Backends, options: StartApiOptions): Promise<TestApi> {
@@ -118,6 +121,7 @@ export async function startApi(backends: Backends, options: StartApiOptions): Pr
     fanout: backends.fanout,
     authenticator: createAuthenticator(config),
     logger,
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     readiness: options.readiness ?? {
       temporal: async () => void (await backends.connection.workflowService.getSystemInfo({})),
       database: () => backends.db.ping(),
