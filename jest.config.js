@@ -6,8 +6,8 @@ module.exports = {
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true } }],
   },
-  // cel-js ships ESM only; let ts-jest turn it into CommonJS for Jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
+  // cel-js and secretlint's preset ship ESM only; let ts-jest turn them into CommonJS for Jest's module system.
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/|@secretlint/)'],
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
   testTimeout: 60000,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EventStore, NewEvent } from '../domain/events';
+import { PERMANENT_FAILURE } from '../domain/failureTypes';
 
 export interface CommandAction {
   command: string[];
@@ -61,6 +62,10 @@ export async function runCommand(
   const env: Record<string, string> = {};
   for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name]!;
   for (const [name, value] of Object.entries(action.env ?? {})) env[name] = asArg(value);
+  // The OS cannot pass NUL in argv or env (spawn throws): no retry changes that, fail the step now.
+  if ([executable, ...args, ...Object.keys(env), ...Object.values(env)].some((v) => v.includes('\u0000'))) {
+    throw ApplicationFailure.nonRetryable('command, arguments or env contain a NUL character (\\u0000)', PERMANENT_FAILURE.invalidData);
+  }
 
   const ctx = Context.current();
   const child = spawn(executable, args, { cwd: policy.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'] });

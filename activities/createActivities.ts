@@ -3,6 +3,7 @@ import type { EventStore, NewEvent } from '../domain/events';
 import type { RunbookDefinition } from '../domain/runbook';
 import { runCommand, type CommandAction, type CommandPolicy } from './commandStep';
 import { sendHttp, type HttpAction } from './httpStep';
+import { withPermanentFailures } from './permanentFailures';
 import { promInstantQuery } from './promQueryStep';
 import { runStepAttempt, type StepActivityInput, type StepActivityResult } from './stepLifecycle';
 
@@ -43,7 +44,8 @@ export function createActivities(deps: ActivityDeps) {
     maxLogLines: config.stepLogMaxLines,
   };
 
-  return {
+  // Permanent data errors (a refused event, a refused value) fail at once instead of retrying forever.
+  return withPermanentFailures({
     /** Workflow-level events (run.*, approval.*, compensation.*, step.failed/skipped). */
     async emitRunEvents(runId: string, batch: NewEvent[]): Promise<void> {
       await events.append(runId, batch);
@@ -78,7 +80,7 @@ export function createActivities(deps: ActivityDeps) {
     async queryStep(input: StepActivityInput<{ query: string }> & { timeoutMs: number }): Promise<StepActivityResult> {
       return runStepAttempt(events, input, () => promInstantQuery(config.prometheusUrl, input.action.query, input.timeoutMs));
     },
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

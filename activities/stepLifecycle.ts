@@ -1,7 +1,9 @@
+import { stepDuration } from '../observability/metrics';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { evaluateCondition } from '../domain/cel';
 import type { EventStore } from '../domain/events';
+import { asPermanentFailure } from './permanentFailures';
 
 /** What the workflow hands a step activity: the action is already rendered (templates resolved). */
 export interface StepActivityInput<A> {
@@ -42,7 +44,9 @@ export async function runStepAttempt<A>(
   input: StepActivityInput<A>,
   body: (attempt: number) => Promise<unknown>,
 ): Promise<StepActivityResult> {
-  const attempt = Context.current().info.attempt;
+  const { attempt, activityType } = Context.current().info;
+  // commandStep → command: the step type of the runbook DSL, a bounded label.
+  const observe = stepDuration.startTimer({ type: activityType.replace(/Step$/, '') });
   const base = `${input.runId}/${input.stepKey}`;
   const ids = { stepId: input.stepId, stepKey: input.stepKey, ...(input.index !== undefined ? { index: input.index } : {}) };
   if (input.lifecycle) {
@@ -53,6 +57,7 @@ export async function runStepAttempt<A>(
   try {
     const output = await body(attempt);
     if (input.assert) checkAssertion(input.assert, output);
+    observe({ outcome: 'succeeded' });
     if (input.lifecycle) {
       await events.append(input.runId, [
         { type: 'step.succeeded', data: { ...ids, attempt, output: summarise(output) }, dedupeKey: `${base}/succeeded` },
@@ -62,6 +67,7 @@ export async function runStepAttempt<A>(
   } catch (err) {
     const failure = asFailure(err, attempt);
     const willRetry = !failure.nonRetryable && attempt < input.maxAttempts;
+    observe({ outcome: willRetry ? 'retrying' : 'failed' });
     if (input.lifecycle && willRetry) {
       await events.append(input.runId, [
         {
@@ -86,6 +92,8 @@ function checkAssertion(assert: { expression: string; context: Record<string, un
 }
 
 function asFailure(err: unknown, attempt: number): ApplicationFailure {
+  // A value the database or event store refused will be refused again: fail the step now.
+  err = asPermanentFailure(err) ?? err;
   if (err instanceof ApplicationFailure) {
     return ApplicationFailure.create({
       message: err.message,

@@ -12,6 +12,7 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import { authHeaders, type BackendConfig } from './backendConfig';
+import { backendQueries } from '../observability/metrics';
 import { BackendError, isTransientStatus } from './backendError';
 
 /**
@@ -61,17 +62,25 @@ export class HttpBackend {
     const url = new URL(path.replace(/^\//, ''), this.base);
     for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
     try {
-      return await this.policy.execute(({ signal: attemptSignal }) => this.once(url, label, attemptSignal), signal);
+      const answer = await this.policy.execute(({ signal: attemptSignal }) => this.once(url, label, attemptSignal), signal);
+      backendQueries.inc({ backend: this.name, outcome: 'ok' });
+      return answer;
     } catch (err) {
-      if (err instanceof BackendError) throw err;
-      if (err instanceof BrokenCircuitError) {
-        throw new BackendError(this.name, 'circuit_open', label, 'circuit open after repeated failures; not calling the backend for now');
-      }
-      if (err instanceof TaskCancelledError) {
-        throw new BackendError(this.name, 'timeout', label, `no answer within ${this.config.timeoutMs ?? 10_000} ms`);
-      }
-      throw new BackendError(this.name, 'unavailable', label, (err as Error).message);
+      const failure = this.asBackendError(err, label);
+      backendQueries.inc({ backend: this.name, outcome: failure.kind });
+      throw failure;
     }
+  }
+
+  private asBackendError(err: unknown, label: string): BackendError {
+    if (err instanceof BackendError) return err;
+    if (err instanceof BrokenCircuitError) {
+      return new BackendError(this.name, 'circuit_open', label, 'circuit open after repeated failures; not calling the backend for now');
+    }
+    if (err instanceof TaskCancelledError) {
+      return new BackendError(this.name, 'timeout', label, `no answer within ${this.config.timeoutMs ?? 10_000} ms`);
+    }
+    return new BackendError(this.name, 'unavailable', label, (err as Error).message);
   }
 
   private async once(url: URL, label: string, signal: AbortSignal): Promise<HttpAnswer> {

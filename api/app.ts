@@ -1,14 +1,22 @@
 import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
 import { alertmanagerWebhookRoutes } from '../incidents/api/alertmanagerWebhook';
+import { httpMetrics } from '../observability/httpMetrics';
+import { registry } from '../observability/metrics';
+import { httpTracing } from '../observability/tracing';
 import { incidentRoutes } from '../incidents/api/incidentRoutes';
+import { auditTrail } from '../audit/auditMiddleware';
 import { authenticate } from './auth/middleware';
 import type { AppDeps } from './deps';
 import { errorHandler } from './errorHandler';
 import { EventStreams } from './eventStreams';
+import { defer, guardedJsonBody, JSON_TYPES, matchTemplate, routesOf } from './inputRules';
 import { HttpProblem } from './problem';
 import { rateLimitsFromConfig } from './rateLimits';
 import { requestContext } from './requestContext';
+import { auditRoutes } from './routes/audit';
 import { healthRoutes } from './routes/health';
+import { metricsRoute } from './routes/metrics';
+import { openApiRoutes } from './routes/openapi';
 import { memoryRoutes } from './routes/memories';
 import { nlpRoutes } from './routes/nlp';
 import { runEventRoutes } from './routes/runEvents';
@@ -26,13 +34,14 @@ export type CopilotApp = Express & {
 };
 
 export const API_PREFIX = '/api/v1';
-const JSON_TYPES = ['application/json', 'application/*+json'];
 
-/** A request with a body must declare JSON; bodyless requests (GET, POST /cancel) pass. */
-function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+/** A request with a body must declare JSON; bodyless requests (GET, POST /cancel) pass. Like every input problem, a 415 waits for the role check. */
+function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
   const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
   if (hasBody && !req.is(JSON_TYPES)) {
-    throw new HttpProblem(415, 'unsupported-media-type', 'the request body must be JSON (Content-Type: application/json)');
+    defer(res, new HttpProblem(415, 'unsupported-media-type', 'the request body must be JSON (Content-Type: application/json)', [
+      { path: 'headers.content-type', message: 'must be application/json' },
+    ]));
   }
   next();
 }
@@ -43,7 +52,16 @@ function trustProxySetting(value: string): boolean | number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** 405 with `Allow` when the path exists for other methods, else 404. */
 function notFound(req: Request): never {
+  const segments = `${req.baseUrl}${req.path}`.split('/').slice(1);
+  if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
+  const allowed = new Set(routesOf(req).filter((r) => matchTemplate(r.path, segments)).flatMap((r) => r.methods));
+  if (allowed.size > 0) {
+    if (allowed.has('GET')) allowed.add('HEAD');
+    const allow = [...allowed].sort().join(', ');
+    throw new HttpProblem(405, 'method-not-allowed', `${req.method} is not allowed here; allowed: ${allow}`, undefined, { Allow: allow });
+  }
   throw new HttpProblem(404, 'route-not-found', `no route for ${req.method} ${req.path}`);
 }
 
@@ -56,13 +74,19 @@ export function createApp(deps: AppDeps): CopilotApp {
 
   if (deps.config.TRUST_PROXY !== undefined) app.set('trust proxy', trustProxySetting(deps.config.TRUST_PROXY));
 
+  app.use(httpTracing());
+  app.use(httpMetrics());
   app.use(requestContext(deps.logger));
   app.use(healthRoutes(deps.readiness));
+  app.use(metricsRoute({ registry, token: deps.config.METRICS_TOKEN, ...(deps.temporalSdkMetricsUrl ? { temporalSdkUrl: deps.temporalSdkMetricsUrl } : {}) }));
+  app.use(openApiRoutes());
 
   const limits = deps.rateLimits ?? rateLimitsFromConfig(deps.config, deps.logger);
   app.use(API_PREFIX, limits.beforeAuth());
   app.use(`${API_PREFIX}/webhooks`, limits.perWebhookSource());
 
+  // One audit row per mutating request, for the webhook and the authenticated router alike (audit/README.md).
+  app.use(API_PREFIX, auditTrail(deps.audit));
   // Before the bearer middleware: it also accepts ALERTMANAGER_WEBHOOK_TOKEN.
   app.use(
     API_PREFIX,
@@ -73,17 +97,17 @@ export function createApp(deps: AppDeps): CopilotApp {
   api.use(authenticate(deps.authenticator));
   api.use(limits.perSubject());
   api.use(requireJsonBody);
-  api.use(express.json({ limit: '1mb', type: JSON_TYPES }));
+  // The boundary rule for every route below (api/inputRules.ts); what it finds waits for requireRole.
+  api.use(guardedJsonBody());
   api.use(runbookRoutes(deps.catalogue));
   api.use(runRoutes({ config: deps.config, runs: deps.runs, catalogue: deps.catalogue }));
   api.use(
     runEventRoutes({ runs: deps.runs, fanout: deps.fanout, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }),
   );
-  // Before memory's routes: DELETE /sessions/:id ends the chat workflow, then falls through to memory.
   api.use(
     sessionRoutes({
       chat: deps.chat,
-      memoryConfigured: deps.memory !== undefined,
+      memory: deps.memory,
       fanout: deps.fanout,
       streams,
       heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
@@ -102,6 +126,7 @@ export function createApp(deps: AppDeps): CopilotApp {
       heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
     }),
   );
+  api.use(auditRoutes({ audit: deps.audit }));
   api.use(notFound);
   app.use(API_PREFIX, api);
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { NlpEngine } from '../chat/nlp/nlpEngine';
 import type { SessionService } from '../chat/session/sessionService';
+import type { AuditLog } from '../audit/auditLog';
 import type { AppConfig } from '../config/env';
 import type { StoredEvent } from '../domain/events';
 import type { RunbookDefinition } from '../domain/runbook';
@@ -44,6 +45,8 @@ export interface AppDeps {
   authenticator: Authenticator;
   readiness: ReadinessChecks;
   logger: Logger;
+  /** Where /metrics finds the Temporal SDK exporter's text (dev mode: the in-process worker's). */
+  temporalSdkMetricsUrl?: string;
   /** Optional: without it, in-process limits from the config (one replica's view). */
   rateLimits?: RateLimits;
   /** Optional: without it the /memories and /sessions routes answer 503. */
@@ -52,6 +55,8 @@ export interface AppDeps {
   incidents?: IncidentService;
   /** Optional: without it /sessions (except memory's DELETE) and /nlp answer 503. */
   chat?: ChatApi;
+  /** The audit trail. Optional so partial stacks (benches, narrow tests) need not wire it; api/main.ts and dev.ts always do. Without it nothing is audited and GET /audit answers 503. */
+  audit?: AuditLog;
 }
 
 /** Chat as the API sees it: sessions (workflows) and the understanding engine. */

@@ -1,7 +1,7 @@
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { NextFunction, Request, Response } from 'express';
 import { RunClientError, type RunClientErrorCode } from '../temporal/runClient';
-import { HttpProblem, sendProblem } from './problem';
+import { HttpProblem, sendProblem, WHOLE_BODY } from './problem';
 import { loggerOf, requestIdOf } from './requestContext';
 
 /**
@@ -23,24 +23,31 @@ const RUN_ERROR_STATUS: Record<RunClientErrorCode, [number, string]> = {
 interface BodyParserError {
   type?: string;
   status?: number;
+  limit?: number;
+  name?: string;
 }
 
 function fromBodyParser(err: BodyParserError): HttpProblem | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
-      return new HttpProblem(400, 'malformed-json', 'the request body is not valid JSON');
+      return new HttpProblem(400, 'malformed-json', 'the request body is not valid JSON', [{ path: WHOLE_BODY, message: 'is not valid JSON' }]);
     case 'entity.too.large':
-      return new HttpProblem(413, 'body-too-large', 'the request body is larger than 1 MB');
+      return new HttpProblem(413, 'body-too-large', `the request body is larger than the limit of ${err.limit ?? 'the server'} bytes`, [
+        { path: WHOLE_BODY, message: `must be at most ${err.limit ?? '?'} bytes` },
+      ]);
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new HttpProblem(415, 'unsupported-media-type', 'the request body must be UTF-8 JSON');
+      return new HttpProblem(415, 'unsupported-media-type', 'the request body must be UTF-8 JSON', [{ path: 'headers.content-type', message: 'must be JSON in UTF-8' }]);
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
-      return new HttpProblem(400, 'bad-request', 'the request body could not be read');
+      return new HttpProblem(400, 'bad-request', 'the request body could not be read', [{ path: WHOLE_BODY, message: 'is shorter than its Content-Length, or was aborted' }]);
     default:
       // Any other 4xx from body-parser or the router (e.g. an undecodable %-escape in a path
       // parameter) is still the client's doing; its message is not echoed.
+      if (err.status === 400 && err.name === 'URIError') {
+        return new HttpProblem(400, 'bad-path', 'the request path has an invalid %-escape', [{ path: 'path', message: 'contains an invalid %-escape' }]);
+      }
       if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
         return new HttpProblem(err.status, 'bad-request', 'the request could not be processed');
       }
@@ -52,7 +59,7 @@ export function toProblem(err: unknown): HttpProblem | undefined {
   if (err instanceof HttpProblem) return err;
   if (err instanceof RunClientError) {
     const [status, slug] = RUN_ERROR_STATUS[err.code];
-    const errors = err.code === 'invalid_page_token' ? [{ path: 'pageToken', message: err.message }] : undefined;
+    const errors = err.code === 'invalid_page_token' ? [{ path: 'query.pageToken', message: err.message }] : undefined;
     return new HttpProblem(status, slug, err.message, errors);
   }
   if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
@@ -63,6 +70,29 @@ export function toProblem(err: unknown): HttpProblem | undefined {
   }
   if (err !== null && typeof err === 'object') return fromBodyParser(err);
   return undefined;
+}
+
+/**
+ * What Node's HTTP parser rejects never reaches Express (a lying or invalid Content-Length, a
+ * malformed request line, headers too large, a request that times out): its default answer is an
+ * empty 400. This is the raw HTTP/1.1 problem+json response to write on the socket instead.
+ */
+export function clientErrorResponse(err: { code?: string }): string {
+  const [status, slug, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers-too-large', 'the request headers are too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request-timeout', 'the request was not received in time']
+    : [400, 'bad-request', 'the request is not valid HTTP/1.1 (e.g. an invalid Content-Length or a body longer than it)'] as const;
+  const problem = new HttpProblem(status, slug, detail);
+  const body = JSON.stringify(problem.toBody());
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  return [
+    `HTTP/1.1 ${status} ${reason}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }
 
 export function errorHandler() {

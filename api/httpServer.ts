@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CopilotApp } from './app';
+import { clientErrorResponse } from './errorHandler';
 
 /**
  * Listening and graceful closing for the API, shared by `npm run api`, scripts/dev.ts and tests.
@@ -21,6 +22,14 @@ export async function startHttpServer(app: CopilotApp, options: { host: string; 
   });
   // Longer than any proxy's idle timeout is pointless for JSON calls; SSE keeps itself alive with heartbeats.
   server.keepAliveTimeout = 5_000;
+  // Errors of Node's HTTP parser (lying Content-Length, bad request line) answer problem+json too.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(clientErrorResponse(err));
+  });
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   let closing: Promise<void> | undefined;

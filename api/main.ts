@@ -12,10 +12,15 @@ import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
 import Redis from 'ioredis';
 import { createApp } from './app';
+import { durationToMs } from '../domain/duration';
+import { registry } from '../observability/metrics';
+import { registerTemporalGauges } from '../observability/temporalGauges';
+import { startTracing, temporalClientInterceptors } from '../observability/tracing';
 import { rateLimitsFromConfig } from './rateLimits';
 import { createAuthenticator, type Authenticator } from './auth/authenticator';
 import { startHttpServer } from './httpServer';
 import { createLogger } from './logger';
+import { SqlAuditLog } from '../audit/auditLog';
 
 /**
  * `npm run api`: the production API process. It needs a real Postgres (DATABASE_URL) because API
@@ -49,6 +54,7 @@ function configOrExit(): { config: AppConfig; authenticator: Authenticator } {
 
 async function main(): Promise<void> {
   const { config, authenticator } = configOrExit();
+  const tracing = startTracing('copilot-api');
   const logger = createLogger({ level: config.LOG_LEVEL });
   logger.info({ auth: authenticator.describe() }, 'authentication configured');
   if (!config.AUTH_TOKENS && !config.AUTH_JWT_SECRET && !config.AUTH_JWKS_URL) {
@@ -65,7 +71,7 @@ async function main(): Promise<void> {
   const memory = await openMemory(config, db, logger, undefined, summariser ? { summariser } : {});
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
   const chat = createChatCore(config, catalogue);
   // Shared counters across API replicas; the limiter falls back to in-process counts while Redis is down.
   const rateRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
@@ -81,11 +87,17 @@ async function main(): Promise<void> {
     rateLimits: rateLimitsFromConfig(config, logger, rateRedis),
     memory: memory.service,
     incidents: createIncidentService(config, client, db),
+    audit: new SqlAuditLog(db),
     chat: { sessions: createSessionService(config, { client, events, fanout, memory: memory.service }), nlp: chat.nlp },
     readiness: {
       temporal: () => connection.withDeadline(Date.now() + 2000, async () => void (await connection.workflowService.getSystemInfo({}))),
       database: () => db.ping(),
     },
+  });
+  registerTemporalGauges(registry, {
+    client,
+    stuckAfterMs: durationToMs(config.METRICS_STUCK_RUN_AFTER),
+    onError: (err) => logger.warn({ err }, 'run gauges: Temporal visibility count failed'),
   });
   const http = await startHttpServer(app, { host: config.HOST, port: config.PORT });
   logger.info({ url: http.url, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'API listening');
@@ -103,6 +115,7 @@ async function main(): Promise<void> {
     await memory.close();
     await db.close();
     await connection.close();
+    await tracing.shutdown();
     logger.info('stopped');
     logger.flush?.();
     process.exit(0);

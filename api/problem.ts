@@ -27,11 +27,13 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   422: 'Unprocessable Content',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -79,10 +81,13 @@ export function sendProblem(res: Response, problem: HttpProblem, requestId?: str
  */
 export function fieldErrorsFromZod(error: z.ZodError, input: unknown, schema: z.ZodType, prefix?: string): FieldError[] {
   return zodIssuesToRaw(error, input, schema).map((issue) => ({
-    path: prefixed(prefix, formatPath(issue.path)),
+    path: prefixed(prefix, formatPath(issue.path)) || WHOLE_BODY,
     message: issue.message,
   }));
 }
+
+/** The path naming a whole JSON body (not an object, not JSON, too large): body fields are unprefixed. */
+export const WHOLE_BODY = 'body';
 
 export function prefixed(prefix: string | undefined, path: string): string {
   if (!prefix) return path;
@@ -96,9 +101,16 @@ export function validationProblem(where: string, errors: FieldError[], status = 
   return new HttpProblem(status, status === 422 ? 'unprocessable' : 'validation-failed', detail, errors);
 }
 
+/**
+ * Where a field lives is part of its path, so a query `service` and a body `service` differ: body
+ * fields are named as they are, query fields `query.<name>`, path parameters `path.<name>`, headers
+ * `headers.<name>` (the convention of api/README.md "Input rules").
+ */
+const LOCATION_PREFIX: Record<string, string> = { query: 'query', path: 'path', headers: 'headers' };
+
 /** Parses `value` with `schema`, or throws a 400 problem listing every offending field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, where: string, prefix?: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationProblem(where, fieldErrorsFromZod(parsed.error, value, schema, prefix));
+  if (!parsed.success) throw validationProblem(where, fieldErrorsFromZod(parsed.error, value, schema, prefix ?? LOCATION_PREFIX[where]));
   return parsed.data;
 }

@@ -47,6 +47,7 @@ export function requestContext(logger: Logger) {
           status: res.statusCode,
           ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
           sub: (res.locals.principal as Principal | undefined)?.sub,
+          ...(res.locals.traceIds as { traceId: string; spanId: string } | undefined),
         },
         'request',
       );

@@ -3,6 +3,7 @@ import type { RunbookDefinition } from '../domain/runbook';
 import { resolveParams } from '../domain/runParams';
 import { validateRunbook } from '../domain/runbookValidator';
 import type { RunbookSource } from './deps';
+import { MAX_RUN_PARAMS_BYTES } from './inputRules';
 import { HttpProblem, prefixed, validationProblem, type FieldError } from './problem';
 import type { StartRunBody } from './schemas';
 
@@ -29,10 +30,28 @@ function issuesUnder(prefix: string, issues: readonly { path: string; message: s
   }));
 }
 
+/** Inline definitions run arbitrary allow-listed commands: admin only. */
+export function requireInlineRole(principal: Principal): void {
+  if (!hasRole(principal, 'admin')) throw forbidden('admin', 'starting an inline runbook definition');
+}
+
+/**
+ * Params travel in the workflow input and every history event that copies it; past this size a run
+ * is refused up front rather than wedging in Temporal's payload limits.
+ */
+function checkParamsSize(params: unknown): void {
+  const bytes = Buffer.byteLength(JSON.stringify(params ?? {}));
+  if (bytes > MAX_RUN_PARAMS_BYTES) {
+    throw new HttpProblem(413, 'params-too-large', `params are ${bytes} bytes as JSON; the limit is ${MAX_RUN_PARAMS_BYTES}`, [
+      { path: 'params', message: `must be at most ${MAX_RUN_PARAMS_BYTES} bytes as JSON` },
+    ]);
+  }
+}
+
 export function resolveRunRequest(body: StartRunBody, principal: Principal, catalogue: RunbookSource): ResolvedRunRequest {
   let runbook: RunbookDefinition;
   if (body.definition !== undefined) {
-    if (!hasRole(principal, 'admin')) throw forbidden('admin', 'starting an inline runbook definition');
+    requireInlineRole(principal);
     const result = validateRunbook(body.definition, { knownRunbooks: catalogue.names() });
     if (!result.ok) throw validationProblem('runbook definition', issuesUnder('definition', result.issues), 422);
     runbook = result.definition;
@@ -43,6 +62,7 @@ export function resolveRunRequest(body: StartRunBody, principal: Principal, cata
     if (!found) throw new HttpProblem(404, 'runbook-not-found', `no runbook named "${name}" in the catalogue`);
     runbook = found;
   }
+  checkParamsSize(body.params);
   const params = resolveParams(runbook.params, body.params);
   if (!params.ok) throw validationProblem('params', issuesUnder('params', params.issues), 422);
   return { runbook, params: params.params };

@@ -89,10 +89,10 @@ export interface ChatCore {
 
 export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): ChatCore {
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
-  const cache = new ResponseCache({ maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_CACHE_TTL_SECONDS * 1000, ...(redis ? { redis } : {}) });
+  const cache = new ResponseCache({ name: 'understanding', maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_CACHE_TTL_SECONDS * 1000, ...(redis ? { redis } : {}) });
   const answerCache =
     config.CHAT_ANSWER_CACHE_TTL_SECONDS > 0
-      ? new ResponseCache({ maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_ANSWER_CACHE_TTL_SECONDS * 1000, keyPrefix: 'copilot:answer:', ...(redis ? { redis } : {}) })
+      ? new ResponseCache({ name: 'answer', maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_ANSWER_CACHE_TTL_SECONDS * 1000, keyPrefix: 'copilot:answer:', ...(redis ? { redis } : {}) })
       : undefined;
   const router = createRouter(config);
   const backends = incidentBackends(config);

@@ -28,6 +28,7 @@ export const EnvSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   PROMETHEUS_URL: optionalUrl,
   /** Static tokens: `token=subject:role[+role...]`, comma-separated. */
+  /** `token=subject:role[+role…]`, comma-separated; each token at least MIN_STATIC_TOKEN_LENGTH characters (api/auth/staticTokens.ts checks). */
   AUTH_TOKENS: z.string().optional(),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
   AUTH_JWKS_URL: optionalUrl,
@@ -73,6 +74,11 @@ export const EnvSchema = z.object({
   TEMPO_AUTH: z.string().optional(),
   TEMPO_TENANT: z.string().optional(),
   BACKEND_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  METRICS_STUCK_RUN_AFTER: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30m" or "2h"').default('2h'),
   RATE_LIMIT_PER_SUBJECT: z.coerce.number().int().min(0).default(1200),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(2400),
   RATE_LIMIT_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(60),
@@ -121,6 +127,15 @@ export const EnvSchema = z.object({
   CHAT_REPLY_WAIT_MS: z.coerce.number().int().min(100).default(60000),
 });
 export type AppConfig = z.infer<typeof EnvSchema>;
+
+/**
+ * Shortest static token AUTH_TOKENS accepts: shorter ones are guessable. The refusal says how to
+ * make a good one, since the obvious first try (`tok1=alice:operator`) is too short.
+ */
+export const MIN_STATIC_TOKEN_LENGTH = 8;
+export const STATIC_TOKEN_TOO_SHORT =
+  `the token must be at least ${MIN_STATIC_TOKEN_LENGTH} characters (entries are token=subject:role[+role...]; ` +
+  'make one with `openssl rand -hex 16`)';
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {

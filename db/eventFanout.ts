@@ -1,3 +1,4 @@
+import { fanoutLag } from '../observability/metrics';
 import { z } from 'zod';
 import type { EventStore, StoredEvent } from '../domain/events';
 import { silentLogger, type DbLogger } from './database';
@@ -59,6 +60,12 @@ const AfterSeq = z.number().int().min(0);
  *    LISTEN connection comes back, and when a subscriber joins live.
  * Listeners get shared event objects: they must not mutate them.
  */
+/** Store-to-delivery delay (the database's clock against ours: on one host, or NTP-synced hosts). */
+function observeFanoutLag(event: StoredEvent): void {
+  const stored = Date.parse(event.createdAt);
+  if (Number.isFinite(stored)) fanoutLag.observe(Math.max(0, (Date.now() - stored) / 1000));
+}
+
 export class EventFanout {
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
@@ -230,7 +237,11 @@ export class EventFanout {
               void this.catchUp(feed, sub);
             }
           }
-          for (const event of batch) for (const sub of covered) this.deliver(feed, sub, event);
+          for (const event of batch) {
+            // Live path only: a replay after Last-Event-ID would report the age of old events.
+            if (covered.length > 0) observeFanoutLag(event);
+            for (const sub of covered) this.deliver(feed, sub, event);
+          }
           if (batch.length < this.batchSize) break;
         }
       } while (feed.again);

@@ -1,16 +1,22 @@
 import { z } from 'zod';
 import type { EventStore, NewEvent, StoredEvent } from '../domain/events';
 import type { Database, Queryable } from './database';
+import { sanitizeJson, sanitizeText } from './sanitize';
+import { MAX_EVENT_DATA_BYTES } from '../domain/eventPayload';
 
+/** Per-event cap on serialized `data` (defined in domain/ so workflows can check it too). */
+export { MAX_EVENT_DATA_BYTES };
 /** NOTIFY channel; the payload is the stream id. */
 export const EVENTS_CHANNEL = 'copilot_events';
-/** Per-event cap on serialized `data`: events travel over SSE and sit in one jsonb row each. */
-export const MAX_EVENT_DATA_BYTES = 256 * 1024;
 const MAX_LIST_LIMIT = 10_000;
 
 /** Thrown (before anything is written) when an append's input is malformed. */
 export class EventValidationError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The data exceeded MAX_EVENT_DATA_BYTES: callers may retry with a smaller payload. */
+    readonly tooLarge = false,
+  ) {
     super(message);
     this.name = 'EventValidationError';
   }
@@ -27,9 +33,6 @@ const ListArgs = z.object({
   afterSeq: z.number().int().min(0),
   limit: z.number().int().min(1).max(MAX_LIST_LIMIT),
 });
-
-/** A NUL escape not itself escaped: jsonb cannot store U+0000 and would fail the whole append. */
-const JSON_NUL = /(^|[^\\])(\\\\)*\\u0000/;
 
 interface EventRow {
   stream_id: string;
@@ -52,7 +55,12 @@ function toStored(row: EventRow): StoredEvent {
   };
 }
 
-function validate(streamId: string, events: NewEvent[]): string[] {
+/**
+ * Validates and returns the events as they will be stored: strings and keys sanitised (NUL and
+ * lone surrogates become U+FFFD, see sanitize.ts) so an event is never lost to one bad character,
+ * and data serialized for the jsonb column.
+ */
+function validate(streamId: string, events: NewEvent[]): { event: NewEvent; json: string }[] {
   const id = StreamId.safeParse(streamId);
   if (!id.success) throw new EventValidationError('streamId must be a non-empty string of at most 200 characters');
   if (!Array.isArray(events)) throw new EventValidationError('events must be an array');
@@ -62,22 +70,22 @@ function validate(streamId: string, events: NewEvent[]): string[] {
       const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`).join('; ');
       throw new EventValidationError(`event ${i}: ${detail}`);
     }
+    const clean: NewEvent = { type: sanitizeText(parsed.data.type), dedupeKey: sanitizeText(parsed.data.dedupeKey), data: {} };
     let json: string;
     try {
-      json = JSON.stringify(parsed.data.data);
+      clean.data = sanitizeJson(parsed.data.data) as Record<string, unknown>;
+      json = JSON.stringify(clean.data);
     } catch (err) {
       throw new EventValidationError(`event ${i} (${event.type}): data is not JSON-serializable: ${(err as Error).message}`);
     }
     const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > MAX_EVENT_DATA_BYTES) {
       throw new EventValidationError(
-        `event ${i} (${event.type}): data is ${bytes} bytes serialized; the limit is ${MAX_EVENT_DATA_BYTES} bytes (256 KiB)`,
+        `event ${i} (${clean.type}): data is ${bytes} bytes serialized; the limit is ${MAX_EVENT_DATA_BYTES} bytes (256 KiB)`,
+        true,
       );
     }
-    if (JSON_NUL.test(json)) {
-      throw new EventValidationError(`event ${i} (${event.type}): data contains a NUL character (\\u0000), which Postgres cannot store`);
-    }
-    return json;
+    return { event: clean, json };
   });
 }
 
@@ -93,8 +101,11 @@ function validate(streamId: string, events: NewEvent[]): string[] {
 export class SqlEventStore implements EventStore {
   constructor(private readonly db: Database) {}
 
-  async append(streamId: string, events: NewEvent[]): Promise<StoredEvent[]> {
-    const payloads = validate(streamId, events);
+  async append(streamId: string, input: NewEvent[]): Promise<StoredEvent[]> {
+    const validated = validate(streamId, input);
+    streamId = sanitizeText(streamId);
+    const events = validated.map((v) => v.event);
+    const payloads = validated.map((v) => v.json);
     if (events.length === 0) return [];
     return this.db.transaction(async (tx) => {
       // Read committed makes each statement see rows committed while we waited for the lock,

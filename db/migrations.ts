@@ -1,5 +1,6 @@
 import { MEMORY_MIGRATIONS } from '../memory/memoryMigrations';
 import { INCIDENT_MIGRATIONS } from '../incidents/incidentMigrations';
+import { AUDIT_MIGRATIONS } from '../audit/auditMigrations';
 
 /**
  * The schema, as an append-only list. Never edit or reorder a migration that has shipped: add a
@@ -35,4 +36,4 @@ const CORE_MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Every migration in version order; feature modules add their list here. */
-export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS, ...MEMORY_MIGRATIONS, ...INCIDENT_MIGRATIONS].sort((a, b) => a.version - b.version);
+export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS, ...MEMORY_MIGRATIONS, ...INCIDENT_MIGRATIONS, ...AUDIT_MIGRATIONS].sort((a, b) => a.version - b.version);

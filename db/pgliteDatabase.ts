@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite, type PGliteOptions, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { assertChannelName, callSafely, silentLogger, type Database, type DbLogger, type Queryable } from './database';
+import { sanitizeParams } from './sanitize';
 
 export interface PgliteDatabaseOptions {
   /** Directory for the database files; omitted: in-memory (tests). */
@@ -20,7 +21,8 @@ export const PGLITE_EXTENSIONS = { vector } satisfies NonNullable<PGliteOptions[
 function queryable(target: PGlite | Transaction): Queryable {
   return {
     async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      const result = await target.query<T>(sql, params ? [...params] : undefined);
+      // Every bound string passes sanitizeParams: a NUL would fail the statement for good.
+      const result = await target.query<T>(sql, sanitizeParams(params));
       return result.rows;
     },
     async exec(sql: string): Promise<void> {

@@ -8,6 +8,7 @@ import {
   type DbLogger,
   type Queryable,
 } from './database';
+import { sanitizeParams } from './sanitize';
 
 export interface PostgresDatabaseOptions {
   connectionString: string;
@@ -22,7 +23,8 @@ export interface PostgresDatabaseOptions {
 function queryable(client: Pool | PoolClient): Queryable {
   return {
     async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      const result = await client.query(sql, params as unknown[] | undefined);
+      // Every bound string passes sanitizeParams: a NUL would fail the statement for good.
+      const result = await client.query(sql, sanitizeParams(params));
       return result.rows as T[];
     },
     async exec(sql: string): Promise<void> {

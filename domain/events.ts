@@ -11,6 +11,7 @@ export const RUN_EVENT_TYPES = [
   'step.skipped',
   'approval.requested',
   'approval.decided',
+  'approval.refused',
   'compensation.started',
   'compensation.step.succeeded',
   'compensation.step.failed',

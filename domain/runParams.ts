@@ -77,6 +77,8 @@ function copy(value: unknown): unknown {
   return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
 }
 
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 export function resolveParams(specs: Record<string, ParamSpec>, input: unknown): ResolveParamsResult {
   const given = input === undefined ? {} : input;
   if (!isPlainObject(given)) {
@@ -86,7 +88,13 @@ export function resolveParams(specs: Record<string, ParamSpec>, input: unknown):
   const issues: ValidationIssue[] = [];
   const declared = Object.keys(specs);
   for (const name of Object.keys(given)) {
-    if (!Object.prototype.hasOwnProperty.call(specs, name)) {
+    // Prototype keys are refused whatever the runbook declares: params reach the workflow from chat
+    // and incident actions too, not only through the API's boundary rule.
+    if (PROTOTYPE_KEYS.has(name)) {
+      issues.push({ path: `params.${name}`, message: 'prototype keys (__proto__, constructor, prototype) are not allowed' });
+      continue;
+    }
+    if (!Object.hasOwn(specs, name)) {
       const known = declared.length ? hint(name, declared, 'declared') : '; this runbook takes no parameters';
       issues.push({ path: `params.${name}`, message: `unknown parameter${known}` });
     }
@@ -94,7 +102,7 @@ export function resolveParams(specs: Record<string, ParamSpec>, input: unknown):
 
   const params: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    const value = given[name];
+    const value = Object.hasOwn(given, name) ? given[name] : undefined;
     if (value === undefined || value === null) {
       if (spec.required) issues.push({ path: `params.${name}`, message: 'is required' });
       else if (spec.default !== undefined) params[name] = copy(spec.default);

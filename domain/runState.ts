@@ -27,8 +27,12 @@ export const StepState = z.object({
 });
 export type StepState = z.infer<typeof StepState>;
 
-/** How a decision reached the run. */
-export const DecisionChannel = z.enum(['api', 'chat', 'temporal-ui']);
+/**
+ * How a decision reached the run. `temporal-signal`: the `approval` signal (Temporal UI or any
+ * Temporal client), whose approver name nobody verified. `temporal-ui` is what signal decisions were
+ * recorded as before; it stays so old histories, states and events still parse.
+ */
+export const DecisionChannel = z.enum(['api', 'chat', 'temporal-signal', 'temporal-ui']);
 export type DecisionChannel = z.infer<typeof DecisionChannel>;
 
 export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']);
@@ -36,6 +40,8 @@ export const ApprovalVote = z.object({
   approver: z.string(),
   decision: z.enum(['approve', 'reject']),
   via: DecisionChannel,
+  /** True when `approver` is only what a signal's sender typed: no token vouched for it. */
+  claimed: z.boolean().optional(),
   comment: z.string().optional(),
   at: z.string(),
 });
@@ -52,6 +58,8 @@ export const ApprovalState = z.object({
   /** The decisive vote's author/channel/comment, flattened for API consumers. */
   decidedBy: z.string().optional(),
   via: DecisionChannel.optional(),
+  /** The decisive vote's `claimed`: `decidedBy` was typed by a signal's sender, not verified. */
+  approverClaimed: z.boolean().optional(),
   comment: z.string().optional(),
   decidedAt: z.string().optional(),
 });

@@ -56,3 +56,20 @@ export function describeType(value: unknown): string {
   if (typeof value === 'number' && Number.isInteger(value)) return 'integer';
   return typeof value;
 }
+
+const PREVIEW_CHARS = 80;
+
+/**
+ * A received value for "got …" in messages, without serialising it: JSON.stringify recurses as deep
+ * as the value nests (a 5 000-deep array overflows the stack) and echoes whatever size was sent.
+ * Strings are quoted and cut to PREVIEW_CHARS; objects and arrays are named by their type.
+ */
+export function previewValue(value: unknown): string {
+  if (typeof value === 'string') {
+    const cut = value.length > PREVIEW_CHARS ? `${value.slice(0, PREVIEW_CHARS)}…` : value;
+    return JSON.stringify(cut);
+  }
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === undefined) return 'nothing';
+  return describeType(value);
+}

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { hint } from './suggest';
-import { describeType, type PathSegment, type RawIssue, valueAt } from './validationIssue';
+import { describeType, previewValue, type PathSegment, type RawIssue, valueAt } from './validationIssue';
 
 /**
  * Turns zod's issues into messages a runbook author can act on: which field is missing, which key is
@@ -132,7 +132,7 @@ function convertOne(issue: LooseIssue, input: unknown, schema: ZodLike): RawIssu
         const noun = unionNoun(path);
         const message =
           value === undefined ? `missing required field "type"; expected one of ${expected}`
-          : `unknown ${noun} ${JSON.stringify(value)}; expected one of ${expected}`;
+          : `unknown ${noun} ${previewValue(value)}; expected one of ${expected}`;
         return [{ path, message }];
       }
       // A plain union (e.g. foreach `items`): a wrong type is reported once; otherwise explain the
@@ -170,9 +170,10 @@ function convertOne(issue: LooseIssue, input: unknown, schema: ZodLike): RawIssu
     }
     case 'invalid_value': {
       const values = issue.values ?? [];
-      const shown = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
+      // Allowed values come from the schema; the received one from the caller, so it is only previewed.
+      const shown = values.map((v) => (typeof v === 'string' ? v : previewValue(v))).join(', ');
       const message =
-        values.length === 1 ? `must be ${JSON.stringify(values[0])}` : `must be one of ${shown}, got ${JSON.stringify(value)}`;
+        values.length === 1 ? `must be ${previewValue(values[0])}` : `must be one of ${shown}, got ${previewValue(value)}`;
       return [{ path, message }];
     }
     case 'too_small':

@@ -12,6 +12,7 @@ import { IncidentManagerError, type IncidentChange, type IncidentNotifier } from
 import type { IncidentMemory } from './incidentMemory';
 import type { IncidentRepository } from './incidentRepository';
 import { renderReport } from './report';
+import { withPermanentFailures } from '../activities/permanentFailures';
 import { llmHypotheses, type LlmHypothesesDeps } from './llmHypotheses';
 import type { GatherRequest, GatherResult, IncidentState, LlmHypothesisRequest, LlmHypothesisResult } from './types';
 
@@ -56,7 +57,8 @@ async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
 
 export function createIncidentActivities(deps: IncidentActivityDeps) {
   const { repo } = deps;
-  return {
+  // Permanent data errors fail at once: the workflow rejects the note instead of retrying forever.
+  return withPermanentFailures({
     async emitIncidentEvents(incidentId: string, batch: NewEvent[]): Promise<void> {
       await deps.events.append(incidentId, batch);
     },
@@ -112,7 +114,7 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
         throw err;
       }
     },
-  };
+  });
 
   async function finalize(state: IncidentState): Promise<{ reportChars: number }> {
     const report = renderReport(state);

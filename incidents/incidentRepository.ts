@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { toJsonb } from '../db/sanitize';
 import type { AlertRef, EvidenceKind, IncidentState, QueryLanguage, QueryRange, QueryRecord } from './types';
 
 /**
@@ -48,7 +49,7 @@ export class IncidentRepository {
        on conflict (incident_id) do update set title = excluded.title, service = excluded.service, severity = excluded.severity,
          status = excluded.status, state = excluded.state, report = coalesce(excluded.report, incidents.report), updated_at = now()
        where (incidents.state->>'version')::int <= (excluded.state->>'version')::int`,
-      [state.incidentId, state.title, state.service ?? null, state.severity, state.status, state.source, JSON.stringify(state), report ?? null],
+      [state.incidentId, state.title, state.service ?? null, state.severity, state.status, state.source, toJsonb(state), report ?? null],
     );
   }
 
@@ -83,8 +84,9 @@ export class IncidentRepository {
 
   /** Idempotent (keyed by evidence id): a retried activity overwrites its own row. */
   async saveEvidence(incidentId: string, record: QueryRecord, body: unknown): Promise<void> {
-    let json = JSON.stringify(body ?? null);
-    if (json.length > MAX_BODY_CHARS) json = JSON.stringify({ truncated: true, originalChars: json.length, head: json.slice(0, MAX_BODY_CHARS) });
+    // toJsonb: bodies come from Prometheus/Loki/Tempo (any label or log line), and the cut below may split a surrogate pair.
+    let json = toJsonb(body ?? null);
+    if (json.length > MAX_BODY_CHARS) json = toJsonb({ truncated: true, originalChars: json.length, head: json.slice(0, MAX_BODY_CHARS) });
     await this.db.query(
       `insert into incident_evidence (evidence_id, incident_id, kind, language, query, backend, ok, summary, body, error, ran_at, time_range)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb)
@@ -93,7 +95,7 @@ export class IncidentRepository {
          error = excluded.error, ran_at = excluded.ran_at, time_range = excluded.time_range`,
       [
         record.evidenceId, incidentId, record.kind, record.language, record.query, record.backend, record.ok, record.summary,
-        json.replace(/\\u0000/g, ''), record.error ?? null, record.ranAt, record.range ? JSON.stringify(record.range) : null,
+        json, record.error ?? null, record.ranAt, record.range ? toJsonb(record.range) : null,
       ],
     );
   }

@@ -1,24 +1,28 @@
 import { topHypothesis } from './heuristics/hypotheses';
+import { wrapUntrusted } from './heuristics/untrusted';
 import type { IncidentState } from './types';
 
 /**
  * The postmortem in markdown, built only from the recorded state: every claim links to the query
  * (evidence id) it came from, so a reader can re-run it. Pure, deterministic.
  *
- * Everything that came from outside (alert summaries in the title, labels, notes, log-derived
- * statements) is data: inline it goes through `md()` (HTML and markdown punctuation escaped, one
+ * Everything that came from outside is data. Text copied from alerts, labels, logs, traces or a
+ * backend's answer (the title, service names, query summaries and errors) goes through
+ * `untrusted()`: the «untrusted: …» wrapper of heuristics/untrusted.ts, then `md()`. Other inline
+ * text (notes, resolution, names) goes through `md()` (HTML and markdown punctuation escaped, one
  * line), queries through `code()` (a code span that cannot be closed early), and alert labels in a
  * fenced block whose fence is longer than any backtick run inside. No received text can add a
  * heading, link, image, table row or HTML element to the report.
  */
 export function renderReport(s: IncidentState): string {
   const top = topHypothesis(s.hypotheses);
+  const service = s.service ?? top?.service;
   const lines: string[] = [
-    `# Postmortem: ${md(s.title)}`,
+    `# Postmortem: ${untrusted(s.title, 300)}`,
     '',
     `- **Incident:** ${md(s.incidentId)}`,
     `- **Severity:** ${s.severity}`,
-    `- **Service:** ${md(s.service ?? top?.service ?? 'unknown')}`,
+    `- **Service:** ${service ? untrusted(service) : 'unknown'}`,
     `- **Status:** ${s.status}`,
     `- **Started:** ${s.startedAt}`,
     `- **Resolved:** ${s.resolvedAt ?? 'not yet'}${s.resolvedBy ? ` by ${md(s.resolvedBy)}` : ''}`,
@@ -27,14 +31,14 @@ export function renderReport(s: IncidentState): string {
     '',
     '## Summary',
     '',
-    top ? `Most likely root cause: **${md(top.service)}** (confidence ${top.confidence}). ${md(top.statement)}` : 'No root cause was identified.',
+    top ? `Most likely root cause: **${untrusted(top.service)}** (confidence ${top.confidence}). ${md(top.statement)}` : 'No root cause was identified.',
     ...(s.resolution ? ['', `Resolution: ${md(s.resolution)}`] : []),
     '',
     '## Hypotheses',
     '',
     '| service | confidence | feedback | statement | evidence |',
     '|---|---|---|---|---|',
-    ...s.hypotheses.map((h) => `| ${md(h.service)} | ${h.confidence} | ${h.feedback ?? ''} | ${md(h.statement)} | ${h.evidence.map(code).join(' ')} |`),
+    ...s.hypotheses.map((h) => `| ${untrusted(h.service)} | ${h.confidence} | ${h.feedback ?? ''} | ${md(h.statement)} | ${h.evidence.map(code).join(' ')} |`),
     '',
     '## Proposed actions',
     '',
@@ -58,7 +62,7 @@ export function renderReport(s: IncidentState): string {
     '',
     '| time | language | query | range | result | evidence |',
     '|---|---|---|---|---|---|',
-    ...s.queries.map((q) => `| ${md(q.ranAt)} | ${q.language} | ${code(q.query)} | ${q.range ? `${md(q.range.start)} → ${md(q.range.end)}${q.range.stepSeconds ? ` step ${q.range.stepSeconds}s` : ''}` : ''} | ${q.ok ? md(q.summary) : `failed: ${md(q.error ?? '')}`} | ${code(q.evidenceId)} |`),
+    ...s.queries.map((q) => `| ${md(q.ranAt)} | ${q.language} | ${code(q.query)} | ${q.range ? `${md(q.range.start)} → ${md(q.range.end)}${q.range.stepSeconds ? ` step ${q.range.stepSeconds}s` : ''}` : ''} | ${q.ok ? untrusted(q.summary) : `failed: ${untrusted(q.error ?? '')}`} | ${code(q.evidenceId)} |`),
     '',
   ];
   return lines.join('\n');
@@ -79,6 +83,17 @@ export function md(text: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Received text inline: wrapped as untrusted (control characters and backticks neutralised, length
+ * capped), escaped by `md()`, and bare URLs defanged so GFM does not autolink them (`:` and the dot
+ * after `www` as entities: the text reads the same, nothing becomes clickable).
+ */
+export function untrusted(text: string, max = 200): string {
+  return md(wrapUntrusted(text, max))
+    .replace(/:\/\//g, '&#58;//')
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}&#46;`);
 }
 
 /** A code span (queries, ids): delimited by more backticks than it contains; pipes escaped for tables. */

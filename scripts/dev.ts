@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createActivities } from '../activities/createActivities';
+import { auditedEventStore } from '../audit/auditedEventStore';
+import { SqlAuditLog } from '../audit/auditLog';
 import { createApp } from '../api/app';
 import { createAuthenticator } from '../api/auth/authenticator';
 import { createChatCore, createMemorySummariser, createChatWorkerActivities, createSessionService } from '../chat/chatWiring';
@@ -14,10 +17,16 @@ import { EventFanout } from '../db/eventFanout';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
 import { openMemory } from '../memory/openMemory';
+import { durationToMs } from '../domain/duration';
+import { registry } from '../observability/metrics';
+import { meteredEventStore } from '../observability/runEventMetrics';
+import { registerTemporalGauges } from '../observability/temporalGauges';
+import { startTracing, temporalClientInterceptors } from '../observability/tracing';
 import { createIncidentService, createIncidentWorkerActivities } from '../incidents/incidentWiring';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { findTemporalCli } from '../temporal/cliLocator';
-import { startDevServer } from '../temporal/devServer';
+import { freePort, startDevServer } from '../temporal/devServer';
+import { assertPortsFree } from './portCheck';
 import { RunClient } from '../temporal/runClient';
 import { createRunbookWorker } from '../workers/createWorker';
 import { startDemoDeployTarget } from './demoDeployTarget';
@@ -85,47 +94,76 @@ async function main(): Promise<void> {
     process.env.DEPLOY_API_URL = demoTarget.url;
   }
   const config = configOrExit();
+  const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
+  const uiPort = Number(new URL(config.TEMPORAL_UI_URL).port || 8233);
+  // A second dev.sh on this machine must not silently attach to the first one's Temporal server.
+  await assertPortsFree([
+    { host: host || '127.0.0.1', port: Number(portText || 7233), what: 'the Temporal frontend', variable: 'TEMPORAL_ADDRESS', example: `TEMPORAL_ADDRESS=127.0.0.1:${Number(portText || 7233) + 10}` },
+    { host: host || '127.0.0.1', port: uiPort, what: 'the Temporal Web UI', variable: 'TEMPORAL_UI_URL', example: `TEMPORAL_UI_URL=http://127.0.0.1:${uiPort + 10}` },
+    { host: config.HOST, port: config.PORT, what: 'the API', variable: 'PORT', example: `PORT=${config.PORT + 10}` },
+  ]);
   const authenticator = createAuthenticator(config);
   const logger = createLogger({ level: config.LOG_LEVEL });
+  const tracing = startTracing('copilot-dev');
+  // The SDK's worker metrics: its Prometheus exporter on a loopback port, appended to the API's /metrics.
+  const sdkMetricsPort = config.TEMPORAL_METRICS_PORT || (await freePort());
   Runtime.install({
     logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}`, useSecondsForDurations: true, unitSuffix: true, countersTotalSuffix: true } },
+    },
     shutdownSignals: [],
   });
 
-  const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
-  const uiPort = Number(new URL(config.TEMPORAL_UI_URL).port || 8233);
+  const cliPath = path.resolve(findTemporalCli({ dataDir: config.DATA_DIR }));
   const temporal = await startDevServer({
-    cliPath: findTemporalCli({ dataDir: config.DATA_DIR }),
+    cliPath,
     ip: host || '127.0.0.1',
     port: Number(portText || 7233),
     uiPort,
     dbFile: path.resolve(config.DATA_DIR, 'temporal.db'),
     namespace: config.TEMPORAL_NAMESPACE,
     logFile: createWriteStream(path.join(config.DATA_DIR, 'temporal.log'), { flags: 'a' }),
+    // Its own process group: Ctrl-C reaches the whole foreground group, and a Temporal server that
+    // stopped at once would leave the worker unable to finish its tasks. We stop it last instead.
+    detached: true,
+  });
+  // Even when we exit abruptly (an uncaught error, the second Ctrl-C), the server must not outlive us.
+  process.once('exit', () => {
+    if (temporal.process.exitCode === null) temporal.process.kill('SIGKILL');
   });
   const db = await openDatabase({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.DATA_DIR, logger });
   const catalogue = await RunbookCatalogue.load(config.RUNBOOKS_DIR);
   const events = new SqlEventStore(db);
+  const auditLog = new SqlAuditLog(db);
+  // Workflow-side actions (signal approvals, confirmed chat actions) are audited as their events are appended.
+  const audited = auditedEventStore(events, auditLog, (message, err) => logger.error({ err }, message));
   const summariser = createMemorySummariser(config, logger);
   const memory = await openMemory(config, db, logger, undefined, summariser ? { summariser } : {});
 
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
   const runs = new RunClient({ client, taskQueue: config.TASK_QUEUE });
   const incidents = createIncidentService(config, client, db);
   const chat = createChatCore(config, catalogue);
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const worker = await createRunbookWorker({
+    // In-flight activities get SHUTDOWN.workerGraceMs to finish their writes, then are cancelled;
+    // after workerForceMs the worker gives up on them, so one wedged activity cannot hold Ctrl-C.
+    tuning: { shutdownGraceTime: SHUTDOWN.workerGraceMs, shutdownForceTime: SHUTDOWN.workerForceMs },
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
+    ...(tracing.spanProcessor && tracing.resource
+      ? { plugins: [new OpenTelemetryPlugin({ spanProcessor: tracing.spanProcessor, resource: tracing.resource })] }
+      : {}),
     activities: {
       ...createIncidentWorkerActivities(config, db, events, memory.service),
-      ...createChatWorkerActivities(config, chat, { events, catalogue, runs, incidents, memory: memory.service }),
+      ...createChatWorkerActivities(config, chat, { events: audited, catalogue, runs, incidents, memory: memory.service }),
       ...createActivities({
-      events,
+      events: meteredEventStore(audited),
       catalogue,
       config: {
         commandAllowlist: config.COMMAND_ALLOWLIST,
@@ -149,48 +187,131 @@ async function main(): Promise<void> {
     logger,
     memory: memory.service,
     incidents,
+    audit: auditLog,
+    temporalSdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
     chat: { sessions: createSessionService(config, { client, events, fanout, memory: memory.service }), nlp: chat.nlp },
     readiness: {
       temporal: () => connection.withDeadline(Date.now() + 2000, async () => void (await connection.workflowService.getSystemInfo({}))),
       database: () => db.ping(),
     },
   });
+  registerTemporalGauges(registry, { client, stuckAfterMs: durationToMs(config.METRICS_STUCK_RUN_AFTER), onError: (err) => logger.warn({ err }, 'run gauges: visibility count failed') });
   const api = await startHttpServer(app, { host: config.HOST, port: config.PORT });
-  printBanner(config, api.url, temporal.uiUrl ?? '', demoTarget?.url);
+  printBanner(config, { apiUrl: api.url, uiUrl: temporal.uiUrl ?? '', temporalAddress: temporal.address, cliPath, ...(demoTarget ? { demoUrl: demoTarget.url } : {}) });
 
+  // Order matters: no new requests and no SSE streams first, then the worker finishes (or abandons)
+  // its tasks while the database and Temporal are still up, then the database closes after its
+  // last write, and the Temporal server goes last. Each stage is bounded; the whole stays < 10 s.
+  const stages: [string, number, () => Promise<unknown>][] = [
+    ['API and SSE streams', SHUTDOWN.httpGraceMs + 300, () => api.close(SHUTDOWN.httpGraceMs)],
+    ['event fan-out', 300, () => fanout.close()],
+    ['worker', SHUTDOWN.workerForceMs + 300, () => (worker.shutdown(), workerRun.catch(() => undefined))],
+    ['Temporal connections', 300, () => Promise.all([nativeConnection.close(), connection.close()])],
+    ['traces', 200, () => tracing.shutdown()],
+    ['chat and memory', 700, () => Promise.all([chat.close(), memory.close()])],
+    ['database', 1200, () => db.close()],
+    ['demo deploy target', 200, async () => demoTarget?.close()],
+    ['Temporal dev server', SHUTDOWN.temporalGraceMs, () => stopTemporal(temporal)],
+  ];
   let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
+  let stoppingSince = 0;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // One Ctrl-C can arrive more than once: the terminal signals the whole process group, and
+      // `npx` and `tsx` (dev.sh's launchers) relay it again. Only a later one means "now".
+      if (Date.now() - stoppingSince < SHUTDOWN.repeatedSignalMs) return;
+      console.error(`\n${signal} again: exiting now, without waiting for the rest.`);
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    }
     stopping = true;
-    console.log('\nStopping: API, worker, database, Temporal (runs resume on the next start)…');
-    await api.close(3000);
-    await fanout.close();
-    worker.shutdown();
-    await workerRun.catch(() => undefined);
-    await nativeConnection.close();
-    await connection.close();
-    await chat.close();
-    await memory.close();
-    await db.close();
-    await demoTarget?.close();
-    await temporal.stop();
-    process.exit(0);
+    stoppingSince = Date.now();
+    // Belt and braces: whatever hangs beyond the stage budgets, the process is gone within 10 s.
+    setTimeout(() => {
+      console.error('Shutdown took too long: exiting.');
+      process.exit(1);
+    }, SHUTDOWN.totalMs).unref();
+    console.log(`\n${signal}: stopping API, worker, database, Temporal (runs resume on the next start; ${signal === 'SIGINT' ? 'Ctrl-C' : 'a signal'} again forces exit)…`);
+    const started = Date.now();
+    let clean = true;
+    for (const [name, budgetMs, stop] of stages) {
+      // Through then(): a stage that throws synchronously (a worker already stopped) must not skip the rest.
+      const ok = await withinMs(budgetMs, Promise.resolve().then(stop)).catch((err: unknown) => {
+        console.warn(`  ${name}: ${(err as Error).message}`);
+        return false;
+      });
+      if (!ok) {
+        clean = false;
+        console.warn(`  ${name} did not stop within ${budgetMs} ms; going on`);
+      }
+    }
+    console.log(`Stopped in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    process.exit(clean ? 0 : 1);
   };
-  process.on('SIGINT', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-function printBanner(config: AppConfig, apiUrl: string, uiUrl: string, demoUrl: string | undefined): void {
+/**
+ * Shutdown budgets (ms). The stages' worst cases add up to 9.3 s, under the 10 s promised for
+ * Ctrl-C; `totalMs` is the hard stop should a stage ignore its budget.
+ */
+const SHUTDOWN = { httpGraceMs: 1000, workerGraceMs: 1500, workerForceMs: 3000, temporalGraceMs: 2000, totalMs: 9700, repeatedSignalMs: 500 } as const;
+
+/** Resolves true when `work` settled within `ms`, false when the time ran out first (work goes on). */
+async function withinMs(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SIGTERM (the server flushes its SQLite file), SIGKILL if it is not gone within the budget. */
+async function stopTemporal(temporal: Awaited<ReturnType<typeof startDevServer>>): Promise<void> {
+  if (temporal.process.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => temporal.process.once('exit', () => resolve()));
+  temporal.process.kill('SIGTERM');
+  if (!(await withinMs(SHUTDOWN.temporalGraceMs - 300, exited))) {
+    temporal.process.kill('SIGKILL');
+    await withinMs(300, exited);
+  }
+}
+
+/** Quotes for a POSIX shell when needed, so printed commands paste as they are. */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function onPath(dir: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((entry) => entry && path.resolve(entry) === dir);
+}
+
+interface BannerUrls {
+  apiUrl: string;
+  uiUrl: string;
+  temporalAddress: string;
+  cliPath: string;
+  demoUrl?: string;
+}
+
+function printBanner(config: AppConfig, { apiUrl, uiUrl, temporalAddress, cliPath, demoUrl }: BannerUrls): void {
   const tokens = (config.AUTH_TOKENS ?? '').split(',').filter(Boolean).map((entry) => {
     const [token, who] = entry.split('=');
     return { token: token ?? '', who: who ?? '' };
   });
   const admin = tokens[0]?.token ?? '<your token>';
+  const cliDir = path.dirname(cliPath);
+  const namespace = config.TEMPORAL_NAMESPACE === 'default' ? '' : ` --namespace ${shellQuote(config.TEMPORAL_NAMESPACE)}`;
+  const signalInput = JSON.stringify({ gateId: 'approve', decision: 'approve', approver: '<your name>' });
   const lines = [
     '',
     'copilot is running',
     `  API          ${apiUrl}`,
     `  Temporal UI  ${uiUrl}`,
+    `  Temporal     ${temporalAddress}`,
+    `  temporal CLI ${cliPath}${onPath(cliDir) ? '' : '  (not on PATH)'}`,
     `  Database     ${config.DATABASE_URL ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${path.resolve(config.DATA_DIR, 'pglite')}`}`,
     ...(demoUrl ? [`  Deploy API   ${demoUrl}  (demo stand-in; set DEPLOY_API_URL for a real one)`] : []),
     '',
@@ -204,7 +325,13 @@ function printBanner(config: AppConfig, apiUrl: string, uiUrl: string, demoUrl: 
     `       -d '{"runbook":"deploy-service","params":{"service":"auth","version":"v2.3.1","environment":"production"}}' ${apiUrl}/api/v1/runs`,
     `  curl -N -H "Authorization: Bearer $TOKEN" ${apiUrl}/api/v1/runs/<runId>/events`,
     '',
-    'Ctrl-C stops everything; runs resume on the next start.',
+    'Approve a waiting run as the Temporal UI would (recorded as via temporal-signal, the name as claimed;',
+    'a refused signal shows why in the UI\'s current details and as an approval.refused event):',
+    ...(onPath(cliDir) ? [] : [`  export PATH=${shellQuote(cliDir)}:"$PATH"      # puts this temporal CLI on PATH`]),
+    `  ${shellQuote(cliPath)} workflow signal --address ${temporalAddress}${namespace} --workflow-id <runId> \\`,
+    `       --name approval --input ${shellQuote(signalInput)}`,
+    '',
+    'Ctrl-C stops everything within 10 s (twice: at once); runs resume on the next start.',
     '',
   ];
   console.log(lines.join('\n'));

@@ -20,6 +20,8 @@ export interface DevServerOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Where the server's own output goes; default: discarded. */
   logFile?: NodeJS.WritableStream;
+  /** Own process group, so a terminal's Ctrl-C reaches only the parent, which stops the server last. */
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -54,7 +56,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
 
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.detached ? { detached: true } : {}) });
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);

@@ -14,8 +14,10 @@ export interface RunbookWorkerOptions {
   /** Runbook activities, merged with the incident investigation's and chat's when this worker hosts them. */
   activities: Activities & Partial<IncidentActivities> & Partial<ChatActivities>;
   workflowBundle?: { codePath: string } | { code: string };
+  /** Worker plugins, e.g. OpenTelemetryPlugin when tracing is on (needs a bundle built from source). */
+  plugins?: WorkerOptions['plugins'];
   /** Extra worker tuning (concurrency limits, identity, shutdown grace). */
-  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'identity' | 'shutdownGraceTime' | 'maxCachedWorkflows'>>;
+  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'identity' | 'shutdownGraceTime' | 'shutdownForceTime' | 'maxCachedWorkflows'>>;
 }
 
 export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<Worker> {
@@ -28,6 +30,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     shutdownGraceTime: '10s',
+    ...(options.plugins ? { plugins: options.plugins } : {}),
     ...options.tuning,
   });
 }

@@ -1,14 +1,22 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import pino from 'pino';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { createLogger } from '../api/logger';
 import { createActivities } from '../activities/createActivities';
+import { auditedEventStore } from '../audit/auditedEventStore';
+import { SqlAuditLog } from '../audit/auditLog';
 import { createChatCore, createMemorySummariser, createChatWorkerActivities } from '../chat/chatWiring';
 import { ConfigError, loadConfig, runbookEnv } from '../config/env';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
 import { createIncidentService, createIncidentWorkerActivities } from '../incidents/incidentWiring';
 import { openMemory } from '../memory/openMemory';
+import { meteredEventStore } from '../observability/runEventMetrics';
+import { registry } from '../observability/metrics';
+import { startMetricsServer } from '../observability/metricsEndpoint';
+import { startTracing, temporalClientInterceptors } from '../observability/tracing';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
+import { freePort } from '../temporal/devServer';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
 import { createRunbookWorker } from './createWorker';
@@ -25,22 +33,34 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.LOG_LEVEL, name: 'copilot-worker' });
+  const tracing = startTracing('copilot-worker');
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'copilot-worker' });
   if (!config.DATABASE_URL) {
     logger.fatal('DATABASE_URL is required for `npm run worker`: the embedded PGlite database is single-process, use `./scripts/dev.sh` for that');
     process.exit(1);
   }
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  // The SDK's own worker metrics (task slots, poll latency, sticky cache...) come from its Prometheus
+  // exporter on a loopback port; our /metrics on METRICS_PORT appends them, so one target has both.
+  const sdkMetricsPort = config.TEMPORAL_METRICS_PORT || (await freePort());
+  Runtime.install({
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      // Conventional Prometheus names: seconds, unit and _total suffixes (temporal_activity_execution_latency_seconds).
+      metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}`, useSecondsForDurations: true, unitSuffix: true, countersTotalSuffix: true } },
+    },
+  });
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   const catalogue = await RunbookCatalogue.load(config.RUNBOOKS_DIR);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const events = new SqlEventStore(db);
+  // Workflow-side actions (signal approvals, confirmed chat actions) are audited as their events are appended.
+  const audited = auditedEventStore(events, new SqlAuditLog(db), (message, err) => logger.error({ err }, message));
   // Incident memory lives in the Memory module's long-term tier (same selection as the API).
   const summariser = createMemorySummariser(config, logger);
   const memory = await openMemory(config, db, logger, undefined, summariser ? { summariser } : {});
   const activities = createActivities({
-    events,
+    events: meteredEventStore(audited),
     catalogue,
     config: {
       commandAllowlist: config.COMMAND_ALLOWLIST,
@@ -52,17 +72,20 @@ async function main(): Promise<void> {
   });
   // Chat activities start runs and incidents as the chatting user: they need a Temporal client.
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
   const chat = createChatCore(config, catalogue);
   const worker = await createRunbookWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
+    ...(tracing.spanProcessor && tracing.resource
+      ? { plugins: [new OpenTelemetryPlugin({ spanProcessor: tracing.spanProcessor, resource: tracing.resource })] }
+      : {}),
     activities: {
       ...activities,
       ...createIncidentWorkerActivities(config, db, events, memory.service),
       ...createChatWorkerActivities(config, chat, {
-        events,
+        events: audited,
         catalogue,
         runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),
         incidents: createIncidentService(config, client, db),
@@ -70,14 +93,26 @@ async function main(): Promise<void> {
       }),
     },
   });
-  logger.info({ taskQueue: config.TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, runbooks: catalogue.names() }, 'worker started');
+  const metrics =
+    config.METRICS_PORT > 0
+      ? await startMetricsServer(
+          { registry, temporalSdkUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`, ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}) },
+          { host: config.METRICS_HOST, port: config.METRICS_PORT },
+        )
+      : undefined;
+  logger.info(
+    { taskQueue: config.TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, runbooks: catalogue.names(), metrics: metrics?.url ?? 'off' },
+    'worker started',
+  );
   // Runtime.install's default shutdown hooks call worker.shutdown() on SIGINT/SIGTERM.
   await worker.run();
+  await metrics?.close();
   await chat.close();
   await clientConnection.close();
   await connection.close();
   await memory.close();
   await db.close();
+  await tracing.shutdown();
   logger.info('worker stopped');
 }
 

@@ -1,5 +1,6 @@
 import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { ChatActivities } from '../chat/activities/chatActivities';
+import type { IncidentProposalAction } from '../chat/activities/incidentActions';
 import { noRunInFocus, NOTHING_TO_CONFIRM, proposalQuestion, roleRefusal } from '../chat/answers/templates';
 import type { ChatPrincipal, Entity, FollowedRun, IntentType, Proposal, QueuedMessage } from '../chat/model/types';
 import { entityValue } from '../chat/nlp/references';
@@ -45,13 +46,55 @@ export class ChatActions {
       runbook: prepared.runbook,
       params: prepared.params,
       requiredRole: 'operator',
+      requestedBy: msg.principal.sub,
       turnId: msg.turnId,
       summary: prepared.summary,
     };
-    // One open proposal at a time: a new one replaces the old, so "yes" is never ambiguous.
+    await this.offer(msg, proposal, reply);
+  }
+
+  /**
+   * One open proposal at a time: a new one replaces (expires) the old, so "yes" is never
+   * ambiguous. The event and the reply carry the whole card: what, on which object, by whom.
+   */
+  private async offer(msg: QueuedMessage, proposal: Proposal, reply: Reply): Promise<void> {
+    const replaced = this.rt.state.proposals[0];
     this.rt.state.proposals = [proposal];
-    await this.rt.turnEvent(msg.turnId, 'action.proposed', { proposalId: proposal.id, kind: proposal.kind, runbook: proposal.runbook, params: proposal.params, summary: proposal.summary });
-    await reply(proposalQuestion(proposal), { proposalId: proposal.id });
+    const { id, turnId: _turnId, ...card } = proposal;
+    await this.rt.turnEvent(msg.turnId, 'action.proposed', { proposalId: id, ...card, ...(replaced ? { replaces: replaced.id } : {}) });
+    await reply(proposalQuestion(proposal), { proposalId: id, proposal: { id, ...card } });
+  }
+
+  /** "approve it" / "reject run-…": the gate it would decide, as a proposal an approver confirms. */
+  async proposeDecision(msg: QueuedMessage, entities: Entity[], reply: Reply): Promise<void> {
+    if (!hasRole(msg.principal, 'approver')) return reply(roleRefusal('Approving', 'approver'));
+    const decision = entityValue(entities, 'decision') === 'reject' ? 'reject' : 'approve';
+    const runId = this.runInFocus(entities);
+    const principal: ChatPrincipal = { sub: msg.principal.sub, roles: msg.principal.roles };
+    const prepared = await acts.chatPrepareDecision({ ...(runId ? { runId } : {}), decision, principal });
+    if (!prepared.ok) return reply(prepared.message, { actionRefused: true, ...(prepared.runId ? { runId: prepared.runId } : {}) });
+    await this.offer(msg, {
+      id: `p-${msg.turnId}-1`,
+      kind: 'decide-gate',
+      runId: prepared.runId,
+      runbook: prepared.runbook,
+      gateId: prepared.gateId,
+      decision,
+      text: msg.content.slice(0, 200),
+      requiredRole: 'approver',
+      requestedBy: msg.principal.sub,
+      turnId: msg.turnId,
+      summary: prepared.summary,
+    }, reply);
+  }
+
+  /** Open / note / resolve / remediate an incident: looked up, described, and only proposed. */
+  async proposeIncident(msg: QueuedMessage, action: IncidentProposalAction, entities: Entity[], reply: Reply): Promise<void> {
+    if (!hasRole(msg.principal, 'operator')) return reply(roleRefusal(action === 'create' ? 'Opening an incident' : action === 'remediate' ? 'Starting a remediation' : 'Changing an incident', 'operator'));
+    const prepared = await acts.chatPrepareIncident({ action, text: msg.content, entities });
+    if (!prepared.ok) return reply(prepared.message, { actionRefused: true });
+    const { ok: _ok, ...fields } = prepared;
+    await this.offer(msg, { id: `p-${msg.turnId}-1`, ...fields, requiredRole: 'operator', requestedBy: msg.principal.sub, turnId: msg.turnId }, reply);
   }
 
   async proposeCancel(msg: QueuedMessage, entities: Entity[], reply: Reply): Promise<void> {
@@ -59,27 +102,48 @@ export class ChatActions {
     const runId = this.runInFocus(entities);
     if (!runId) return reply(noRunInFocus('cancel'));
     const run = this.rt.state.runs.find((r) => r.runId === runId);
-    const proposal: Proposal = { id: `p-${msg.turnId}-1`, kind: 'cancel-run', runId, requiredRole: 'operator', turnId: msg.turnId, summary: `I will cancel ${run?.runbook ?? 'run'} ${runId}; completed steps will be compensated.` };
-    this.rt.state.proposals = [proposal];
-    await this.rt.turnEvent(msg.turnId, 'action.proposed', { proposalId: proposal.id, kind: proposal.kind, runId, summary: proposal.summary });
-    await reply(proposalQuestion(proposal), { proposalId: proposal.id });
+    const proposal: Proposal = { id: `p-${msg.turnId}-1`, kind: 'cancel-run', runId, requiredRole: 'operator', requestedBy: msg.principal.sub, turnId: msg.turnId, summary: `I will cancel ${run?.runbook ?? 'run'} ${runId}; completed steps will be compensated.` };
+    await this.offer(msg, proposal, reply);
   }
 
   async confirm(msg: QueuedMessage, answer: 'confirm' | 'dismiss', reply: Reply): Promise<void> {
     const proposal = this.rt.state.proposals[0];
     if (!proposal) return reply(NOTHING_TO_CONFIRM);
+    // Only whoever asked may answer; the proposal stays open for them.
+    if (proposal.requestedBy !== undefined && proposal.requestedBy !== msg.principal.sub) {
+      return reply(`Only ${proposal.requestedBy}, who asked for this, can confirm or drop it.`, { actionRefused: true, proposalId: proposal.id });
+    }
     if (answer === 'dismiss') {
       this.rt.state.proposals = [];
-      await this.rt.turnEvent(msg.turnId, 'action.dismissed', { proposalId: proposal.id });
-      return reply('OK, dropped it. Nothing was started.');
+      await this.rt.turnEvent(msg.turnId, 'action.dismissed', { proposalId: proposal.id, kind: proposal.kind, by: msg.principal.sub });
+      return reply(`OK, dropped it. Nothing was ${proposal.kind === 'start-run' || proposal.kind === 'incident-remediate' ? 'started' : 'changed'}.`);
     }
     if (!hasRole(msg.principal, proposal.requiredRole)) return reply(roleRefusal('Confirming this action', proposal.requiredRole));
     this.rt.state.proposals = [];
-    await this.rt.turnEvent(msg.turnId, 'action.confirmed', { proposalId: proposal.id, by: msg.principal.sub });
+    await this.rt.turnEvent(msg.turnId, 'action.confirmed', { proposalId: proposal.id, kind: proposal.kind, by: msg.principal.sub });
     if (proposal.kind === 'cancel-run') {
       const result = await acts.chatCancelRun({ runId: proposal.runId! });
-      if (result.ok) await this.rt.turnEvent(msg.turnId, 'action.cancelling', { runId: proposal.runId });
+      if (result.ok) await this.rt.turnEvent(msg.turnId, 'action.cancelling', { runId: proposal.runId, by: msg.principal.sub });
       return reply(result.text);
+    }
+    const principal: ChatPrincipal = { sub: msg.principal.sub, roles: msg.principal.roles };
+    if (proposal.kind === 'decide-gate') {
+      // The gate's own rules (roles, four-eyes, count) run now, at decision time; a refusal is shown.
+      const decision = proposal.decision ?? 'approve';
+      const result = await acts.chatDecide({ runId: proposal.runId!, gateId: proposal.gateId!, decision, principal, comment: `via chat: ${proposal.text ?? ''}`.slice(0, 210) });
+      if (result.ok) await this.rt.turnEvent(msg.turnId, 'action.decided', { proposalId: proposal.id, runId: result.runId, gateId: result.gateId, decision, by: principal.sub });
+      return reply(result.text, { runId: proposal.runId, ...(result.ok ? {} : { actionRefused: true }) });
+    }
+    if (proposal.kind !== 'start-run') {
+      const result = await acts.chatExecuteIncident({ proposal, principal, idempotencyKey: `chat:${this.rt.input.sessionId}:${proposal.id}` });
+      if (result.incidentId) {
+        this.rt.state.focus = [{ type: 'incident_id' as const, value: result.incidentId, turn: this.rt.state.turnCounter }, ...this.rt.state.focus.filter((f) => f.value !== result.incidentId)].slice(0, 20);
+      }
+      if (!result.ok) return reply(result.text, { actionRefused: true });
+      const action = proposal.kind.replace('incident-', '');
+      await this.rt.turnEvent(msg.turnId, 'action.incident', { proposalId: proposal.id, action, incidentId: result.incidentId, ...(result.runId ? { runId: result.runId } : {}), by: principal.sub });
+      if (result.runId) await this.track(result.runId, proposal.runbook!, msg, proposal);
+      return reply(result.text, { ...(result.incidentId ? { incidentId: result.incidentId } : {}), ...(result.runId ? { runId: result.runId } : {}) });
     }
     const started = await acts.chatStartRun({
       runbook: proposal.runbook!,
@@ -88,12 +152,18 @@ export class ChatActions {
       idempotencyKey: `chat:${this.rt.input.sessionId}:${proposal.id}`,
     });
     if (!started.ok || !started.runId) return reply(started.text);
-    const run: FollowedRun = { runId: started.runId, runbook: proposal.runbook!, status: 'running', pendingGates: [] };
+    await this.track(started.runId, proposal.runbook!, msg, proposal);
+    await reply(started.text, { runId: started.runId });
+  }
+
+  /** A run started from a confirmed proposal: in focus, announced, followed. */
+  private async track(runId: string, runbook: string, msg: QueuedMessage, proposal: Proposal): Promise<void> {
+    const run: FollowedRun = { runId, runbook, status: 'running', pendingGates: [] };
     this.rt.state.runs = [run, ...this.rt.state.runs.filter((r) => r.runId !== run.runId)].slice(0, 10);
     this.rt.state.focus = [{ type: 'run_id' as const, value: run.runId, turn: this.rt.state.turnCounter }, ...this.rt.state.focus.filter((f) => f.type !== 'run_id' || f.value !== run.runId)].slice(0, 20);
+    // Same command order as before the refactor (event, then follower), so old histories replay.
     await this.rt.turnEvent(msg.turnId, 'action.started', { proposalId: proposal.id, runId: run.runId, runbook: run.runbook, params: proposal.params, requestedBy: msg.principal.sub });
     this.follow(run);
-    await reply(started.text, { runId: run.runId });
   }
 
   async status(entities: Entity[], reply: Reply): Promise<void> {

@@ -1,8 +1,10 @@
-import { ApplicationFailure, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { ChatActivities } from '../chat/activities/chatActivities';
 import type { CarriedState, ChatSessionInput, ChatSessionState, QueuedMessage, SendMessageInput, SendMessageResult, TokenUsage } from '../chat/model/types';
 import { sessionStreamId } from '../chat/model/types';
 import { addUsage, EMPTY_USAGE } from '../chat/model/usage';
+import { shrinkEventData } from '../domain/eventPayload';
+import { PERMANENT_FAILURE, PERMANENT_FAILURE_TYPES, permanentFailureOf } from '../domain/failureTypes';
 import { MESSAGE_REJECTION } from './chatDefinitions';
 
 /**
@@ -18,7 +20,8 @@ export interface ChatEvent {
 
 const local = proxyLocalActivities<ChatActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  // Unlimited attempts for outages; never for a value the store refused (activities classify those too).
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: [...PERMANENT_FAILURE_TYPES] },
 });
 
 /** Summary lines kept in state: enough to orient a model or a human, never the transcript. */
@@ -81,10 +84,17 @@ export class ChatRuntime {
 
   async emit(events: ChatEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const seq = await local.chatEmitEvents(
-      this.streamId,
-      events.map((e) => ({ type: e.type, data: { sessionId: this.input.sessionId, ...e.data }, dedupeKey: `${this.streamId}/${e.key}` })),
-    );
+    const batch = events.map((e) => ({ type: e.type, data: { sessionId: this.input.sessionId, ...e.data }, dedupeKey: `${this.streamId}/${e.key}` }));
+    let seq: number;
+    try {
+      seq = await local.chatEmitEvents(this.streamId, batch);
+    } catch (err) {
+      // An event over the store's cap (a huge query result or answer) fails permanently; store it
+      // with its oversized fields cut rather than lose the turn, or the session, to it. Reachable only
+      // since that failure is non-retryable, so the patch leaves older histories replaying as before.
+      if (permanentFailureOf(err)?.type !== PERMANENT_FAILURE.eventTooLarge || !patched('chat-event-too-large-shrinks')) throw err;
+      seq = await local.chatEmitEvents(this.streamId, batch.map((e) => ({ ...e, data: shrinkEventData(e.data) })));
+    }
     this.lastSeq = Math.max(this.lastSeq, seq);
   }
 

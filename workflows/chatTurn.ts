@@ -4,6 +4,7 @@ import { clarify, describeIntent } from '../chat/answers/templates';
 import { confirmationOf } from '../chat/model/confirmation';
 import type { QueuedMessage, Understanding } from '../chat/model/types';
 import { mergeFocus } from '../chat/nlp/references';
+import { permanentFailureOf } from '../domain/failureTypes';
 import { hasRole } from '../domain/roles';
 import type { ChatActions, Reply } from './chatActions';
 import type { ChatRuntime } from './chatRuntime';
@@ -28,6 +29,9 @@ const transcript = proxyActivities<ChatActivities>({
   retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5 },
 });
 
+/** Mutating intents become proposals (approve/reject, incidents), not immediate actions. */
+const PROPOSE_MUTATIONS = 'chat-propose-mutations';
+
 /** A turn whose activities failed for good answers with the reason instead of failing the session. */
 export async function processTurn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): Promise<void> {
   rt.processing = msg.turnId;
@@ -35,8 +39,11 @@ export async function processTurn(rt: ChatRuntime, actions: ChatActions, msg: Qu
     await turn(rt, actions, msg);
   } catch (err) {
     const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
-    await rt.turnEvent(msg.turnId, 'turn.failed', { error: cause });
-    const text = `Sorry, I could not finish that: ${cause}`;
+    // A permanent data failure (a value the store refused) gets its type, so a client can tell it
+    // from an outage, and a short apology instead of a database message.
+    const permanent = permanentFailureOf(err);
+    await rt.turnEvent(msg.turnId, 'turn.failed', { error: cause, ...(permanent ? { failureType: permanent.type } : {}) });
+    const text = permanent ? `Sorry, I could not process that message: it contains data I cannot store (${permanent.type}).` : `Sorry, I could not finish that: ${cause}`;
     await rt.turnEvent(msg.turnId, 'reply.completed', { text, failed: true, degraded: false });
   } finally {
     rt.processing = undefined;
@@ -90,7 +97,8 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
   if (u.intent.confidence < rt.options.confidenceThreshold) {
     await reply(clarify(u.intent.type, u.intent.confidence), { clarification: true });
   } else if (investigate) {
-    await actions.incident(msg, 'create', u.entities, reply);
+    if (patched(PROPOSE_MUTATIONS)) await actions.proposeIncident(msg, 'create', u.entities, reply);
+    else await actions.incident(msg, 'create', u.entities, reply);
   } else {
     switch (u.intent.type) {
       case 'WorkflowTrigger':
@@ -105,17 +113,26 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
       case 'WorkflowStatus':
         await actions.status(u.entities, reply);
         break;
+      // Every other mutating intent is a proposal too. Patched: sessions whose history acted at once keep replaying.
       case 'ApprovalDecision':
-        await actions.decide(msg, u.entities, reply);
+        if (patched(PROPOSE_MUTATIONS)) await actions.proposeDecision(msg, u.entities, reply);
+        else await actions.decide(msg, u.entities, reply);
         break;
       case 'IncidentCreate':
-        await actions.incident(msg, 'create', u.entities, reply);
+        if (patched(PROPOSE_MUTATIONS)) await actions.proposeIncident(msg, 'create', u.entities, reply);
+        else await actions.incident(msg, 'create', u.entities, reply);
         break;
       case 'IncidentUpdate':
-        await actions.incident(msg, 'note', u.entities, reply);
+        if (patched(PROPOSE_MUTATIONS)) await actions.proposeIncident(msg, 'note', u.entities, reply);
+        else await actions.incident(msg, 'note', u.entities, reply);
         break;
       case 'IncidentResolve':
-        await actions.incident(msg, 'resolve', u.entities, reply);
+        if (patched(PROPOSE_MUTATIONS)) await actions.proposeIncident(msg, 'resolve', u.entities, reply);
+        else await actions.incident(msg, 'resolve', u.entities, reply);
+        break;
+      case 'IncidentRemediate':
+        // New with proposals: no history acted on it at once.
+        await actions.proposeIncident(msg, 'remediate', u.entities, reply);
         break;
       default: {
         // Read-only questions: queries + a streamed answer. An LLM suggestion is only ever a proposal.

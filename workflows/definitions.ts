@@ -7,7 +7,11 @@ import type { ApprovalState, RunState } from '../domain/runState';
  * @temporalio/workflow's define* helpers, which are safe outside the workflow sandbox too.
  */
 
-/** From the Temporal UI ("Send Signal", name `approval`) or any Temporal client. */
+/**
+ * From the Temporal UI ("Send Signal", name `approval`) or any Temporal client. The workflow parses
+ * the payload itself (a signal's argument is whatever the sender typed) and records the decision as
+ * `temporal-signal` with the approver marked as claimed; refusals become `approval.refused` events.
+ */
 export const approvalSignal = defineSignal<[ApprovalSignal]>('approval');
 
 /** From the API and chat: validated atomically, so a second decision is refused (HTTP 409). */

@@ -3,9 +3,12 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setHandler,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { PERMANENT_FAILURE, permanentFailureOf } from '../domain/failureTypes';
 import type { AlertRef, IncidentInput, IncidentState } from '../incidents/types';
 import {
   INCIDENT_REJECTION,
@@ -46,6 +49,21 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
     await rt.notify('acknowledge');
   };
 
+  /**
+   * Human input the store refused for good (over the event cap, or a value the database rejects):
+   * the change is rolled back, `incident.note.rejected` says why, and the caller gets a
+   * non-retryable error. Anything else (an outage) is rethrown unchanged. Reachable only since such
+   * failures are non-retryable, so the patch leaves older histories replaying as before.
+   */
+  const rejectInput = async (err: unknown, kind: 'note' | 'feedback', by: string, rollback: () => void): Promise<never> => {
+    const permanent = permanentFailureOf(err);
+    if (!permanent || !patched('incident-note-rejected')) throw err;
+    rollback();
+    await rt.emit('incident.note.rejected', `note.rejected/${uuid4()}`, { kind, by, reason: permanent.message, failureType: permanent.type });
+    await rt.save();
+    throw ApplicationFailure.nonRetryable(`${kind} not stored: ${permanent.message}`, PERMANENT_FAILURE.noteRejected);
+  };
+
   setHandler(incidentStateQuery, () => s, { description: 'The incident: status, hypotheses, queries run, actions (same JSON as GET /api/v1/incidents/:id).' });
   setHandler(incidentAlertsSignal, (alerts: AlertRef[]) => {
     for (const alert of alerts) {
@@ -65,8 +83,12 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
     async ({ author, text }) => {
       const note = { author, text, at: new Date().toISOString() };
       s.notes.push(note);
-      await rt.emit('incident.note', `note/${s.notes.length}`, { ...note });
-      await rt.save();
+      try {
+        await rt.emit('incident.note', `note/${s.notes.length}`, { ...note }, { shrink: false });
+        await rt.save();
+      } catch (err) {
+        await rejectInput(err, 'note', author, () => s.notes.splice(s.notes.indexOf(note), 1));
+      }
       await acknowledge(author);
       return note;
     },
@@ -76,12 +98,17 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
     feedbackUpdate,
     async ({ hypothesisId, verdict, by, comment }) => {
       const h = s.hypotheses.find((x) => x.id === hypothesisId)!;
+      const before = s.hypotheses.map((x) => ({ ...x }));
       h.feedback = verdict === 'confirm' ? 'confirmed' : 'rejected';
       h.feedbackBy = by;
       if (verdict === 'confirm') h.confidence = 1;
       s.hypotheses.sort((a, b) => (b.feedback === 'rejected' ? -1 : b.confidence) - (a.feedback === 'rejected' ? -1 : a.confidence));
-      await rt.emit('incident.feedback', `feedback/${hypothesisId}/${s.notes.length}/${h.feedback}`, { hypothesisId, verdict, by, ...(comment ? { comment } : {}) });
-      await rt.save();
+      try {
+        await rt.emit('incident.feedback', `feedback/${hypothesisId}/${s.notes.length}/${h.feedback}`, { hypothesisId, verdict, by, ...(comment ? { comment } : {}) }, { shrink: false });
+        await rt.save();
+      } catch (err) {
+        await rejectInput(err, 'feedback', by, () => s.hypotheses.splice(0, s.hypotheses.length, ...before));
+      }
       await acknowledge(by);
       return h;
     },

@@ -1,4 +1,6 @@
-import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { shrinkEventData } from '../domain/eventPayload';
+import { PERMANENT_FAILURE, PERMANENT_FAILURE_TYPES, permanentFailureOf } from '../domain/failureTypes';
 import type { IncidentActivities } from '../incidents/incidentActivities';
 import type { IncidentInput, IncidentState, QueryRecord, Signal } from '../incidents/types';
 export { initialState } from '../incidents/initialState';
@@ -14,7 +16,8 @@ export const MAX_SIGNALS_KEPT = 200;
 
 const local = proxyLocalActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  // Unlimited attempts for outages; never for a value the store refused (activities classify those too).
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: [...PERMANENT_FAILURE_TYPES] },
 });
 
 export const acts = proxyActivities<IncidentActivities>({
@@ -37,9 +40,21 @@ export class IncidentRuntime {
     readonly s: IncidentState,
   ) {}
 
-  async emit(type: string, key: string, data: Record<string, unknown>): Promise<void> {
+  /**
+   * `shrink: false` for human input (notes, feedback): an oversized one is rejected
+   * (incident.note.rejected) rather than stored cut, so its author knows it did not land whole.
+   */
+  async emit(type: string, key: string, data: Record<string, unknown>, options: { shrink?: boolean } = {}): Promise<void> {
     const id = this.input.incidentId;
-    await local.emitIncidentEvents(id, [{ type, data: { incidentId: id, ...data }, dedupeKey: `${id}/${key}` }]);
+    const event = { type, data: { incidentId: id, ...data }, dedupeKey: `${id}/${key}` };
+    try {
+      await local.emitIncidentEvents(id, [event]);
+    } catch (err) {
+      // Over the store's cap: store it with oversized fields cut instead of failing the incident.
+      // Reachable only since that failure is non-retryable; the patch keeps older histories replaying.
+      if (options.shrink === false || permanentFailureOf(err)?.type !== PERMANENT_FAILURE.eventTooLarge || !patched('incident-event-too-large-shrinks')) throw err;
+      await local.emitIncidentEvents(id, [{ ...event, data: shrinkEventData(event.data) }]);
+    }
   }
 
   async save(): Promise<void> {

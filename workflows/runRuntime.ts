@@ -1,5 +1,7 @@
-import { proxyLocalActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities, RunContext } from '../activities/createActivities';
+import { shrinkEventData } from '../domain/eventPayload';
+import { PERMANENT_FAILURE, PERMANENT_FAILURE_TYPES, permanentFailureOf } from '../domain/failureTypes';
 import type { RunInput, RunState, RunStatus, StepState } from '../domain/runState';
 import type { TemplateContext } from '../domain/template';
 import { RunStatusKey } from '../temporal/searchAttributes';
@@ -17,7 +19,8 @@ export interface WorkflowEvent {
 
 const local = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  // Unlimited attempts for outages; never for a value the store refused (activities classify those too).
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: [...PERMANENT_FAILURE_TYPES] },
 });
 
 export class RunRuntime {
@@ -25,6 +28,8 @@ export class RunRuntime {
   readonly template: TemplateContext;
   /** Set once the run reached a terminal state, so pending handlers can return. */
   finished = false;
+  /** Why the last `approval` signal was refused (markdown), shown in the UI's details until one is accepted. */
+  signalNotice: string | undefined;
   private readonly stepIndex = new Map<string, StepState>();
 
   constructor(readonly input: RunInput) {
@@ -58,10 +63,17 @@ export class RunRuntime {
 
   async emit(events: WorkflowEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await local.emitRunEvents(
-      this.input.runId,
-      events.map((e) => ({ type: e.type, data: { runId: this.input.runId, ...e.data }, dedupeKey: `${this.input.runId}/${e.key}` })),
-    );
+    const batch = events.map((e) => ({ type: e.type, data: { runId: this.input.runId, ...e.data }, dedupeKey: `${this.input.runId}/${e.key}` }));
+    try {
+      await local.emitRunEvents(this.input.runId, batch);
+    } catch (err) {
+      // An event over the store's cap (a huge output, comment or error) used to be retried forever
+      // and wedge the run. Store it with its oversized fields cut instead: same key, so still once.
+      // Only reachable since the activity fails such an append permanently; the patch keeps
+      // histories that got here before replaying.
+      if (permanentFailureOf(err)?.type !== PERMANENT_FAILURE.eventTooLarge || !patched('run-event-too-large-shrinks')) throw err;
+      await local.emitRunEvents(this.input.runId, batch.map((e) => ({ ...e, data: shrinkEventData(e.data) })));
+    }
   }
 
   async loadContext(): Promise<void> {
@@ -96,6 +108,7 @@ export class RunRuntime {
       );
     }
     if (running.length) lines.push(`Running: ${running.join(', ')}`);
+    if (this.signalNotice) lines.push(this.signalNotice);
     this.state.waitingFor = pending.length ? `approval: ${pending.map((g) => g.gateId).join(', ')}` : undefined;
     if (this.state.waitingFor === undefined) delete this.state.waitingFor;
     setCurrentDetails(lines.join('\n\n'));

@@ -5,9 +5,12 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   setHandler,
 } from '@temporalio/workflow';
 import type { ApprovalDecision } from '../domain/approval';
+import { eventDataBytes, MAX_EVENT_DATA_BYTES } from '../domain/eventPayload';
+import { PERMANENT_FAILURE } from '../domain/failureTypes';
 import type { RunInput, RunState } from '../domain/runState';
 import { ApprovalGates } from './approvalGate';
 import { compensate, type Compensable } from './compensation';
@@ -29,7 +32,8 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
   setHandler(approvalSignal, (signal) => gates.onSignal(signal, (m) => log.warn(m)), {
     description:
       'Decide an approval gate: {"gateId":"<step id>","decision":"approve"|"reject","approver":"<name>","comment":"..."}. ' +
-      'Four-eyes gates refuse the requester.',
+      'Four-eyes gates refuse the requester. Recorded as via "temporal-signal" with the approver marked as claimed; ' +
+      'a refused signal shows its reason in the current details and as an approval.refused event.',
   });
   setHandler(decideApprovalUpdate, (decision) => gates.onUpdate(decision), {
     validator: (decision: ApprovalDecision) => gates.validateUpdate(decision),
@@ -37,13 +41,16 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
   });
   rt.describe();
 
-  await rt.emit([
-    {
-      type: 'run.started',
-      key: 'run.started',
-      data: { runbook: input.runbook.name, params: input.params, requestedBy: input.requestedBy.sub, ...(input.parentRunId ? { parentRunId: input.parentRunId } : {}) },
-    },
-  ]);
+  const started = { runbook: input.runbook.name, params: input.params, requestedBy: input.requestedBy.sub, ...(input.parentRunId ? { parentRunId: input.parentRunId } : {}) };
+  // Params too big for their run.started event (the API answers 413; a client talking to Temporal
+  // directly does not ask it) would also ride along in every activity input and swell history:
+  // fail the run before any step, with the reason in run.failed. patched() only on that path, so
+  // ordinary runs' histories are unchanged.
+  const startedBytes = eventDataBytes(started);
+  if (startedBytes > MAX_EVENT_DATA_BYTES && patched('run-params-too-large-fails')) {
+    return failOversizedRun(rt, started, startedBytes);
+  }
+  await rt.emit([{ type: 'run.started', key: 'run.started', data: started }]);
   await rt.loadContext();
 
   const completed: Compensable[] = [];
@@ -71,6 +78,18 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
     if (cancelled) throw err;
     throw ApplicationFailure.nonRetryable(message, 'RunbookFailed');
   }
+}
+
+async function failOversizedRun(rt: RunRuntime, started: Record<string, unknown>, bytes: number): Promise<never> {
+  const message = `params are ${bytes} bytes serialized; a run's params must fit in ${MAX_EVENT_DATA_BYTES} bytes (256 KiB)`;
+  await rt.emit([{ type: 'run.started', key: 'run.started', data: { ...started, params: { truncated: true, bytes } } }]);
+  for (const step of rt.state.steps) step.status = 'cancelled';
+  rt.state.error = message;
+  rt.state.finishedAt = new Date().toISOString();
+  rt.setStatus('failed');
+  await rt.emit([{ type: 'run.failed', key: 'run.failed', data: { status: 'failed', error: message, compensated: false } }]);
+  await finish(rt);
+  throw ApplicationFailure.nonRetryable(message, PERMANENT_FAILURE.runParamsTooLarge);
 }
 
 async function finish(rt: RunRuntime): Promise<RunState> {

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { hasAnyRole, type Role } from '../../domain/roles';
+import { throwDeferredInput } from '../inputRules';
 import { HttpProblem } from '../problem';
 import { principalOf, setPrincipal } from '../requestContext';
 import type { Authenticator } from './authenticator';
@@ -26,13 +27,18 @@ export function authenticate(authenticator: Authenticator) {
   };
 }
 
-/** 403 unless the principal holds one of `roles` (with the implications of domain/roles.ts). */
+/**
+ * 403 unless the principal holds one of `roles` (with the implications of domain/roles.ts). Only
+ * then does the caller hear what the boundary rule found in the request (api/inputRules.ts), so
+ * authorisation always comes before any validation detail.
+ */
 export function requireRole(...roles: Role[]) {
   return (_req: Request, res: Response, next: NextFunction): void => {
     if (!hasAnyRole(principalOf(res), roles)) {
       const needed = roles.length === 1 ? `the "${roles[0]}" role` : `one of the roles ${roles.map((r) => `"${r}"`).join(', ')}`;
       throw new HttpProblem(403, 'forbidden', `this action requires ${needed}`);
     }
+    throwDeferredInput(res);
     next();
   };
 }

@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ConfigError } from '../../config/env';
+import { ConfigError, MIN_STATIC_TOKEN_LENGTH, STATIC_TOKEN_TOO_SHORT } from '../../config/env';
 import { Role, type Principal } from '../../domain/roles';
 
 /**
- * Static bearer tokens from AUTH_TOKENS (`tok1=alice:operator,tok2=bob:approver+operator`).
+ * Static bearer tokens from AUTH_TOKENS (`token=subject:role[+role...]`, comma-separated; tokens of 8+ characters).
  * Only SHA-256 digests are kept, and every lookup compares against every entry with
  * timingSafeEqual, so neither the token nor its position leaks through timing.
  * Parse errors name the entry by position and subject, never by its token.
@@ -40,7 +40,7 @@ export class StaticTokens {
       const sub = colon > 0 ? rest.slice(0, colon) : '';
       if (sub === '') return problems.push(`${label} has no subject (token=subject:role[+role...])`);
       const named = `${label} (subject "${sub}")`;
-      if (token.length < 8) return problems.push(`${named}: the token must be at least 8 characters`);
+      if (token.length < MIN_STATIC_TOKEN_LENGTH) return problems.push(`${named}: ${STATIC_TOKEN_TOO_SHORT}`);
       const roleNames = rest.slice(colon + 1).split('+').filter(Boolean);
       if (roleNames.length === 0) return problems.push(`${named} has no role`);
       const roles: Role[] = [];

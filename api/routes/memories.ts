@@ -10,21 +10,22 @@ import { NoQuery } from '../schemas';
 
 /**
  * Users see and manage what is remembered: add (operator), search and read (viewer), delete
- * (the author, or an admin for anyone's), and forget a session's turns in every tier.
+ * (the author, or an admin for anyone's). Forgetting a session is DELETE /sessions/:id, whose one
+ * handler lives in sessions.ts.
  * Without a memory service (not configured) every route here is a 503 problem.
  */
-const Scope = z.strictObject({
+export const MemoryScope = z.strictObject({
   team: z.string().trim().min(1).max(100).optional(),
   service: z.string().trim().min(1).max(200).optional(),
 });
 
-const RememberBody = z.strictObject({
+export const RememberBody = z.strictObject({
   text: z.string().trim().min(1, 'must not be empty').max(8000, 'must be at most 8000 characters'),
   kind: MemoryKind,
-  scope: Scope.optional(),
+  scope: MemoryScope.optional(),
 });
 
-const SearchQuery = z.strictObject({
+export const MemorySearchQuery = z.strictObject({
   q: z.string().trim().min(1, 'must not be empty').max(2000),
   kind: MemoryKind.optional(),
   service: z.string().trim().min(1).max(200).optional(),
@@ -32,8 +33,7 @@ const SearchQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(50).default(10),
 });
 
-const MemoryIdParam = z.strictObject({ id: z.uuid('must be a memory id (UUID)') });
-const SessionIdParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1–200 of A-Z a-z 0-9 . _ : -') });
+export const MemoryIdParam = z.strictObject({ id: z.uuid('must be a memory id (UUID)') });
 
 export interface MemoryRoutesDeps {
   memory: MemoryService | undefined;
@@ -64,7 +64,7 @@ export function memoryRoutes({ memory }: MemoryRoutesDeps): Router {
 
   // Before /memories/:id so "search" is not taken for an id.
   router.get('/memories/search', available, requireRole('viewer'), async (req, res) => {
-    const query = parseOrThrow(SearchQuery, req.query, 'query');
+    const query = parseOrThrow(MemorySearchQuery, req.query, 'query');
     const items = await service().search({
       q: query.q,
       limit: query.limit,
@@ -101,19 +101,6 @@ export function memoryRoutes({ memory }: MemoryRoutesDeps): Router {
       throw new HttpProblem(403, 'forbidden', `memory ${id} was added by someone else; deleting it requires the "admin" role`);
     }
     await service().delete(id);
-    res.status(204).end();
-  });
-
-  // Forgets the session's turns, entities, summaries and the memories it taught, in every tier.
-  router.delete('/sessions/:id', available, requireRole('viewer'), async (req, res) => {
-    const { id } = parseOrThrow(SessionIdParam, req.params, 'path');
-    parseOrThrow(NoQuery, req.query, 'query');
-    const principal = principalOf(res);
-    const owner = await service().sessionOwner(id);
-    if (owner !== undefined && owner !== principal.sub && !hasRole(principal, 'admin')) {
-      throw new HttpProblem(403, 'forbidden', `session ${id} belongs to someone else; forgetting it requires the "admin" role`);
-    }
-    await service().forgetSession(id);
     res.status(204).end();
   });
 

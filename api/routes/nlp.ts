@@ -12,7 +12,7 @@ import { NoQuery } from '../schemas';
  * { text, sessionId? } → { intent: { type, confidence }, entities, queries, source }. With a
  * sessionId (the caller's own), references resolve against that session's entities in focus.
  */
-const ParseBody = z.strictObject({
+export const ParseBody = z.strictObject({
   text: z.string().trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
   sessionId: z.uuid('must be a session id (UUID)').optional(),
 });

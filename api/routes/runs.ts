@@ -4,7 +4,7 @@ import { requireRole } from '../auth/middleware';
 import type { RunbookSource, RunOperations } from '../deps';
 import { parseOrThrow } from '../problem';
 import { principalOf } from '../requestContext';
-import { resolveRunRequest } from '../runRequest';
+import { requireInlineRole, resolveRunRequest } from '../runRequest';
 import { DecisionBody, GateParams, ListRunsQuery, NoQuery, RunIdParam, StartRunBody } from '../schemas';
 
 /** Starting, listing, inspecting, deciding and cancelling runs. Temporal errors are mapped in errorHandler.ts. */
@@ -26,8 +26,11 @@ export function runLinks(config: RunRoutesDeps['config'], runId: string) {
 export function runRoutes({ config, runs, catalogue }: RunRoutesDeps): Router {
   const router = Router();
 
-  // Role checks depend on the body (catalogue vs inline), so they happen in resolveRunRequest.
-  router.post('/runs', async (req, res) => {
+  // Every start needs operator (admin implies it); an inline definition needs admin, which is
+  // decided from the body's keys alone so a non-admin hears nothing about the definition's validity.
+  router.post('/runs', requireRole('operator'), async (req, res) => {
+    const raw: unknown = req.body;
+    if (raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'definition')) requireInlineRole(principalOf(res));
     parseOrThrow(NoQuery, req.query, 'query');
     const body = parseOrThrow(StartRunBody, req.body ?? {}, 'request body');
     const principal = principalOf(res);

@@ -4,6 +4,7 @@ import { SESSION_TERMINAL_EVENTS, sessionStreamId } from '../../chat/model/types
 import { SessionError, type SessionErrorCode, type SessionService } from '../../chat/session/sessionService';
 import { hasRole, type Principal } from '../../domain/roles';
 import { requireRole } from '../auth/middleware';
+import type { MemoryService } from '../../memory/memoryService';
 import type { ChatApi, EventSubscriptions } from '../deps';
 import type { EventStreams } from '../eventStreams';
 import { HttpProblem, parseOrThrow } from '../problem';
@@ -14,22 +15,24 @@ import { resumePoint, streamEvents } from './runEvents';
 /**
  * Chat sessions: create, read (state and entities in focus), post messages (202 with the turn id,
  * or the final reply with ?wait=true), read the transcript, follow the SSE stream, end. A session
- * belongs to its creator: others get 404 (admins may read, not post). DELETE ends the workflow and
- * then falls through to memory's route, which forgets the session's turns in every tier.
+ * belongs to its creator: others get 404 (admins may read, not post). DELETE is the one handler of
+ * its path: it ends the workflow and forgets the session's turns in every memory tier.
  */
 export interface SessionRoutesDeps {
   chat: ChatApi | undefined;
-  memoryConfigured: boolean;
+  memory: MemoryService | undefined;
   fanout: EventSubscriptions;
   streams: EventStreams;
   heartbeatMs: number;
   replyWaitMs: number;
 }
 
-const SessionIdParam = z.strictObject({ id: z.uuid('must be a session id (UUID)') });
-const MessageBody = z.strictObject({ content: z.string().max(100_000, 'must be at most 100000 characters') });
-const MessageQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
-const HistoryQuery = z.strictObject({
+export const SessionIdParam = z.strictObject({ id: z.uuid('must be a session id (UUID)') });
+/** Memory also keeps turns of sessions it was told about by id (any plain id, not only chat's UUIDs). */
+export const ForgetSessionParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1–200 of A-Z a-z 0-9 . _ : -') });
+export const MessageBody = z.strictObject({ content: z.string().max(100_000, 'must be at most 100000 characters') });
+export const MessageQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
+export const HistoryQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
@@ -45,7 +48,9 @@ const ERROR_STATUS: Record<SessionErrorCode, [number, string]> = {
 
 function problemOf(err: SessionError): HttpProblem {
   const [status, slug] = ERROR_STATUS[err.code];
-  return new HttpProblem(status, slug, err.message, err.code === 'empty' ? [{ path: 'content', message: 'must not be empty' }] : undefined);
+  return new HttpProblem(status, slug, err.message, err.code === 'empty' ? [{ path: 'content', message: 'must not be empty' }]
+    : err.code === 'too_long' ? [{ path: 'content', message: err.message }]
+    : undefined);
 }
 
 export function sessionRoutes(deps: SessionRoutesDeps): Router {
@@ -84,10 +89,11 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
 
   router.post('/sessions/:id/messages', available, requireRole('viewer'), async (req, res) => {
     const { id } = parseOrThrow(SessionIdParam, req.params, 'path');
+    const principal = principalOf(res);
+    // Ownership is authorisation: settled before the query or body say anything.
+    await visible(id, principal, true);
     const query = parseOrThrow(MessageQuery, req.query, 'query');
     const body = parseOrThrow(MessageBody, req.body ?? {}, 'request body');
-    const principal = principalOf(res);
-    await visible(id, principal, true);
     let sent;
     try {
       sent = await service().send(id, principal, body.content);
@@ -122,19 +128,23 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
     await streamEvents(req, res, deps, { streamId: sessionStreamId(id), afterSeq, closed: info.closed, terminalTypes: SESSION_TERMINAL_EVENTS });
   });
 
-  // Ends the conversation, then memory's DELETE (mounted after this router) forgets its turns.
-  router.delete('/sessions/:id', requireRole('viewer'), async (req, res, next) => {
-    if (!deps.chat) return next();
-    const parsed = SessionIdParam.safeParse(req.params);
-    if (!parsed.success) return next(); // memory's route validates its own (wider) id format
+  // Ends the conversation (chat) and forgets its turns in every memory tier (memory), in one handler.
+  router.delete('/sessions/:id', requireRole('viewer'), async (req, res) => {
+    if (!deps.chat && !deps.memory) throw new HttpProblem(503, 'chat-unavailable', 'neither chat nor memory is configured on this server');
+    const { id } = parseOrThrow(ForgetSessionParam, req.params, 'path');
+    parseOrThrow(NoQuery, req.query, 'query');
+    parseOrThrow(NoQuery, req.body ?? {}, 'request body');
     const principal = principalOf(res);
-    const info = await service().info(parsed.data.id);
-    if (info) {
-      if (info.owner !== principal.sub && !hasRole(principal, 'admin')) throw new HttpProblem(404, 'session-not-found', `session ${parsed.data.id} does not exist`);
-      if (!info.closed) await service().end(parsed.data.id, principal.sub);
+    const admin = hasRole(principal, 'admin');
+    const info = deps.chat && SessionIdParam.safeParse({ id }).success ? await deps.chat.sessions.info(id) : undefined;
+    if (info && info.owner !== principal.sub && !admin) throw new HttpProblem(404, 'session-not-found', `session ${id} does not exist`);
+    const owner = deps.memory ? await deps.memory.sessionOwner(id) : undefined;
+    if (!info && owner === undefined) throw new HttpProblem(404, 'session-not-found', `session ${id} does not exist`);
+    if (owner !== undefined && owner !== principal.sub && !admin) {
+      throw new HttpProblem(403, 'forbidden', `session ${id} belongs to someone else; forgetting it requires the "admin" role`);
     }
-    if (deps.memoryConfigured) return next();
-    if (!info) throw new HttpProblem(404, 'session-not-found', `session ${parsed.data.id} does not exist`);
+    if (info && !info.closed) await service().end(id, principal.sub);
+    if (deps.memory) await deps.memory.forgetSession(id);
     res.status(204).end();
   });
 

@@ -1,10 +1,11 @@
+import { sharedRedactor } from '../../memory/redaction/redactor';
 import { cacheKey, type ResponseCache } from '../cache/responseCache';
 import type { MemoryService } from '../../memory/memoryService';
 import { templateAnswer } from '../answers/templateAnswer';
 import { DEGRADED_NOTE } from '../answers/templates';
 import { LlmError } from '../llm/llmErrors';
 import type { LlmRouter } from '../llm/llmRouter';
-import { ANSWER_SYSTEM, PROPOSE_ACTION_TOOL, RUN_QUERY_TOOL, untrustedBlock } from '../llm/prompts';
+import { ANSWER_SYSTEM, PROPOSE_ACTION_TOOL, RUN_QUERY_TOOL, untrustedBlock, userTextForModel } from '../llm/prompts';
 import { toolUses, type LlmMessage, type LlmUsage } from '../llm/types';
 import type { GeneratedQuery, QueryLanguage, Understanding } from '../model/types';
 import { checkQuery } from '../query/grammar';
@@ -112,8 +113,8 @@ async function llmAnswer(
           text: [
             contextText ? `Earlier in this conversation (redacted):\n${untrustedBlock('memory', contextText)}` : '',
             `Understood as ${u.intent.type}; entities: ${u.entities.map((e) => `${e.type}=${e.value}`).join(', ') || 'none'}.`,
-            first.length ? `Query results:\n${resultsBlock(first)}` : '',
-            `User: ${text}`,
+            first.length ? `Query results:\n${forModel(resultsBlock(first))}` : '',
+            userTextForModel(forModel(text), 'User'),
           ].filter(Boolean).join('\n\n'),
         },
       ],
@@ -144,7 +145,7 @@ async function llmAnswer(
         const outcome = await runQuery(q, deps.backends, now);
         outcomes.push(outcome);
         await deps.onQuery(outcome);
-        results.push({ type: 'tool_result', toolUseId: call.id, content: resultsBlock([outcome]), ...(outcome.ok ? {} : { isError: true }) });
+        results.push({ type: 'tool_result', toolUseId: call.id, content: forModel(resultsBlock([outcome])), ...(outcome.ok ? {} : { isError: true }) });
       } else {
         results.push({ type: 'tool_result', toolUseId: call.id, content: `unknown tool ${call.name}`, isError: true });
       }
@@ -156,4 +157,9 @@ async function llmAnswer(
     streamer.push(reply);
   }
   return { text: reply, usage, suggestions, outcomes };
+}
+
+/** Secrets and PII never reach the model: the user's words and live query results (log lines!) alike. */
+function forModel(text: string): string {
+  return sharedRedactor().redact(text).text;
 }

@@ -4,17 +4,19 @@ import type { EventStore, NewEvent } from '../../domain/events';
 import type { Principal } from '../../domain/roles';
 import type { MemoryService } from '../../memory/memoryService';
 import type { LlmRouter } from '../llm/llmRouter';
+import { llmCost } from '../../observability/metrics';
 import { priceOf, type ModelPrice } from '../llm/usageMeter';
 import type { Entity, FocusEntity, IntentType, TokenUsage, Understanding } from '../model/types';
 import { addUsage, EMPTY_USAGE } from '../model/usage';
 import type { NlpEngine } from '../nlp/nlpEngine';
 import type { LastTurn } from '../nlp/references';
 import type { QueryBackends } from '../query/queryRunner';
+import { withPermanentFailures } from '../../activities/permanentFailures';
 import { answerTurn, type SuggestedAction } from './answerTurn';
-import { incidentAction, type ChatIncidents, type IncidentActionInput } from './incidentActions';
+import { executeIncident, incidentAction, prepareIncident, type ChatIncidents, type ExecuteIncidentInput, type IncidentActionInput, type IncidentProposalAction } from './incidentActions';
 import { ReplyStreamer } from './replyStreamer';
 import { followRun, type FollowInput, type FollowResult } from './runFollower';
-import { cancelRun, decide, prepareAction, runStatus, type ChatCatalogue, type ChatRuns, type PreparedAction } from './runActions';
+import { cancelRun, decide, prepareAction, prepareDecision, runStatus, type ChatCatalogue, type ChatRuns, type PreparedAction } from './runActions';
 
 /**
  * Every chat activity, closed over its clients (like activities/createActivities.ts). The session
@@ -69,10 +71,15 @@ function unavailable(what: string): Error {
 
 export function createChatActivities(deps: ChatActivityDeps) {
   const price = (usage: { inputTokens: number; outputTokens: number; model: string }[]): TokenUsage =>
-    usage.reduce((sum, u) => addUsage(sum, priceOf(u, deps.prices?.[u.model])), EMPTY_USAGE);
+    usage.reduce((sum, u) => {
+      const priced = priceOf(u, deps.prices?.[u.model]);
+      if (priced.costUsd > 0) llmCost.inc({ model: u.model }, priced.costUsd);
+      return addUsage(sum, priced);
+    }, EMPTY_USAGE);
   const runs = (): ChatRuns => deps.runs ?? (() => { throw unavailable('RunClient'); })();
 
-  return {
+  // Permanent data errors fail the activity at once: the turn then fails with turn.failed, the session goes on.
+  return withPermanentFailures({
     /** Session events (turn.*, reply.completed, action.*, session.*); returns the last stored seq. */
     async chatEmitEvents(streamId: string, batch: NewEvent[]): Promise<number> {
       const stored = await deps.events.append(streamId, batch);
@@ -145,12 +152,28 @@ export function createChatActivities(deps: ChatActivityDeps) {
       return cancelRun(runs(), input.runId);
     },
 
-    async chatDecide(input: { runId?: string; decision: 'approve' | 'reject'; principal: Principal; comment?: string }) {
+    async chatDecide(input: { runId?: string; gateId?: string; decision: 'approve' | 'reject'; principal: Principal; comment?: string }) {
       return decide(runs(), input);
     },
 
+    /** The gate an approve / reject would decide, for the proposal card. */
+    async chatPrepareDecision(input: { runId?: string; decision: 'approve' | 'reject'; principal: Principal }) {
+      return prepareDecision(runs(), input);
+    },
+
+    /** Acts at once: only sessions from before incident proposals still call it (replay). */
     async chatIncident(input: IncidentActionInput) {
       return incidentAction(deps.incidents, input);
+    },
+
+    /** What an incident request would do, for the proposal card; nothing changes. */
+    async chatPrepareIncident(input: { action: IncidentProposalAction; text: string; entities: Entity[] }) {
+      return prepareIncident(deps.incidents, input);
+    },
+
+    /** A confirmed incident proposal, as the confirming user. */
+    async chatExecuteIncident(input: ExecuteIncidentInput) {
+      return executeIncident(deps.incidents, deps.runs, deps.catalogue, input);
     },
 
     async chatFollowRun(input: FollowInput): Promise<FollowResult> {
@@ -161,7 +184,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
     async chatRecordTurn(input: { sessionId: string; role: 'user' | 'assistant'; content: string; subject: string }): Promise<void> {
       await deps.memory?.recordTurn(input.sessionId, { role: input.role, content: input.content }, input.subject);
     },
-  };
+  });
 }
 
 export type ChatActivities = ReturnType<typeof createChatActivities>;

@@ -80,9 +80,45 @@ export async function cancelRun(runs: ChatRuns, runId: string): Promise<{ ok: bo
   }
 }
 
+export type PreparedDecision =
+  | { ok: true; runId: string; gateId: string; runbook: string; summary: string }
+  | { ok: false; runId?: string; message: string };
+
+/** The run and pending gate an approve / reject would decide, described for the card; nothing is decided. */
+export async function prepareDecision(runs: ChatRuns, input: { runId?: string; decision: 'approve' | 'reject'; principal: Principal }): Promise<PreparedDecision> {
+  let runId = input.runId;
+  if (!runId) {
+    const page = await runs.listRuns({ status: 'waiting_approval', pageSize: 20 });
+    const candidates = page.items.filter((r) => r.requestedBy !== input.principal.sub);
+    if (candidates.length !== 1) {
+      return { ok: false, message: candidates.length === 0 ? 'No run is waiting for your approval.' : `Several runs wait for approval: ${candidates.map((c) => `${c.runId} (${c.runbook})`).join(', ')}. Which one?` };
+    }
+    runId = candidates[0]!.runId;
+  }
+  let state: RunState;
+  try {
+    state = await runs.getState(runId);
+  } catch (err) {
+    if (err instanceof RunClientError) return { ok: false, runId, message: `I cannot find run ${runId}.` };
+    throw err;
+  }
+  const gate = state.approvals.find((a) => a.status === 'pending');
+  if (!gate) return { ok: false, runId, message: `${runId} has no approval waiting (it is ${state.status}).` };
+  const rules = [`needs ${gate.requiredRoles.join('/')}`, ...(gate.fourEyes ? [`four-eyes: not ${state.requestedBy}, who requested the run`] : [])];
+  const selfWarning = gate.fourEyes && state.requestedBy === input.principal.sub ? ' You requested this run, so the gate will refuse your vote.' : '';
+  const verb = input.decision === 'approve' ? 'approve' : 'reject';
+  return {
+    ok: true,
+    runId,
+    gateId: gate.gateId,
+    runbook: state.runbook,
+    summary: `I will ${verb} gate "${gate.gateId}" of ${state.runbook} ${runId} (${paramsText(state.params)}; requested by ${state.requestedBy}) as you (${rules.join('; ')}).${selfWarning}`,
+  };
+}
+
 export async function decide(
   runs: ChatRuns,
-  input: { runId?: string; decision: 'approve' | 'reject'; principal: Principal; comment?: string },
+  input: { runId?: string; gateId?: string; decision: 'approve' | 'reject'; principal: Principal; comment?: string },
 ): Promise<{ ok: boolean; runId?: string; gateId?: string; text: string }> {
   let runId = input.runId;
   if (!runId) {
@@ -101,8 +137,9 @@ export async function decide(
     if (err instanceof RunClientError) return { ok: false, runId, text: `I cannot find run ${runId}.` };
     throw err;
   }
-  const gate = state.approvals.find((a) => a.status === 'pending');
-  if (!gate) return { ok: false, runId, text: `${runId} has no approval waiting (it is ${state.status}).` };
+  // A confirmed proposal decides the gate its card named, never one that opened since.
+  const gate = state.approvals.find((a) => a.status === 'pending' && (input.gateId === undefined || a.gateId === input.gateId));
+  if (!gate) return { ok: false, runId, text: `${runId} has no approval${input.gateId ? ` "${input.gateId}"` : ''} waiting (it is ${state.status}).` };
   try {
     const decided = await runs.decide(runId, {
       gateId: gate.gateId,

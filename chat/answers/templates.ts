@@ -22,6 +22,7 @@ const INTENT_NAMES: Record<IntentType, string> = {
   GeneralQuery: 'a general question',
   Unknown: 'something I could not place',
   ApprovalDecision: 'an approval decision',
+  IncidentRemediate: 'starting an incident remediation',
 };
 
 export function describeIntent(intent: IntentType): string {

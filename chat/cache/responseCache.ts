@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { cacheLookups } from '../../observability/metrics';
 import type Redis from 'ioredis';
 
 /**
@@ -21,6 +22,8 @@ export interface ResponseCacheOptions {
   ttlMs: number;
   redis?: Pick<Redis, 'get' | 'set'>;
   keyPrefix?: string;
+  /** Label of copilot_cache_lookups_total (understanding, answer). */
+  name?: string;
   now?: () => number;
 }
 
@@ -54,6 +57,7 @@ export class ResponseCache {
       this.entries.set(key, local);
       this.counters.hits++;
       this.counters.memoryHits++;
+      this.count('hit');
       return JSON.parse(local.value) as T;
     }
     if (local) this.entries.delete(key);
@@ -64,6 +68,7 @@ export class ResponseCache {
           this.remember(key, remote);
           this.counters.hits++;
           this.counters.redisHits++;
+          this.count('hit');
           return JSON.parse(remote) as T;
         }
       } catch {
@@ -71,7 +76,12 @@ export class ResponseCache {
       }
     }
     this.counters.misses++;
+    this.count('miss');
     return undefined;
+  }
+
+  private count(result: 'hit' | 'miss'): void {
+    cacheLookups.inc({ cache: this.options.name ?? 'cache', result });
   }
 
   async set(key: string, value: unknown): Promise<void> {

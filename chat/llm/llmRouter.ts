@@ -1,4 +1,5 @@
 import { CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleWhen, timeout, wrap, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
+import { llmBreakerState, llmCalls, llmLatency, llmTokens } from '../../observability/metrics';
 import { LlmError, asLlmError } from './llmErrors';
 import type { LlmProvider, LlmRequest, LlmResponse, LlmStreamHandlers } from './types';
 
@@ -39,6 +40,21 @@ const CIRCUIT_NAMES: Record<CircuitState, ProviderStatus['circuit']> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
+/** Gauge values of copilot_llm_breaker_state. */
+const BREAKER_GAUGE: Record<CircuitState, number> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.HalfOpen]: 1,
+  [CircuitState.Open]: 2,
+  [CircuitState.Isolated]: 3,
+};
+
+function observeCall(provider: string, response: LlmResponse, seconds: number): void {
+  llmCalls.inc({ provider, model: response.model, outcome: 'ok' });
+  llmLatency.observe({ provider, outcome: 'ok' }, seconds);
+  llmTokens.inc({ provider, model: response.model, direction: 'input' }, response.usage.inputTokens);
+  llmTokens.inc({ provider, model: response.model, direction: 'output' }, response.usage.outputTokens);
+}
+
 export class LlmRouter {
   private readonly routed: Routed[];
   private readonly now: () => number;
@@ -51,6 +67,8 @@ export class LlmRouter {
         halfOpenAfter: options.halfOpenAfterMs,
         breaker: new ConsecutiveBreaker(options.breakerThreshold),
       });
+      llmBreakerState.set({ provider: provider.name }, BREAKER_GAUGE[CircuitState.Closed]);
+      breaker.onStateChange((state) => llmBreakerState.set({ provider: provider.name }, BREAKER_GAUGE[state]));
       return { provider, breaker, policy: wrap(breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive)), unhealthyUntil: 0 };
     });
   }
@@ -91,10 +109,16 @@ export class LlmRouter {
           handlers.onText?.(delta);
         },
       };
+      const started = process.hrtime.bigint();
+      const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
       try {
-        return await r.policy.execute(({ signal: inner }) => r.provider.complete(request, relay, signal ? AbortSignal.any([inner, signal]) : inner));
+        const response = await r.policy.execute(({ signal: inner }) => r.provider.complete(request, relay, signal ? AbortSignal.any([inner, signal]) : inner));
+        observeCall(r.provider.name, response, seconds());
+        return response;
       } catch (err) {
         last = asLlmError(err, r.provider.name);
+        llmCalls.inc({ provider: r.provider.name, model: 'unknown', outcome: last.kind });
+        llmLatency.observe({ provider: r.provider.name, outcome: last.kind }, seconds());
         if (last.kind !== 'circuit_open' && last.retryable) r.unhealthyUntil = this.now() + this.options.unhealthyForMs;
         if (streamed || !last.retryable || signal?.aborted) throw last;
       }

@@ -20,6 +20,7 @@ export const INTENT_TYPES = [
   'GeneralQuery',
   'Unknown',
   'ApprovalDecision',
+  'IncidentRemediate',
 ] as const;
 export type IntentType = (typeof INTENT_TYPES)[number];
 
@@ -93,19 +94,38 @@ export interface FocusEntity {
   turn: number;
 }
 
-export type ProposalKind = 'start-run' | 'cancel-run';
+export type ProposalKind = 'start-run' | 'cancel-run' | 'decide-gate' | 'incident-create' | 'incident-note' | 'incident-resolve' | 'incident-remediate';
 
-/** A mutating action waiting for an explicit "yes" from someone with `requiredRole`. */
+/**
+ * A mutating action waiting for an explicit "yes" from `requestedBy`, holding `requiredRole` at
+ * confirmation time. Fields beyond the common ones depend on `kind`; the card (`summary`) says
+ * exactly what will happen with them.
+ */
 export interface Proposal {
   id: string;
   kind: ProposalKind;
   runbook?: string;
   params?: Record<string, unknown>;
   runId?: string;
-  requiredRole: 'operator';
+  requiredRole: 'operator' | 'approver';
+  /** Who asked; only they may confirm. Absent in proposals carried from before the rule. */
+  requestedBy?: string;
   /** Turn that proposed it. */
   turnId: string;
   summary: string;
+  /** decide-gate: the gate and the decision. */
+  gateId?: string;
+  decision?: 'approve' | 'reject';
+  /** incident-*: the incident (absent for incident-create until it exists). */
+  incidentId?: string;
+  /** incident-create: what will be opened. */
+  title?: string;
+  service?: string;
+  severity?: 'critical' | 'high' | 'warning' | 'info';
+  /** incident-create description, note text, or resolution (the user's message, capped). */
+  text?: string;
+  /** incident-remediate: the incident's proposed action. */
+  actionId?: string;
 }
 
 export interface FollowedRun {
@@ -208,6 +228,25 @@ export const DEFAULT_SESSION_OPTIONS: ChatSessionOptions = {
 export const SESSION_PREFIX = 'session-';
 export const sessionStreamId = (sessionId: string): string => `${SESSION_PREFIX}${sessionId}`;
 export const SESSION_TERMINAL_EVENTS: readonly string[] = ['session.ended'];
+
+/**
+ * Intents that change something (or, for AlertInvestigation from an operator, open an
+ * investigation). In chat each becomes a Proposal that only an explicit "yes" executes, and none
+ * may be read from quoted material (chat/nlp/quoted.ts).
+ */
+export const ACTING_INTENTS: readonly IntentType[] = [
+  'IncidentCreate',
+  'IncidentUpdate',
+  'IncidentResolve',
+  'IncidentRemediate',
+  'WorkflowTrigger',
+  'WorkflowCancel',
+  'TestGenerate',
+  'TestExecute',
+  'TestCoverage',
+  'ApprovalDecision',
+  'AlertInvestigation',
+];
 
 /** Read-only intents a viewer may use; everything else needs more (checked where it acts). */
 export const READ_ONLY_INTENTS: readonly IntentType[] = [

@@ -22,6 +22,7 @@ const RULES: Rule[] = [
   { intent: 'TestExecute', re: /\b(run|execute|kick off|start|trigger|launch|rerun|re-run)\b.{0,40}\b(tests?|test suite|e2e|specs?|smoke tests?)\b/i, weight: 0.9 },
   { intent: 'IncidentResolve', re: /\b(resolve|close|mark\b.{0,30}\bresolved)\b.{0,40}\b(incident|inc-\S+)/i, weight: 0.92 },
   { intent: 'IncidentResolve', re: /\b(incident|inc-\S+)\b.{0,30}\b(is|as)\s+(resolved|fixed|over|mitigated)\b/i, weight: 0.9 },
+  { intent: 'IncidentRemediate', re: /\b(remediate|(apply|run|start|execute)\b.{0,30}\b(proposed|suggested|recommended)\s+(fix|remediation|action)|apply\b.{0,30}\bremediation)\b/i, weight: 0.93 },
   { intent: 'IncidentUpdate', re: /\b(update|add (?:a )?note|note|comment|escalate|downgrade|upgrade the severity|set (?:the )?severity|change (?:the )?severity)\b.{0,40}\b(incident|inc-\S+)/i, weight: 0.88 },
   { intent: 'IncidentUpdate', re: /\b(incident|inc-\S+)\b.{0,40}\b(update|note|escalate|severity)\b/i, weight: 0.84 },
   { intent: 'IncidentCreate', re: /\b(open|create|declare|raise|start|file|log)\b.{0,30}\b(an? )?(new )?(sev\d |p\d |critical |major )?incident\b/i, weight: 0.92 },
@@ -57,6 +58,7 @@ const SUPPORT: Partial<Record<IntentType, string[]>> = {
   IncidentCreate: ['service', 'severity'],
   IncidentUpdate: ['incident_id'],
   IncidentResolve: ['incident_id'],
+  IncidentRemediate: ['incident_id'],
   ServiceHealth: ['service'],
   AlertInvestigation: ['service'],
 };

@@ -3,14 +3,14 @@ import { Redactor } from '../../memory/redaction/redactor';
 import { cacheKey, type ResponseCache } from '../cache/responseCache';
 import type { LlmRouter } from '../llm/llmRouter';
 import { LlmError } from '../llm/llmErrors';
-import { CLASSIFY_TOOL, UNDERSTAND_SYSTEM } from '../llm/prompts';
+import { CLASSIFY_TOOL, UNDERSTAND_SYSTEM, userTextForModel } from '../llm/prompts';
 import { toolUses, type LlmResponse } from '../llm/types';
-import { ENTITY_TYPES, INTENT_TYPES, type Entity, type FocusEntity, type GeneratedQuery, type Understanding } from '../model/types';
+import { ACTING_INTENTS, ENTITY_TYPES, INTENT_TYPES, type Entity, type FocusEntity, type GeneratedQuery, type Understanding } from '../model/types';
 import { checkQuery } from '../query/grammar';
 import type { Grounding } from '../query/grounding';
 import { translate } from '../query/translate';
 import { resolveReferences, type LastTurn } from './references';
-import { understandWithRules } from './ruleEngine';
+import { actsOnlyInQuotes, understandWithRules } from './ruleEngine';
 
 /**
  * Understanding of one message: cache → LLM (tool use, cheap tier) → rules. The LLM path is used
@@ -64,12 +64,19 @@ export class NlpEngine {
     }
     let result: ParseResult | undefined;
     let degradedReason: string | undefined;
+    let llmUsage: ParseResult['usage'];
     if (this.deps.router?.configured) {
       try {
         result = await this.viaLlm(safe, ctx, now);
       } catch (err) {
         degradedReason = err instanceof LlmError ? err.kind : 'error';
       }
+    }
+    // A model may be talked into an action by the text the user quoted; the action must be in the
+    // user's own words, so the rules (which drop quoted material) decide such a message instead.
+    if (result && ACTING_INTENTS.includes(result.intent.type) && actsOnlyInQuotes(safe, { now, runbooks: this.deps.runbooks() })) {
+      llmUsage = result.usage;
+      result = undefined;
     }
     if (!result) {
       const knownServices = await this.deps.grounding.knownServices();
@@ -80,6 +87,7 @@ export class NlpEngine {
         source: 'rules',
         degraded: degradedReason !== undefined,
         ...(degradedReason ? { degradedReason } : {}),
+        ...(llmUsage ? { usage: llmUsage } : {}),
       };
     }
     // Degraded answers are not cached: the next turn should try the LLM again.
@@ -94,7 +102,7 @@ export class NlpEngine {
     const focus = (ctx.focus ?? []).slice(0, 10).map((f) => `${f.type}=${f.value}`).join(', ');
     const response = await this.deps.router!.complete({
       system: UNDERSTAND_SYSTEM,
-      messages: [{ role: 'user', content: [{ type: 'text', text: `Now: ${new Date(now).toISOString()}\nEntities in focus: ${focus || 'none'}\nRequest: ${text}` }] }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: `Now: ${new Date(now).toISOString()}\nEntities in focus: ${focus || 'none'}\n${userTextForModel(text)}` }] }],
       tools: [CLASSIFY_TOOL],
       toolChoice: { type: 'tool', name: CLASSIFY_TOOL.name },
       maxTokens: 600,

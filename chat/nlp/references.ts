@@ -22,6 +22,7 @@ const NEEDS: Partial<Record<IntentType, EntityType[]>> = {
   ApprovalDecision: ['run_id'],
   IncidentUpdate: ['incident_id'],
   IncidentResolve: ['incident_id'],
+  IncidentRemediate: ['incident_id'],
   IncidentCreate: ['service'],
   TestExecute: ['service'],
   TestCoverage: ['service'],

@@ -56,20 +56,20 @@ export class ContextAssembler {
     const { short, sessions, vectors, embedder } = this.deps;
     const ms = this.options.tierDeadlineMs;
     const skipped: string[] = [];
-    const queryVector = await withDeadline(async () => (await embedder.embed([query]))[0] ?? [], ms, 'embedder');
+    const queryVector = await withDeadline(async () => (await embedder.embed([query]))[0] ?? [], ms, 'embedder', 'embedder');
     if (!queryVector.ok) skipped.push(queryVector.reason);
     const qv = queryVector.ok ? queryVector.value : undefined;
 
     const filter = { tenant: DEFAULT_TENANT, ...(this.options.team ? { team: this.options.team } : {}) };
     const [shortTurns, shortEntities, summary, memories, preferences] = await Promise.all([
-      withDeadline(() => short.recentTurns(sessionId, this.options.maxTurns), ms, 'short-term turns'),
-      withDeadline(() => short.focusEntities(sessionId, 20), ms, 'short-term entities'),
-      withDeadline(() => sessions.getSummary('session', sessionId), ms, 'session summary'),
+      withDeadline(() => short.recentTurns(sessionId, this.options.maxTurns), ms, 'short-term turns', 'short'),
+      withDeadline(() => short.focusEntities(sessionId, 20), ms, 'short-term entities', 'short'),
+      withDeadline(() => sessions.getSummary('session', sessionId), ms, 'session summary', 'medium'),
       qv
-        ? withDeadline(() => vectors.search(qv, { ...filter, kinds: ['incident', 'runbook-outcome', 'doc', 'note'] }, this.options.memoryCandidates), ms, 'long-term memories')
+        ? withDeadline(() => vectors.search(qv, { ...filter, kinds: ['incident', 'runbook-outcome', 'doc', 'note'] }, this.options.memoryCandidates), ms, 'long-term memories', 'long')
         : Promise.resolve({ ok: false as const, reason: 'long-term memories: no query vector' }),
       qv
-        ? withDeadline(() => vectors.search(qv, { ...filter, kinds: ['preference'] }, 10), ms, 'preferences')
+        ? withDeadline(() => vectors.search(qv, { ...filter, kinds: ['preference'] }, 10), ms, 'preferences', 'long')
         : Promise.resolve({ ok: false as const, reason: 'preferences: no query vector' }),
     ]);
 
@@ -77,13 +77,13 @@ export class ContextAssembler {
     let turns: Turn[] = shortTurns.ok ? shortTurns.value : [];
     let entities: FocusEntity[] = shortEntities.ok ? shortEntities.value : [];
     if (!shortTurns.ok || turns.length === 0) {
-      const medium = await withDeadline(() => sessions.recentMessages(sessionId, this.options.maxTurns), ms, 'medium-term turns');
+      const medium = await withDeadline(() => sessions.recentMessages(sessionId, this.options.maxTurns), ms, 'medium-term turns', 'medium');
       if (medium.ok) turns = medium.value;
       else skipped.push(medium.reason);
       if (!shortTurns.ok) skipped.push(shortTurns.reason);
     }
     if (!shortEntities.ok || entities.length === 0) {
-      const medium = await withDeadline(() => sessions.entities(sessionId, 20), ms, 'medium-term entities');
+      const medium = await withDeadline(() => sessions.entities(sessionId, 20), ms, 'medium-term entities', 'medium');
       if (medium.ok) entities = medium.value;
       else if (!shortEntities.ok) skipped.push(shortEntities.reason);
     }

@@ -1,3 +1,5 @@
+import { memoryRetrieval } from '../../observability/metrics';
+
 /**
  * Runs a tier call with a deadline. A slow or failing tier must never fail the turn: the caller
  * gets `{ ok: false }` and marks the context partial. The losing promise is left to settle on its
@@ -5,15 +7,24 @@
  */
 export type Settled<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-export async function withDeadline<T>(work: () => Promise<T>, ms: number, label: string): Promise<Settled<T>> {
+export type Tier = 'short' | 'medium' | 'long' | 'embedder';
+
+export async function withDeadline<T>(work: () => Promise<T>, ms: number, label: string, tier: Tier): Promise<Settled<T>> {
   let timer: NodeJS.Timeout | undefined;
+  const end = memoryRetrieval.startTimer({ tier });
   const timeout = new Promise<Settled<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, reason: `${label}: no answer within ${ms} ms` }), ms);
+    timer = setTimeout(() => {
+      end({ outcome: 'timeout' });
+      resolve({ ok: false, reason: `${label}: no answer within ${ms} ms` });
+    }, ms);
   });
   const attempt = (async (): Promise<Settled<T>> => {
     try {
-      return { ok: true, value: await work() };
+      const value = await work();
+      end({ outcome: 'ok' });
+      return { ok: true, value };
     } catch (err) {
+      end({ outcome: 'error' });
       return { ok: false, reason: `${label}: ${err instanceof Error ? err.message : String(err)}` };
     }
   })();

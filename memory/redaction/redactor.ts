@@ -41,3 +41,14 @@ export class Redactor {
     return { text: out + text.slice(cursor), findings: report };
   }
 }
+
+let processRedactor: Redactor | undefined;
+
+/**
+ * One Redactor per process for callers without a session vault (log lines, LLM prompts built from
+ * live query results): the ruleset is compiled once, and placeholders are irreversible there.
+ */
+export function sharedRedactor(): Redactor {
+  processRedactor ??= new Redactor();
+  return processRedactor;
+}

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database';
+import { toJsonb } from '../../db/sanitize';
 import { VectorMatrix } from './vectorMatrix';
 import type { VectorFilter, VectorHit, VectorPayload, VectorPoint, VectorStore } from './vectorStore';
 
@@ -75,7 +76,7 @@ export class EmbeddedVectorStore implements VectorStore {
     const params: unknown[] = [];
     const rows = points.map((p) => {
       const b = params.length;
-      params.push(p.id, p.payload.sessionId ?? null, p.payload.expiresAt, this.dimension, JSON.stringify(p.payload), toBytes(p.vector));
+      params.push(p.id, p.payload.sessionId ?? null, p.payload.expiresAt, this.dimension, toJsonb(p.payload), toBytes(p.vector));
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6})`;
     });
     await this.db.query(

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { RunOperations } from '../../api/deps';
+import { zodIssuesToRaw } from '../../domain/zodIssues';
 import { AUTH_TOKENS, catalogueOf, deployService, quickWait, TOKENS } from './support/fixtures';
 import { openBackends, startApi, type ApiResponse, type Backends, type TestApi } from './support/testApi';
 
@@ -98,8 +100,8 @@ describe('POST /api/v1/runs body', () => {
 
 describe('path, query and header parameters', () => {
   it('answers 400 naming runId for a malformed run id, 404 for an unknown one', async () => {
-    expectProblem(await api.call('GET', '/api/v1/runs/NOT_A_RUN', { token: TOKENS.viewer }), 400, ['runId']);
-    expectProblem(await api.call('GET', `/api/v1/runs/run-${'a'.repeat(81)}`, { token: TOKENS.viewer }), 400, ['runId']);
+    expectProblem(await api.call('GET', '/api/v1/runs/NOT_A_RUN', { token: TOKENS.viewer }), 400, ['path.runId']);
+    expectProblem(await api.call('GET', `/api/v1/runs/run-${'a'.repeat(81)}`, { token: TOKENS.viewer }), 400, ['path.runId']);
     expectProblem(await api.call('GET', '/api/v1/runs/run-does-not-exist', { token: TOKENS.viewer }), 404);
   });
 
@@ -114,14 +116,14 @@ describe('path, query and header parameters', () => {
     ['sort=asc', ['sort']],
     ['status=running&status=failed', ['status']],
   ])('GET /runs?%s answers 400', async (query, fields) => {
-    expectProblem(await api.call('GET', `/api/v1/runs?${query}`, { token: TOKENS.viewer }), 400, fields);
+    expectProblem(await api.call('GET', `/api/v1/runs?${query}`, { token: TOKENS.viewer }), 400, fields.map((f) => `query.${f}`));
   });
 
   it('answers 400 for a bad resume point, 404 (not a stream) for an unknown run', async () => {
     const base = '/api/v1/runs/run-does-not-exist/events';
-    expectProblem(await api.call('GET', `${base}?lastEventId=-1`, { token: TOKENS.viewer }), 400, ['lastEventId']);
-    expectProblem(await api.call('GET', `${base}?lastEventId=1.5`, { token: TOKENS.viewer }), 400, ['lastEventId']);
-    expectProblem(await api.call('GET', base, { token: TOKENS.viewer, headers: { 'last-event-id': 'abc' } }), 400, ['Last-Event-ID']);
+    expectProblem(await api.call('GET', `${base}?lastEventId=-1`, { token: TOKENS.viewer }), 400, ['query.lastEventId']);
+    expectProblem(await api.call('GET', `${base}?lastEventId=1.5`, { token: TOKENS.viewer }), 400, ['query.lastEventId']);
+    expectProblem(await api.call('GET', base, { token: TOKENS.viewer, headers: { 'last-event-id': 'abc' } }), 400, ['headers.Last-Event-ID']);
     const unknown = await api.call('GET', base, { token: TOKENS.viewer });
     expectProblem(unknown, 404);
     expect(unknown.headers.get('content-type')).not.toMatch(/event-stream/);
@@ -134,7 +136,7 @@ describe('path, query and header parameters', () => {
     expectProblem(await decide({}), 400, ['decision']);
     expectProblem(await decide({ decision: 'approve', comment: 'x'.repeat(2001) }), 400, ['comment']);
     expectProblem(await decide({ decision: 'approve', approver: 'someone-else' }), 400, ['approver']);
-    expectProblem(await api.call('POST', '/api/v1/runs/run-x/approvals/Bad Gate', { token: TOKENS.approver, json: { decision: 'approve' } }), 400, ['gateId']);
+    expectProblem(await api.call('POST', '/api/v1/runs/run-x/approvals/Bad Gate', { token: TOKENS.approver, json: { decision: 'approve' } }), 400, ['path.gateId']);
     expectProblem(await decide({ decision: 'approve' }), 404);
   });
 
@@ -148,15 +150,17 @@ describe('path, query and header parameters', () => {
     expect(one.status).toBe(200);
     expect(one.body).toMatchObject({ name: 'deploy-service', params: { version: { type: 'string', required: true } } });
     expectProblem(await api.call('GET', '/api/v1/runbooks/nope', { token: TOKENS.viewer }), 404);
-    expectProblem(await api.call('GET', '/api/v1/runbooks/Bad_Name', { token: TOKENS.viewer }), 400, ['name']);
+    expectProblem(await api.call('GET', '/api/v1/runbooks/Bad_Name', { token: TOKENS.viewer }), 400, ['path.name']);
   });
 });
 
 describe('routing, request ids and failures', () => {
-  it('answers 404 problems for unknown routes', async () => {
+  it('answers 404 problems for unknown routes, 405 with Allow for a known path', async () => {
     expectProblem(await api.call('GET', '/nope'), 404);
     expectProblem(await api.call('GET', '/api/v1/nope', { token: TOKENS.viewer }), 404);
-    expectProblem(await api.call('DELETE', '/api/v1/runs/run-abc', { token: TOKENS.admin }), 404);
+    const wrongMethod = await api.call('DELETE', '/api/v1/runs/run-abc', { token: TOKENS.admin });
+    expectProblem(wrongMethod, 405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('echoes a caller request id into the header and the problem instance, or makes one', async () => {
@@ -203,5 +207,60 @@ describe('routing, request ids and failures', () => {
     } finally {
       await failing.close();
     }
+  });
+});
+
+describe('the boundary rule (issue 17)', () => {
+  const raw = (path: string, body: string, token: string = TOKENS.admin) =>
+    api.call('POST', path, { token, raw: body, headers: { 'content-type': 'application/json' } });
+
+  it('answers 403 before any validation detail to a caller without the role', async () => {
+    const viewer = await start({ runbook: 'Not A Name', bogus: 'a\u0000b' }, TOKENS.viewer);
+    expectProblem(viewer, 403);
+    expect(viewer.body.errors).toBeUndefined();
+    const inline = await start({ definition: { steps: 'nonsense' }, extra: 1 }, TOKENS.operator);
+    expectProblem(inline, 403);
+    expect(inline.body.detail).toMatch(/admin/);
+    expectProblem(await api.call('POST', '/api/v1/runs/run-x/cancel?service=%00', { token: TOKENS.viewer }), 403);
+    expectProblem(await api.call('POST', '/api/v1/runs', { token: TOKENS.viewer, raw: 'x', headers: { 'content-type': 'text/plain' } }), 403);
+  });
+
+  it('refuses NUL and lone surrogates in body, query and path, naming the field', async () => {
+    const nul = await start({ runbook: 'deploy-service', params: { version: 'v1\u0000' } }, TOKENS.operator);
+    expectProblem(nul, 400, ['params.version']);
+    expect(nul.body.errors).toContainEqual({ path: 'params.version', message: 'must not contain NUL (U+0000)' });
+    expectProblem(await raw('/api/v1/runs', '{"runbook":"deploy-service","params":{"version":"\\udc00"}}'), 400, ['params.version']);
+    expectProblem(await api.call('GET', '/api/v1/runs?runbook=%00', { token: TOKENS.viewer }), 400, ['query.runbook']);
+    expectProblem(await api.call('GET', '/api/v1/runs/run-a%00b', { token: TOKENS.viewer }), 400, ['path.runId']);
+    expectProblem(await api.call('GET', '/api/v1/runs/run-%E0%A4%A', { token: TOKENS.viewer }), 400, ['path.runId']);
+  });
+
+  it('refuses prototype keys where any other unknown name is refused too', async () => {
+    expectProblem(await raw('/api/v1/runs', '{"runbook":"deploy-service","params":{"version":"v1","__proto__":{"x":1}}}', TOKENS.operator), 400, ['params.__proto__']);
+    expectProblem(await raw('/api/v1/runs', '{"runbook":"deploy-service","constructor":1}', TOKENS.operator), 400, ['constructor']);
+    expectProblem(await start({ runbook: 'deploy-service', params: { version: 'v1', other: 1 } }, TOKENS.operator), 422, ['params.other']);
+  });
+
+  it('bounds depth before parsing and params size before starting', async () => {
+    const deep = await raw('/api/v1/runs/run-x/approvals/gate', `{"decision":${'['.repeat(5000)}${']'.repeat(5000)}}`, TOKENS.approver);
+    expectProblem(deep, 400);
+    expect(deep.body.type).toBe('urn:copilot:problem:too-deep');
+    expect(deep.body.errors[0].path).toMatch(/^decision(\[0\])+$/);
+    const big = await start({ runbook: 'deploy-service', params: { version: 'v1', blob: 'x'.repeat(300_000) } }, TOKENS.operator);
+    expectProblem(big, 413, ['params']);
+    expect(big.body.detail).toContain('65536');
+    const huge = await raw('/api/v1/runs', JSON.stringify({ runbook: 'x', pad: 'y'.repeat(1_100_000) }), TOKENS.operator);
+    expectProblem(huge, 413, ['body']);
+    expect(huge.body.detail).toContain('1048576');
+  });
+
+  it('describes a deeply nested received value without serialising it', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const schema = z.strictObject({ decision: z.enum(['approve', 'reject']) });
+    const parsed = schema.safeParse({ decision: deep });
+    expect(parsed.success).toBe(false);
+    const issues = zodIssuesToRaw(parsed.error!, { decision: deep }, schema);
+    expect(issues).toEqual([{ path: ['decision'], message: 'must be one of approve, reject, got array' }]);
   });
 });

@@ -2,8 +2,9 @@ import { startChatStack, TOKENS, type ChatStack } from './support/chatStack';
 
 /**
  * Incidents from chat (rules path), through the same IncidentService as the API with source
- * "chat": the reply names the new incident, the `incidentInvestigation` workflow runs on the
- * worker with the incident activities, and "resolve incident <id>" resolves it.
+ * "chat": each request is a proposal first; "yes" opens the incident (the reply names it, the
+ * `incidentInvestigation` workflow runs on the worker with the incident activities), and
+ * "resolve incident <id>" + "yes" resolves it.
  */
 let stack: ChatStack;
 
@@ -16,9 +17,11 @@ afterAll(async () => {
 
 test('"open an incident for checkout, p95 latency is high" starts the investigation; "resolve incident <id>" resolves it', async () => {
   const id = await stack.createSession(TOKENS.operator);
-  const opened = await stack.say(TOKENS.operator, id, 'open an incident for checkout, p95 latency is high');
-  expect(opened.status).toBe(200);
-  expect(opened.body.reply.intent).toMatchObject({ type: 'IncidentCreate' });
+  const proposed = await stack.say(TOKENS.operator, id, 'open an incident for checkout, p95 latency is high');
+  expect(proposed.status).toBe(200);
+  expect(proposed.body.reply.intent).toMatchObject({ type: 'IncidentCreate' });
+  expect(proposed.body.reply.text).toContain('I will open a high incident "checkout: reported in chat" for checkout');
+  const opened = await stack.say(TOKENS.operator, id, 'yes');
   const incidentId = /Opened incident (inc-[0-9a-f-]+)/.exec(opened.body.reply.text)?.[1];
   expect(incidentId).toBeDefined();
   expect(opened.body.reply.text).toContain('(high, checkout)');
@@ -31,7 +34,9 @@ test('"open an incident for checkout, p95 latency is high" starts the investigat
   expect(state).toMatchObject({ incidentId, source: 'chat', service: 'checkout', severity: 'high' });
   expect(state.status).not.toBe('resolved');
 
-  const resolved = await stack.say(TOKENS.operator, id, `resolve incident ${incidentId}`);
+  expect((await stack.say(TOKENS.operator, id, `resolve incident ${incidentId}`)).body.reply.text).toContain(`I will resolve ${incidentId}`);
+  expect((await stack.incidents!.getState(incidentId!)).status).not.toBe('resolved');
+  const resolved = await stack.say(TOKENS.operator, id, 'yes');
   expect(resolved.body.reply.text).toContain(`Resolved ${incidentId}`);
   const after = await stack.incidents!.getState(incidentId!);
   expect(after).toMatchObject({ status: 'resolved', resolvedBy: 'olga' });
@@ -44,10 +49,12 @@ test('a viewer cannot open an incident from chat', async () => {
   expect((await stack.events(id)).map((e) => e.type)).not.toContain('action.incident');
 });
 
-test('an AlertInvestigation from an operator opens an investigation; from a viewer it stays a read-only answer', async () => {
+test('an AlertInvestigation from an operator proposes an investigation ("yes" opens it); from a viewer it stays a read-only answer', async () => {
   const id = await stack.createSession(TOKENS.operator);
-  const res = await stack.say(TOKENS.operator, id, 'investigate the checkout alerts');
-  expect(res.body.reply.intent).toMatchObject({ type: 'AlertInvestigation' });
+  const proposal = await stack.say(TOKENS.operator, id, 'investigate the checkout alerts');
+  expect(proposal.body.reply.intent).toMatchObject({ type: 'AlertInvestigation' });
+  expect(proposal.body.reply.proposal).toMatchObject({ kind: 'incident-create', service: 'checkout' });
+  const res = await stack.say(TOKENS.operator, id, 'yes');
   const incidentId = /Opened incident (inc-[0-9a-f-]+)/.exec(res.body.reply.text)?.[1];
   expect(incidentId).toBeDefined();
   expect(await stack.incidents!.getState(incidentId!)).toMatchObject({ source: 'chat', service: 'checkout' });
@@ -58,4 +65,5 @@ test('an AlertInvestigation from an operator opens an investigation; from a view
   expect(viewer.body.reply.text).not.toMatch(/Opened incident/);
   expect((await stack.events(viewerSession)).map((e) => e.type)).not.toContain('action.incident');
   await stack.say(TOKENS.operator, id, `resolve incident ${incidentId}`);
+  await stack.say(TOKENS.operator, id, 'yes');
 });

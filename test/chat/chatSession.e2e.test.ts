@@ -125,7 +125,9 @@ test('deploy from chat: proposal, "yes" starts the run as the user, the gate is 
   expect((await stack.say(TOKENS.operator, id, 'approve it')).body.reply.text).toContain('needs the "approver" role');
 
   const approverSession = await stack.createSession(TOKENS.approver);
-  const approved = await stack.say(TOKENS.approver, approverSession, `approve ${runId}`);
+  const card = await stack.say(TOKENS.approver, approverSession, `approve ${runId}`);
+  expect(card.body.reply.text).toContain(`I will approve gate "approve" of deploy-service ${runId}`);
+  const approved = await stack.say(TOKENS.approver, approverSession, 'yes');
   expect(approved.body.reply.text).toContain(`Approved "approve" of deploy-service ${runId}`);
   const done = await sse.waitFor((events) => events.some((e) => e.event === 'action.completed'), 30_000);
   expect(JSON.parse(done.find((e) => e.event === 'action.completed')!.data)).toMatchObject({ runId, status: 'succeeded' });
@@ -139,7 +141,8 @@ test('four eyes apply in chat too; "cancel it" proposes, "yes" cancels the run i
   await stack.say(TOKENS.secondAdmin, id, 'deploy payments v9.9.9 to production');
   const runId = (await stack.say(TOKENS.secondAdmin, id, 'yes')).body.reply.runId as string;
   await stack.waitForEvent(id, (e) => e.type === 'action.approval_requested' && e.data.runId === runId);
-  const self = await stack.say(TOKENS.secondAdmin, id, 'approve it');
+  expect((await stack.say(TOKENS.secondAdmin, id, 'approve it')).body.reply.text).toContain('You requested this run, so the gate will refuse your vote.');
+  const self = await stack.say(TOKENS.secondAdmin, id, 'yes');
   expect(self.body.reply.text).toMatch(/could not record your decision.*four-eyes: alan requested this run/i);
   const cancel = await stack.say(TOKENS.secondAdmin, id, 'cancel it');
   expect(cancel.body.reply.text).toContain(`I will cancel deploy-service ${runId}`);

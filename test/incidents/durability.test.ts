@@ -83,7 +83,7 @@ test('continue-as-new (threshold from the input) carries the compact state and s
   expect(events.filter((e) => e.type === 'incident.started')).toHaveLength(1);
   expect(events.filter((e) => e.type === 'incident.resolved')).toHaveLength(1);
   const report = (await stack.incidents.repo.getReport(id))!;
-  expect(report).toContain('Most likely root cause: **orders**');
+  expect(report).toContain('Most likely root cause: **«untrusted: orders»**');
   expect(report).toContain('consumer lag since 10:02');
   expect((await handle.describe()).status.name).toBe('COMPLETED');
 

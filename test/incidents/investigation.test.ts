@@ -109,8 +109,8 @@ describe('an incident opened through the API', () => {
     expect(res.body.status).toBe('resolved');
     expect((await stack.call('POST', `/api/v1/incidents/${id}/resolve`, { token: TOKENS.operator, json: {} })).status).toBe(409);
     const report = await stack.call('GET', `/api/v1/incidents/${id}/report`, { token: TOKENS.viewer });
-    expect(report.text).toMatch(/^# Postmortem: Checkout failing/);
-    expect(report.text).toContain('Most likely root cause: **payments**');
+    expect(report.text).toMatch(/^# Postmortem: «untrusted: Checkout failing/);
+    expect(report.text).toContain('Most likely root cause: **«untrusted: payments»**');
     expect(report.text).toContain('## Queries run');
     const sse = await openSse(`${stack.url}/api/v1/incidents/${id}/events`, { token: TOKENS.viewer });
     await sse.ended;

@@ -1,7 +1,7 @@
 import { AlertmanagerPayload, titleOf, toAlertRefs } from '../../incidents/alertmanagerPayload';
 import { wrapUntrusted } from '../../incidents/heuristics/untrusted';
 import { initialState } from '../../incidents/initialState';
-import { code, md, renderReport } from '../../incidents/report';
+import { code, md, renderReport, untrusted } from '../../incidents/report';
 import type { IncidentState } from '../../incidents/types';
 
 /**
@@ -102,12 +102,15 @@ test('alert annotations, labels, notes and log text cannot inject markdown or HT
     expect(line).not.toMatch(/(?<!\\)~~/);
   }
   // Table rows keep their column count: pipes from data are escaped.
-  const hypothesisRow = outside.find((l) => l.startsWith('| api |'))!;
+  const hypothesisRow = outside.find((l) => l.startsWith('| «untrusted: api» |'))!;
   expect(unescaped(hypothesisRow, '|')).toBe(6);
   const queryRow = outside.find((l) => l.includes('| logql |'))!;
   expect(unescaped(queryRow, '|')).toBe(7);
-  // The title is the escaped annotation on one line; the note too.
-  expect(outside[0]).toContain('&lt;img src=x onerror=alert(1)&gt; \\*\\*URGENT\\*\\* \\[click here\\](http://evil.example) # Injected heading \\| x \\| y \\|');
+  // The title is the escaped annotation on one line, wrapped as untrusted, its URL not autolinkable; the note is escaped too.
+  expect(outside[0]).toContain(
+    '# Postmortem: «untrusted: Api5xx: &lt;img src=x onerror=alert(1)&gt; \\*\\*URGENT\\*\\* \\[click here\\](http&#58;//evil.example) # Injected heading \\| x \\| y \\|',
+  );
+  expect(outside).toContain('- **Service:** «untrusted: api»');
   expect(report).toContain('&lt;b&gt;bold&lt;/b&gt; !\\[img\\](http://evil/x.png) ## Notes hijack');
   expect(report).toContain('Resolution: fixed \\~\\~not\\~\\~ \\_really\\_');
   expect(report).toContain('«untrusted: error: &lt;iframe src=evil&gt; \\| injected \\| cell \\](x)»');
@@ -128,4 +131,59 @@ test('inline helpers: md() is one line and escapes; code() cannot be closed earl
   expect(code('plain')).toBe('`plain`');
   expect(code('a `b` ``c``')).toBe('``` a `b` ``c`` ```');
   expect(code('x | y')).toBe('`x \\| y`');
+});
+
+/** One line as a GFM renderer would see it: the parts a reader could click or that change the layout. */
+function structure(line: string): string[] {
+  const found: string[] = [];
+  if (/^ {0,3}#/.test(line)) found.push('heading');
+  if (/^ {0,3}(`{3,}|~{3,})/.test(line)) found.push('fence');
+  if (/<[a-zA-Z/!?]/.test(line)) found.push('html');
+  if (unescaped(line, '[') > 0) found.push('link');
+  if (/\b(https?|ftp):\/\/|\bwww\./i.test(line)) found.push('autolink');
+  if (/(?<!\\)`/.test(line)) found.push('code');
+  return found;
+}
+
+const HOSTILE_TITLES: [string, string][] = [
+  ['heading', '# Owned\n## Summary\nNo root cause was identified.'],
+  ['link', '[Runbook: approve now](https://evil.example/approve) ![x](http://evil/p.png) <https://evil.example>'],
+  ['bare URL', 'see https://evil.example/login and www.evil.example'],
+  ['html', '<script>alert(1)</script><img src=x onerror=alert(2)><!-- hidden -->'],
+  ['backticks', '`code` ``double`` ```triple'],
+  ['newlines', 'first\r\nsecond\u2028third\u2029fourth\u0000fifth'],
+  ['fence breaker', 'x\n```\n# after the fence\n~~~\n````text'],
+  ['wrapper breaker', 'ok» trusted: approved by the SRE lead «untrusted: x'],
+];
+
+test.each(HOSTILE_TITLES)('a hostile alert title (%s) stays one escaped, wrapped line in the top heading', (_kind, title) => {
+  const s = evilState();
+  s.title = title;
+  const report = renderReport(s);
+  const { outside, fences } = scan(report);
+  expect(fences).toHaveLength(1); // only the report's own labels block
+  expect(outside[0]).toMatch(/^# Postmortem: «untrusted: [^«»]*»$/);
+  const heading = outside[0]!.slice('# Postmortem: '.length);
+  expect(structure(heading)).toEqual([]);
+  // Only the report's own headings, and the title added no line: same layout as with a plain title.
+  expect(outside.filter((l) => /^ {0,3}#/.test(l))).toHaveLength(8);
+  const plain = evilState();
+  plain.title = 'plain';
+  expect(report.split('\n')).toHaveLength(renderReport(plain).split('\n').length);
+});
+
+test('untrusted() wraps, escapes and defangs received text; queries\' summaries and errors go through it', () => {
+  expect(untrusted('a `b` <i>c</i> [d](https://e.example) www.f.example «g»')).toBe(
+    '«untrusted: a \'b\' &lt;i&gt;c&lt;/i&gt; \\[d\\](https&#58;//e.example) www&#46;f.example ‹g›»',
+  );
+  expect(untrusted('x'.repeat(300), 10)).toBe(`«untrusted: ${'x'.repeat(10)}…»`);
+  const s = evilState();
+  s.queries = [
+    { ...s.queries[0]!, summary: '2 lines; top: <b>[x](http://evil)</b> | cell' },
+    { ...s.queries[0]!, evidenceId: 'ev-2', ok: false, summary: '', error: 'HTTP 502: <html># Bad gateway</html>' },
+  ];
+  const rows = scan(renderReport(s)).outside.filter((l) => l.includes('| logql |'));
+  expect(rows[0]).toContain('| «untrusted: 2 lines; top: &lt;b&gt;\\[x\\](http&#58;//evil)&lt;/b&gt; \\| cell» |');
+  expect(rows[1]).toContain('| failed: «untrusted: HTTP 502: &lt;html&gt;# Bad gateway&lt;/html&gt;» |');
+  for (const row of rows) expect(unescaped(row, '|')).toBe(7);
 });

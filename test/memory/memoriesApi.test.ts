@@ -125,8 +125,8 @@ describe('memories API (Redis + Postgres + fake Qdrant)', () => {
     expect(bad.body.errors.map((e: any) => e.path).sort()).toEqual(['extra', 'kind', 'text']);
     const noQ = await call('GET', '/api/v1/memories/search?limit=500', TOKENS.viewer);
     expect(noQ.status).toBe(400);
-    expect(noQ.body.errors.map((e: any) => e.path).sort()).toEqual(['limit', 'q']);
-    expect((await call('GET', '/api/v1/memories/not-a-uuid', TOKENS.viewer)).body.errors[0].path).toBe('id');
+    expect(noQ.body.errors.map((e: any) => e.path).sort()).toEqual(['query.limit', 'query.q']);
+    expect((await call('GET', '/api/v1/memories/not-a-uuid', TOKENS.viewer)).body.errors[0].path).toBe('path.id');
     expect((await call('GET', '/api/v1/memories/search?q=x')).status).toBe(401);
   });
 

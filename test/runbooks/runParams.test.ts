@@ -27,6 +27,12 @@ describe('resolveParams', () => {
     });
   });
 
+  it('refuses prototype keys like any unknown name, even when parsed from JSON as own properties', () => {
+    const hostile = JSON.parse('{"service":"web","__proto__":{"polluted":true},"constructor":{"prototype":{}}}') as unknown;
+    expect(issues(hostile).map((i) => i.path)).toEqual(['params.__proto__', 'params.constructor']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('copies defaults, so a run cannot change the definition', () => {
     const result = resolveParams(SPECS, { service: 'web' });
     if (!result.ok) throw new Error('expected ok');

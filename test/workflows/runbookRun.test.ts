@@ -171,14 +171,14 @@ test('approval through the update: four-eyes refuses the requester, a second dec
   expect(shipStarted.seq).toBeGreaterThan(decided.seq);
 });
 
-test('the `approval` signal as the Temporal UI sends it approves the gate (via temporal-ui)', async () => {
+test('the `approval` signal as the Temporal UI sends it approves the gate (via temporal-signal, approver claimed)', async () => {
   const handle = await h.start(gated(), {}, { sub: 'alice', roles: ['operator'] });
   await h.waitForEvent(handle.workflowId, (e) => e.type === 'approval.requested');
   // Four-eyes applies to signals too: the requester's own signal is ignored.
   await handle.signal('approval', { gateId: 'approve', decision: 'approve', approver: 'alice' });
   await handle.signal('approval', { gateId: 'approve', decision: 'approve', approver: 'carol', comment: 'from the UI' });
   const state = await resultOf(handle);
-  expect(state.approvals[0]).toMatchObject({ status: 'approved', decidedBy: 'carol', via: 'temporal-ui', comment: 'from the UI' });
+  expect(state.approvals[0]).toMatchObject({ status: 'approved', decidedBy: 'carol', via: 'temporal-signal', approverClaimed: true, comment: 'from the UI' });
 });
 
 test('a rejection fails the run and compensates', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import { createApp, type CopilotApp } from '../../../api/app';
+import type { AuditLog } from '../../../audit/auditLog';
 import { createAuthenticator } from '../../../api/auth/authenticator';
 import type { ReadinessChecks, RunbookSource, RunOperations } from '../../../api/deps';
 import { startHttpServer, type RunningHttpServer } from '../../../api/httpServer';
@@ -94,6 +95,8 @@ export interface StartApiOptions {
   runs?: RunOperations;
   /** Shared limiters (e.g. Redis-backed, as two replicas would have); default: in-process from env. */
   rateLimits?: RateLimits;
+  /** The audit trail (test/audit); default: none, so nothing is audited. */
+  audit?: AuditLog;
 }
 
 export async function startApi(backends: Backends, options: StartApiOptions): Promise<TestApi> {
@@ -122,6 +125,7 @@ export async function startApi(backends: Backends, options: StartApiOptions): Pr
     authenticator: createAuthenticator(config),
     logger,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
     readiness: options.readiness ?? {
       temporal: async () => void (await backends.connection.workflowService.getSystemInfo({})),
       database: () => backends.db.ping(),

@@ -1,0 +1,51 @@
+import type { EventStore, NewEvent, StoredEvent } from '../domain/events';
+import { approvalGateExpiry, approvalWait, runDuration, runsFinished, runsStarted } from './metrics';
+
+/**
+ * Run, gate and approval metrics read off the events the workflows append, so the workflow code
+ * stays free of metric calls and every worker replica reports the runs it drives. A terminal event
+ * may be appended by a different replica than run.started (runs last days), so the runbook name and
+ * start time come from the stream's first event, not from memory. An activity retried after its
+ * append committed counts that event twice; rare enough for rates and alerts.
+ */
+const TERMINAL: Record<string, string> = { 'run.completed': 'succeeded', 'run.failed': 'failed', 'run.cancelled': 'cancelled' };
+
+async function runStartOf(store: EventStore, streamId: string): Promise<{ runbook: string; startedAt: number } | undefined> {
+  const [first] = await store.list(streamId, 0, 1);
+  if (!first || first.type !== 'run.started' || typeof first.data.runbook !== 'string') return undefined;
+  return { runbook: first.data.runbook, startedAt: Date.parse(first.createdAt) };
+}
+
+export async function observeRunEvents(store: EventStore, streamId: string, events: readonly NewEvent[], now = Date.now()): Promise<void> {
+  for (const event of events) {
+    const data = event.data;
+    if (event.type === 'run.started' && typeof data.runbook === 'string') {
+      runsStarted.inc({ runbook: data.runbook });
+    } else if (event.type in TERMINAL) {
+      const start = await runStartOf(store, streamId);
+      const labels = { runbook: start?.runbook ?? 'unknown', status: TERMINAL[event.type]! };
+      runsFinished.inc(labels);
+      if (start && Number.isFinite(start.startedAt)) runDuration.observe(labels, Math.max(0, (now - start.startedAt) / 1000));
+    } else if (event.type === 'approval.requested' && typeof data.gateId === 'string' && typeof data.expiresAt === 'string') {
+      const expires = Date.parse(data.expiresAt);
+      if (Number.isFinite(expires)) approvalGateExpiry.set({ run_id: streamId, gate: data.gateId }, expires / 1000);
+    } else if (event.type === 'approval.decided' && typeof data.gateId === 'string') {
+      approvalGateExpiry.remove({ run_id: streamId, gate: data.gateId });
+      const requestedAt = typeof data.requestedAt === 'string' ? Date.parse(data.requestedAt) : NaN;
+      if (Number.isFinite(requestedAt)) approvalWait.observe({ outcome: typeof data.status === 'string' ? data.status : 'unknown' }, Math.max(0, (now - requestedAt) / 1000));
+    }
+  }
+}
+
+/** The worker's event store: appends as before, then observes what was appended. Metrics never fail an append. */
+export function meteredEventStore(store: EventStore): EventStore {
+  return {
+    list: (streamId, afterSeq, limit) => store.list(streamId, afterSeq, limit),
+    subscribe: (onWake) => store.subscribe(onWake),
+    async append(streamId: string, events: NewEvent[]): Promise<StoredEvent[]> {
+      const stored = await store.append(streamId, events);
+      await observeRunEvents(store, streamId, events).catch(() => undefined);
+      return stored;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { Writable } from 'node:stream';
+import { createApp } from '../../api/app';
+import { createAuthenticator } from '../../api/auth/authenticator';
+import type { AppDeps, RunOperations } from '../../api/deps';
+import { startHttpServer, type RunningHttpServer } from '../../api/httpServer';
+import { createLogger } from '../../api/logger';
+import { loadConfig } from '../../config/env';
+import { openMemory, type MemoryRuntime } from '../../memory/openMemory';
+import { catalogueOf } from '../api/support/fixtures';
+import { FakeQdrant } from './support/fakeQdrant';
+import { openMemoryDb, type MemoryDb } from './support/memoryHarness';
+import { ISSUE_17_LINES } from './support/redactionCorpus';
+
+/**
+ * Issue 17 end to end: the ten kinds that came back verbatim are stored through the real API
+ * (Redis short-term, Postgres medium-term, fake Qdrant) and read back by id and by search; the raw
+ * value must be in none of the answers, the vector payloads or the request logs.
+ */
+const TOKENS = { viewer: 'red-viewer-1', operator: 'red-operator-1' };
+const AUTH_TOKENS = `${TOKENS.viewer}=vera:viewer,${TOKENS.operator}=olga:operator`;
+
+describe('redaction through POST /api/v1/memories (issue 17)', () => {
+  let t: MemoryDb;
+  let fake: FakeQdrant;
+  let memory: MemoryRuntime;
+  let http: RunningHttpServer;
+  const logs: string[] = [];
+
+  const call = async (method: string, path: string, token: string, json?: unknown) => {
+    const res = await fetch(`${http.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    t = await openMemoryDb('postgres');
+    fake = await FakeQdrant.start();
+    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: process.env.TEST_REDIS_URL, QDRANT_URL: fake.url, QDRANT_COLLECTION: 'redaction_api_test', AUTH_TOKENS });
+    memory = await openMemory(config, t.db);
+    const destination = new Writable({ write: (c: Buffer, _e, done) => void (logs.push(c.toString()), done()) });
+    const deps: AppDeps = {
+      config,
+      runs: {} as RunOperations,
+      catalogue: catalogueOf([]),
+      fanout: { subscribe: () => ({ close() {} }) },
+      authenticator: createAuthenticator(config),
+      logger: createLogger({ level: 'debug', destination }),
+      readiness: { temporal: async () => undefined, database: async () => undefined },
+      memory: memory.service,
+    };
+    http = await startHttpServer(createApp(deps), { host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await http.close(1000);
+    await memory.close();
+    await fake.close();
+    await t.dispose();
+  });
+
+  it.each(ISSUE_17_LINES.map((l) => [l.secrets[0]!.kind, l] as const))('%s is stored and read back as a placeholder', async (kind, line) => {
+    const secret = line.secrets[0]!.value;
+    const added = await call('POST', '/api/v1/memories', TOKENS.operator, { text: `${line.text} (svc-ledger)`, kind: 'note' });
+    expect(added.status).toBe(201);
+    const id = String(added.body.id);
+
+    const one = await call('GET', `/api/v1/memories/${id}`, TOKENS.viewer);
+    expect(one.status).toBe(200);
+    const text = String(one.body.text);
+    expect(text).not.toContain(secret);
+    expect(text).toContain(`<${kind}_1>`);
+    expect(text).toBe(`${line.text.replace(secret, `<${kind}_1>`)} (svc-ledger)`);
+
+    const search = await call('GET', `/api/v1/memories/search?q=${encodeURIComponent(line.text)}&limit=20`, TOKENS.viewer);
+    expect(JSON.stringify(search.body)).not.toContain(secret);
+    expect(JSON.stringify(fake.collections.get('redaction_api_test')!.points.get(id)!.payload)).not.toContain(secret);
+    expect(logs.join('')).not.toContain(secret);
+  });
+});
