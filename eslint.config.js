@@ -35,8 +35,10 @@ const ioPackages = [
   '@electric-sql/pglite',
   '@temporalio/activity',
   '@temporalio/client',
-  '@temporalio/testing',
   '@temporalio/worker',
+  'rate-limiter-flexible',
+  '@opentelemetry/sdk-trace-node',
+  '@opentelemetry/exporter-trace-otlp-proto',
 ];
 
 const workflowImportRestrictions = {

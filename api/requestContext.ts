@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
 import type { Principal } from '../domain/roles';
 
 /**
@@ -28,30 +30,46 @@ export function principalOf(res: Response): Principal {
   return principal;
 }
 
-/** Accepts a caller's x-request-id only if it is short and plain, so it cannot inject into logs. */
+/**
+ * pino-http writes one `request` line per request when the response ends or the client goes away
+ * (SSE). Only chosen fields: method, path without the query string, status, duration, subject and
+ * trace ids; never headers. A caller's x-request-id is kept only if it is short and plain, so it
+ * cannot inject into logs; handlers log through `loggerOf(res)`, a child carrying `reqId`.
+ */
 export function requestContext(logger: Logger) {
+  const requestLine = (req: IncomingMessage, res: ServerResponse, responseTime: number) => {
+    const locals = (res as Response).locals as { principal?: Principal; traceIds?: { traceId: string; spanId: string } } | undefined;
+    return {
+      method: req.method,
+      path: ((req as Request).originalUrl ?? req.url ?? '').split('?')[0],
+      status: res.statusCode,
+      ms: responseTime,
+      sub: locals?.principal?.sub,
+      ...locals?.traceIds,
+    };
+  };
+  const http = pinoHttp({
+    logger,
+    quietReqLogger: true,
+    quietResLogger: true,
+    customAttributeKeys: { reqId: 'reqId' },
+    genReqId: (req, res) => {
+      const incoming = req.headers['x-request-id'];
+      const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      res.setHeader('x-request-id', id);
+      return id;
+    },
+    // Unexpected errors are logged in full by the error handler; the request line stays a summary.
+    customLogLevel: (_req, res) => (res.statusCode >= 500 ? 'error' : 'info'),
+    customSuccessMessage: () => 'request',
+    customErrorMessage: () => 'request',
+    customSuccessObject: (req, res, value: { responseTime: number }) => requestLine(req, res, value.responseTime),
+    customErrorObject: (req, res, _err, value: { responseTime: number }) => requestLine(req, res, value.responseTime),
+  });
   return (req: Request, res: Response, next: NextFunction): void => {
-    const incoming = req.get('x-request-id');
-    const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.locals.requestId = requestId;
-    res.locals.log = logger.child({ reqId: requestId });
-    res.setHeader('x-request-id', requestId);
-    const started = process.hrtime.bigint();
-    // 'close' rather than 'finish': it also fires when an SSE client goes away mid-stream.
-    res.once('close', () => {
-      // Path only: query strings are not logged, and headers (Authorization) never are.
-      loggerOf(res).info(
-        {
-          method: req.method,
-          path: req.originalUrl.split('?')[0],
-          status: res.statusCode,
-          ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
-          sub: (res.locals.principal as Principal | undefined)?.sub,
-          ...(res.locals.traceIds as { traceId: string; spanId: string } | undefined),
-        },
-        'request',
-      );
-    });
+    http(req, res);
+    res.locals.requestId = req.id as string;
+    res.locals.log = req.log;
     next();
   };
 }

@@ -10,6 +10,7 @@ import { Redactor } from '../memory/redaction/redactor';
 import { createChatActivities } from './activities/chatActivities';
 import type { ChatCatalogue, ChatRuns } from './activities/runActions';
 import { ResponseCache } from './cache/responseCache';
+import { SubjectTokenBudget } from './llm/subjectTokenBudget';
 import type { LlmRouter } from './llm/llmRouter';
 import { LlmSummariser } from './llm/llmSummariser';
 import { createRouter } from './llm/routerFromConfig';
@@ -27,7 +28,7 @@ import { SessionService, type SessionTextFilter, type WaitSubscriptions } from '
 export type ChatConfig = Pick<
   AppConfig,
   | 'ANTHROPIC_API_KEY' | 'ANTHROPIC_BASE_URL' | 'ANTHROPIC_MODEL' | 'ANTHROPIC_CHEAP_MODEL' | 'OPENAI_COMPAT_URL' | 'OPENAI_COMPAT_API_KEY'
-  | 'OPENAI_COMPAT_MODEL' | 'OPENAI_COMPAT_CHEAP_MODEL' | 'LLM_TIMEOUT_MS' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_HALF_OPEN_MS'
+  | 'OPENAI_COMPAT_MODEL' | 'OPENAI_COMPAT_CHEAP_MODEL' | 'LLM_TIMEOUT_MS' | 'LLM_DAILY_TOKENS_PER_SUBJECT' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_HALF_OPEN_MS'
   | 'CHAT_CACHE_TTL_SECONDS' | 'CHAT_ANSWER_CACHE_TTL_SECONDS' | 'CHAT_CACHE_MAX_ENTRIES' | 'CHAT_CONFIDENCE_THRESHOLD' | 'CHAT_MAX_MESSAGE_CHARS' | 'CHAT_CONTINUE_AS_NEW_TURNS'
   | 'CHAT_STREAM_COALESCE_MS' | 'LLM_PRICES' | 'REDIS_URL' | 'TASK_QUEUE' | 'MEMORY_REDACT_IPS'
   | 'PROMETHEUS_URL' | 'PROMETHEUS_AUTH' | 'PROMETHEUS_TENANT' | 'LOKI_URL' | 'LOKI_AUTH' | 'LOKI_TENANT' | 'TEMPO_URL' | 'TEMPO_AUTH' | 'TEMPO_TENANT'
@@ -84,6 +85,7 @@ export interface ChatCore {
   answerCache?: ResponseCache;
   grounding: Grounding;
   backends: ReturnType<typeof incidentBackends>;
+  tokenBudget: SubjectTokenBudget;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): Ch
     nlp,
     router,
     cache,
+    tokenBudget: new SubjectTokenBudget(config.LLM_DAILY_TOKENS_PER_SUBJECT, redis),
     ...(answerCache ? { answerCache } : {}),
     grounding,
     backends,
@@ -128,6 +131,7 @@ export function createChatWorkerActivities(
     prices: parsePrices(config.LLM_PRICES),
     coalesceMs: config.CHAT_STREAM_COALESCE_MS,
     ...(core.answerCache ? { answerCache: core.answerCache } : {}),
+    tokenBudget: core.tokenBudget,
   });
 }
 

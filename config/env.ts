@@ -114,6 +114,7 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^\s*[\w.:-]+=\d+(\.\d+)?\/\d+(\.\d+)?\s*(,\s*[\w.:-]+=\d+(\.\d+)?\/\d+(\.\d+)?\s*)*$/, 'must be model=<in>/<out>[,…] in USD per million tokens')
     .optional(),
+  LLM_DAILY_TOKENS_PER_SUBJECT: z.coerce.number().int().min(0).default(1_000_000),
   LLM_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
   LLM_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).default(30000),
   CHAT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(600),

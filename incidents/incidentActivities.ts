@@ -1,3 +1,4 @@
+import { investigationRounds } from '../observability/metrics';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { LokiClient } from '../adapters/lokiClient';
 import type { PrometheusClient } from '../adapters/prometheusClient';
@@ -61,6 +62,9 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
   return withPermanentFailures({
     async emitIncidentEvents(incidentId: string, batch: NewEvent[]): Promise<void> {
       await deps.events.append(incidentId, batch);
+      // A round reports its hypotheses once; a retried append may count it twice (rare).
+      const rounds = batch.filter((e) => e.type === 'incident.hypotheses').length;
+      if (rounds > 0) investigationRounds.inc(rounds);
     },
 
     async saveIncident(state: IncidentState): Promise<void> {

@@ -82,7 +82,7 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
     return;
   }
 
-  const { usage, ...understood } = await understanding.chatUnderstand({ sessionId: rt.input.sessionId, text: msg.content, focus: rt.state.focus, ...(rt.state.last ? { last: rt.state.last } : {}) });
+  const { usage, ...understood } = await understanding.chatUnderstand({ sessionId: rt.input.sessionId, subject: msg.principal.sub, text: msg.content, focus: rt.state.focus, ...(rt.state.last ? { last: rt.state.last } : {}) });
   u = understood;
   rt.addUsage(usage);
   rt.state.focus = mergeFocus(rt.state.focus, u.entities, rt.state.turnCounter);
@@ -136,7 +136,7 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
         break;
       default: {
         // Read-only questions: queries + a streamed answer. An LLM suggestion is only ever a proposal.
-        const out = await answering.chatAnswer({ sessionId: rt.input.sessionId, streamId: rt.streamId, turnId, text: msg.content, understanding: u });
+        const out = await answering.chatAnswer({ sessionId: rt.input.sessionId, subject: msg.principal.sub, streamId: rt.streamId, turnId, text: msg.content, understanding: u });
         rt.addUsage(out.usage);
         u = { ...u, degraded: out.degraded, ...(out.degradedReason ? { degradedReason: out.degradedReason } : {}) };
         replied = true;

@@ -5,6 +5,7 @@ import type { Principal } from '../../domain/roles';
 import type { MemoryService } from '../../memory/memoryService';
 import type { LlmRouter } from '../llm/llmRouter';
 import { llmCost } from '../../observability/metrics';
+import type { SubjectTokenBudget } from '../llm/subjectTokenBudget';
 import { priceOf, type ModelPrice } from '../llm/usageMeter';
 import type { Entity, FocusEntity, IntentType, TokenUsage, Understanding } from '../model/types';
 import { addUsage, EMPTY_USAGE } from '../model/usage';
@@ -38,10 +39,14 @@ export interface ChatActivityDeps {
   maxToolRounds?: number;
   /** Answers to the same question in the same context, for CHAT_ANSWER_CACHE_TTL_SECONDS. */
   answerCache?: ResponseCache;
+  /** LLM_DAILY_TOKENS_PER_SUBJECT: past it, the subject's turns use the rule-based path. */
+  tokenBudget?: SubjectTokenBudget;
 }
 
 export interface UnderstandInput {
   sessionId: string;
+  /** Whose LLM budget the call spends (absent in histories from before the budget). */
+  subject?: string;
   text: string;
   focus: FocusEntity[];
   last?: LastTurn;
@@ -49,6 +54,7 @@ export interface UnderstandInput {
 
 export interface AnswerInput {
   sessionId: string;
+  subject?: string;
   streamId: string;
   turnId: string;
   text: string;
@@ -77,6 +83,9 @@ export function createChatActivities(deps: ChatActivityDeps) {
       return addUsage(sum, priced);
     }, EMPTY_USAGE);
   const runs = (): ChatRuns => deps.runs ?? (() => { throw unavailable('RunClient'); })();
+  /** The reason the LLM may not be used for this subject now, or undefined. */
+  const budgetBlocks = async (subject: string | undefined): Promise<string | undefined> =>
+    subject && deps.router && deps.tokenBudget && !(await deps.tokenBudget.allows(subject)) ? 'token_budget' : undefined;
 
   // Permanent data errors fail the activity at once: the turn then fails with turn.failed, the session goes on.
   return withPermanentFailures({
@@ -87,7 +96,9 @@ export function createChatActivities(deps: ChatActivityDeps) {
     },
 
     async chatUnderstand(input: UnderstandInput): Promise<Understanding & { usage: TokenUsage }> {
-      const { usage, ...u } = await deps.nlp.parse(input.text, { focus: input.focus, ...(input.last ? { last: input.last } : {}) });
+      const blocked = await budgetBlocks(input.subject);
+      const { usage, ...u } = await deps.nlp.parse(input.text, { focus: input.focus, ...(input.last ? { last: input.last } : {}), ...(blocked ? { llmBlocked: blocked } : {}) });
+      if (usage && input.subject) await deps.tokenBudget?.spend(input.subject, usage.inputTokens + usage.outputTokens);
       return { ...u, usage: usage ? price([usage]) : EMPTY_USAGE };
     },
 
@@ -103,7 +114,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         input.understanding,
         {
           backends: deps.backends,
-          ...(deps.router ? { router: deps.router } : {}),
+          ...(deps.router && !(await budgetBlocks(input.subject)) ? { router: deps.router } : {}),
           ...(deps.memory ? { memory: deps.memory } : {}),
           maxToolRounds: deps.maxToolRounds ?? 2,
           ...(deps.answerCache ? { answerCache: deps.answerCache } : {}),
@@ -122,6 +133,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
         Date.now(),
       );
       await streamer.close();
+      if (input.subject) await deps.tokenBudget?.spend(input.subject, result.usage.reduce((n, u) => n + u.inputTokens + u.outputTokens, 0));
       return {
         text: result.text,
         degraded: result.degraded,

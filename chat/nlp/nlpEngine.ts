@@ -22,6 +22,8 @@ export interface NlpContext {
   focus?: readonly FocusEntity[];
   last?: LastTurn;
   now?: number;
+  /** Why the LLM may not be used for this request (e.g. the subject's daily token budget is spent). */
+  llmBlocked?: string;
 }
 
 export interface NlpEngineDeps {
@@ -55,7 +57,7 @@ export class NlpEngine {
   async parse(text: string, ctx: NlpContext = {}): Promise<ParseResult> {
     const now = ctx.now ?? Date.now();
     const safe = this.redactor.redact(text).text;
-    const context = { focus: (ctx.focus ?? []).map((f) => `${f.type}=${f.value}`).sort(), last: ctx.last?.intent ?? null, llm: this.llmConfigured };
+    const context = { focus: (ctx.focus ?? []).map((f) => `${f.type}=${f.value}`).sort(), last: ctx.last?.intent ?? null, llm: this.llmConfigured && !ctx.llmBlocked };
     const key = cacheKey('understand', safe, context);
     const hit = await this.deps.cache?.get<Understanding>(key);
     if (hit) {
@@ -65,7 +67,9 @@ export class NlpEngine {
     let result: ParseResult | undefined;
     let degradedReason: string | undefined;
     let llmUsage: ParseResult['usage'];
-    if (this.deps.router?.configured) {
+    if (this.deps.router?.configured && ctx.llmBlocked) {
+      degradedReason = ctx.llmBlocked;
+    } else if (this.deps.router?.configured) {
       try {
         result = await this.viaLlm(safe, ctx, now);
       } catch (err) {

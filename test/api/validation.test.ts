@@ -168,6 +168,12 @@ describe('routing, request ids and failures', () => {
     expect(given.headers.get('x-request-id')).toBe('req-123');
     expect(given.body.instance).toContain('req-123');
     expect(api.logs.join('')).toContain('"reqId":"req-123"');
+    // One request line (pino-http): chosen fields only, the path without its query, never headers.
+    await api.call('GET', '/api/v1/runbooks?secret=s3cr3t-query', { token: TOKENS.viewer, headers: { 'x-request-id': 'req-456', cookie: 'session=abc' } });
+    const line = api.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.reqId === 'req-456' && l.msg === 'request');
+    expect(line).toMatchObject({ method: 'GET', path: '/api/v1/runbooks', status: 400, sub: 'vera', level: 30 });
+    expect(typeof line!.ms).toBe('number');
+    expect(JSON.stringify(line)).not.toMatch(/s3cr3t-query|session=abc|viewer-token/);
 
     const made = await api.call('GET', '/api/v1/nope', { token: TOKENS.viewer, headers: { 'x-request-id': 'bad id\twith spaces' } });
     const id = made.headers.get('x-request-id');
