@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import pino from 'pino';
 import { createActivities } from '../activities/createActivities';
 import { createApp } from '../api/app';
+import { SqlAuditLog } from '../audit/auditLog';
 import { createAuthenticator } from '../api/auth/authenticator';
 import { startHttpServer, type RunningHttpServer } from '../api/httpServer';
 import { loadConfig } from '../config/env';
@@ -81,6 +82,8 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     fanout,
     authenticator: createAuthenticator(config),
     logger: pino({ level: 'silent' }),
+    // As in production: every mutating request writes its hash-chained audit row.
+    audit: new SqlAuditLog(db),
     readiness: { temporal: async () => undefined, database: () => db.ping() },
   });
   const api: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
