@@ -27,6 +27,9 @@ function fromBytes(raw: Uint8Array): Float32Array {
  * process, which is right for single-process dev mode (PGlite); with several replicas on Postgres,
  * use pgvector or Qdrant, since a replica would not see points another one wrote after its start.
  */
+/** Serialises concurrent `init()` of several processes ('memE'). */
+const INIT_LOCK_KEY = 0x6d656d45;
+
 export class EmbeddedVectorStore implements VectorStore {
   readonly kind = 'embedded' as const;
   readonly dimension: number;
@@ -48,13 +51,18 @@ export class EmbeddedVectorStore implements VectorStore {
   }
 
   async init(): Promise<void> {
-    await this.db.exec(`
-      create table if not exists ${this.table} (
-        id uuid primary key, session_id text, expires_at bigint not null, dimension int not null,
-        payload jsonb not null, embedding bytea not null
-      );
-      create index if not exists ${this.table}_session on ${this.table} (session_id);
-    `);
+    // `create table if not exists` races between processes starting together (an API and a worker
+    // on a fresh database: duplicate pg_type row), so the creation holds a transaction-scoped lock.
+    await this.db.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock($1)', [INIT_LOCK_KEY]);
+      await tx.exec(`
+        create table if not exists ${this.table} (
+          id uuid primary key, session_id text, expires_at bigint not null, dimension int not null,
+          payload jsonb not null, embedding bytea not null
+        );
+        create index if not exists ${this.table}_session on ${this.table} (session_id);
+      `);
+    });
     const other = await this.db.query<{ dimension: number }>(`select dimension from ${this.table} where dimension <> $1 limit 1`, [this.dimension]);
     if (other[0]) {
       throw new Error(`vector table ${this.table} holds ${other[0].dimension}-dimensional vectors, the embedder produces ${this.dimension}`);
