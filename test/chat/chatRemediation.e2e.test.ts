@@ -1,6 +1,6 @@
 import { startFakeLoki, type FakeLoki } from '../incidents/support/fakeLoki';
 import { startFakeTempo, type FakeTempo } from '../incidents/support/fakeTempo';
-import { logsFor, tracesFor } from '../incidents/support/scenarioData';
+import { logsFor, recordPaymentsDeploys, runStartsBesidesDeploys, tracesFor } from '../incidents/support/scenarioData';
 import { startChatStack, TOKENS, type ChatStack } from './support/chatStack';
 
 /**
@@ -18,10 +18,7 @@ beforeAll(async () => {
   loki = await startFakeLoki(logsFor('payments', 'search', pivot));
   tempo = await startFakeTempo(tracesFor('payments', 'gateway', pivot));
   stack = await startChatStack('chatremed', { LOKI_URL: loki.url, TEMPO_URL: tempo.url }, { incidents: true });
-  await stack.backends.store.append('run-deploy-old', [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'payments', version: 'v1' } } }]);
-  await stack.backends.db.query(`update run_events set created_at = $1 where stream_id = 'run-deploy-old'`, [new Date(pivot.getTime() - 90 * 60_000).toISOString()]);
-  await stack.backends.store.append('run-deploy-new', [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'payments', version: 'v2' } } }]);
-  await stack.backends.db.query(`update run_events set created_at = $1 where stream_id = 'run-deploy-new'`, [new Date(pivot.getTime() - 10 * 60_000).toISOString()]);
+  await recordPaymentsDeploys(stack.backends, pivot);
 });
 afterAll(async () => {
   await stack?.close();
@@ -29,10 +26,7 @@ afterAll(async () => {
   await tempo?.close();
 });
 
-async function runStarts(): Promise<string[]> {
-  const rows = await stack.backends.db.query<{ stream_id: string }>(`select stream_id from run_events where type = 'run.started' and stream_id not like 'run-deploy-%'`);
-  return rows.map((r) => r.stream_id);
-}
+const runStarts = (): Promise<string[]> => runStartsBesidesDeploys(stack.backends);
 
 test('remediate: the card names the proposed action; "no" drops it, "yes" starts it once and the incident records the run', async () => {
   const { incidentId } = await stack.incidents!.startIncident({ title: 'payments failing', severity: 'high', source: 'api', requestedBy: { sub: 'olga', roles: ['operator'] } });

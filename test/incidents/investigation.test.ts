@@ -2,7 +2,7 @@ import { openSse } from '../api/support/sseClient';
 import { startFakeLoki, type FakeLoki } from './support/fakeLoki';
 import { startFakeTempo, type FakeTempo } from './support/fakeTempo';
 import { startIncidentStack, TOKENS, type IncidentStack } from './support/incidentStack';
-import { logsFor, tracesFor } from './support/scenarioData';
+import { logsFor, recordPaymentsDeploys, runStartsBesidesDeploys, tracesFor } from './support/scenarioData';
 
 /**
  * The investigation through the API: real Temporal, worker, Postgres and Prometheus; fake Loki and
@@ -20,11 +20,7 @@ beforeAll(async () => {
   loki = await startFakeLoki(logsFor('payments', 'search', pivot, [`error: ${INJECTION}`]));
   tempo = await startFakeTempo(tracesFor('payments', 'gateway', pivot));
   stack = await startIncidentStack('inc', { PROMETHEUS_URL: process.env.TEST_PROMETHEUS_URL!, LOKI_URL: loki.url, TEMPO_URL: tempo.url });
-  // Two deploys of payments: v1 long ago, v2 ten minutes before the incident.
-  await stack.backends.store.append('run-deploy-old', [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'payments', version: 'v1' } } }]);
-  await stack.backends.db.query(`update run_events set created_at = $1 where stream_id = 'run-deploy-old'`, [new Date(pivot.getTime() - 90 * 60_000).toISOString()]);
-  await stack.backends.store.append('run-deploy-new', [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'payments', version: 'v2' } } }]);
-  await stack.backends.db.query(`update run_events set created_at = $1 where stream_id = 'run-deploy-new'`, [new Date(pivot.getTime() - 10 * 60_000).toISOString()]);
+  await recordPaymentsDeploys(stack.backends, pivot);
 });
 afterAll(async () => {
   await stack?.close();
@@ -32,10 +28,7 @@ afterAll(async () => {
   await tempo?.close();
 });
 
-async function runStarts(): Promise<string[]> {
-  const rows = await stack.backends.db.query<{ stream_id: string }>(`select stream_id from run_events where type = 'run.started' and stream_id not like 'run-deploy-%'`);
-  return rows.map((r) => r.stream_id);
-}
+const runStarts = (): Promise<string[]> => runStartsBesidesDeploys(stack.backends);
 
 describe('an incident opened through the API', () => {
   let id: string;

@@ -1,13 +1,7 @@
-import { Writable } from 'node:stream';
-import { createApp } from '../../api/app';
-import { createAuthenticator } from '../../api/auth/authenticator';
-import type { AppDeps, RunOperations } from '../../api/deps';
-import { startHttpServer, type RunningHttpServer } from '../../api/httpServer';
-import { createLogger } from '../../api/logger';
 import { loadConfig } from '../../config/env';
 import { openMemory, type MemoryRuntime } from '../../memory/openMemory';
-import { catalogueOf } from '../api/support/fixtures';
 import { FakeQdrant } from './support/fakeQdrant';
+import { startMemoryApi, type MemoryApi } from './support/memoryApi';
 import { openMemoryDb, type MemoryDb } from './support/memoryHarness';
 
 /**
@@ -18,27 +12,9 @@ import { openMemoryDb, type MemoryDb } from './support/memoryHarness';
 const TOKENS = { viewer: 'mem-viewer-1', operator: 'mem-operator-1', operator2: 'mem-operator-2', admin: 'mem-admin-1' };
 const AUTH_TOKENS = `${TOKENS.viewer}=vera:viewer,${TOKENS.operator}=olga:operator,${TOKENS.operator2}=otto:operator,${TOKENS.admin}=ada:admin`;
 
-interface Started {
-  http: RunningHttpServer;
-  logs: string[];
-}
+type Started = MemoryApi;
 
-async function start(memory: MemoryRuntime | undefined): Promise<Started> {
-  const config = loadConfig({ NODE_ENV: 'test', AUTH_TOKENS });
-  const logs: string[] = [];
-  const destination = new Writable({ write: (c: Buffer, _e, done) => void (logs.push(c.toString()), done()) });
-  const deps: AppDeps = {
-    config,
-    runs: {} as RunOperations,
-    catalogue: catalogueOf([]),
-    fanout: { subscribe: () => ({ close() {} }) },
-    authenticator: createAuthenticator(config),
-    logger: createLogger({ level: 'debug', destination }),
-    readiness: { temporal: async () => undefined, database: async () => undefined },
-    ...(memory ? { memory: memory.service } : {}),
-  };
-  return { http: await startHttpServer(createApp(deps), { host: '127.0.0.1', port: 0 }), logs };
-}
+const start = (memory: MemoryRuntime | undefined): Promise<Started> => startMemoryApi(loadConfig({ NODE_ENV: 'test', AUTH_TOKENS }), memory);
 
 describe('memories API (Redis + Postgres + fake Qdrant)', () => {
   let t: MemoryDb;

@@ -1,13 +1,8 @@
-import { Writable } from 'node:stream';
-import { createApp } from '../../api/app';
-import { createAuthenticator } from '../../api/auth/authenticator';
-import type { AppDeps, RunOperations } from '../../api/deps';
-import { startHttpServer, type RunningHttpServer } from '../../api/httpServer';
-import { createLogger } from '../../api/logger';
+import type { RunningHttpServer } from '../../api/httpServer';
 import { loadConfig } from '../../config/env';
 import { openMemory, type MemoryRuntime } from '../../memory/openMemory';
-import { catalogueOf } from '../api/support/fixtures';
 import { FakeQdrant } from './support/fakeQdrant';
+import { startMemoryApi } from './support/memoryApi';
 import { openMemoryDb, type MemoryDb } from './support/memoryHarness';
 import { ISSUE_17_LINES } from './support/redactionCorpus';
 
@@ -24,7 +19,7 @@ describe('redaction through POST /api/v1/memories (issue 17)', () => {
   let fake: FakeQdrant;
   let memory: MemoryRuntime;
   let http: RunningHttpServer;
-  const logs: string[] = [];
+  let logs: string[] = [];
 
   const call = async (method: string, path: string, token: string, json?: unknown) => {
     const res = await fetch(`${http.url}${path}`, {
@@ -40,18 +35,9 @@ describe('redaction through POST /api/v1/memories (issue 17)', () => {
     fake = await FakeQdrant.start();
     const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: process.env.TEST_REDIS_URL, QDRANT_URL: fake.url, QDRANT_COLLECTION: 'redaction_api_test', AUTH_TOKENS });
     memory = await openMemory(config, t.db);
-    const destination = new Writable({ write: (c: Buffer, _e, done) => void (logs.push(c.toString()), done()) });
-    const deps: AppDeps = {
-      config,
-      runs: {} as RunOperations,
-      catalogue: catalogueOf([]),
-      fanout: { subscribe: () => ({ close() {} }) },
-      authenticator: createAuthenticator(config),
-      logger: createLogger({ level: 'debug', destination }),
-      readiness: { temporal: async () => undefined, database: async () => undefined },
-      memory: memory.service,
-    };
-    http = await startHttpServer(createApp(deps), { host: '127.0.0.1', port: 0 });
+    const api = await startMemoryApi(config, memory);
+    http = api.http;
+    logs = api.logs;
   });
   afterAll(async () => {
     await http.close(1000);

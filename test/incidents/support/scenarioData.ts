@@ -48,3 +48,22 @@ export function chainTraces(chain: string[], originDepth: number, pivot: Date, o
     })),
   }));
 }
+
+interface DeployBackends {
+  store: { append(streamId: string, events: { type: string; dedupeKey: string; data: Record<string, unknown> }[]): Promise<unknown> };
+  db: { query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> };
+}
+
+/** Two earlier deploys of payments, as runbook runs: v1 90 minutes and v2 10 minutes before `pivot`. */
+export async function recordPaymentsDeploys(backends: DeployBackends, pivot: Date): Promise<void> {
+  for (const [runId, version, minutesBefore] of [['run-deploy-old', 'v1', 90], ['run-deploy-new', 'v2', 10]] as const) {
+    await backends.store.append(runId, [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'payments', version } } }]);
+    await backends.db.query(`update run_events set created_at = $1 where stream_id = $2`, [new Date(pivot.getTime() - minutesBefore * 60_000).toISOString(), runId]);
+  }
+}
+
+/** Runs started since, apart from the recorded deploys. */
+export async function runStartsBesidesDeploys(backends: DeployBackends): Promise<string[]> {
+  const rows = await backends.db.query<{ stream_id: string }>(`select stream_id from run_events where type = 'run.started' and stream_id not like 'run-deploy-%'`);
+  return rows.map((r) => r.stream_id);
+}
