@@ -84,24 +84,37 @@ export type PreparedDecision =
   | { ok: true; runId: string; gateId: string; runbook: string; summary: string }
   | { ok: false; runId?: string; message: string };
 
-/** The run and pending gate an approve / reject would decide, described for the card; nothing is decided. */
-export async function prepareDecision(runs: ChatRuns, input: { runId?: string; decision: 'approve' | 'reject'; principal: Principal }): Promise<PreparedDecision> {
-  let runId = input.runId;
+/**
+ * The run an approve / reject is about: the one named, else the one run waiting for approval that
+ * this person did not request; with its current state.
+ */
+async function runToDecide(
+  runs: ChatRuns,
+  named: string | undefined,
+  principal: Principal,
+): Promise<{ ok: true; runId: string; state: RunState } | { ok: false; runId?: string; message: string }> {
+  let runId = named;
   if (!runId) {
     const page = await runs.listRuns({ status: 'waiting_approval', pageSize: 20 });
-    const candidates = page.items.filter((r) => r.requestedBy !== input.principal.sub);
+    const candidates = page.items.filter((r) => r.requestedBy !== principal.sub);
     if (candidates.length !== 1) {
       return { ok: false, message: candidates.length === 0 ? 'No run is waiting for your approval.' : `Several runs wait for approval: ${candidates.map((c) => `${c.runId} (${c.runbook})`).join(', ')}. Which one?` };
     }
     runId = candidates[0]!.runId;
   }
-  let state: RunState;
   try {
-    state = await runs.getState(runId);
+    return { ok: true, runId, state: await runs.getState(runId) };
   } catch (err) {
     if (err instanceof RunClientError) return { ok: false, runId, message: `I cannot find run ${runId}.` };
     throw err;
   }
+}
+
+/** The run and pending gate an approve / reject would decide, described for the card; nothing is decided. */
+export async function prepareDecision(runs: ChatRuns, input: { runId?: string; decision: 'approve' | 'reject'; principal: Principal }): Promise<PreparedDecision> {
+  const found = await runToDecide(runs, input.runId, input.principal);
+  if (!found.ok) return { ok: false, ...(found.runId ? { runId: found.runId } : {}), message: found.message };
+  const { runId, state } = found;
   const gate = state.approvals.find((a) => a.status === 'pending');
   if (!gate) return { ok: false, runId, message: `${runId} has no approval waiting (it is ${state.status}).` };
   const rules = [`needs ${gate.requiredRoles.join('/')}`, ...(gate.fourEyes ? [`four-eyes: not ${state.requestedBy}, who requested the run`] : [])];
@@ -120,23 +133,9 @@ export async function decide(
   runs: ChatRuns,
   input: { runId?: string; gateId?: string; decision: 'approve' | 'reject'; principal: Principal; comment?: string },
 ): Promise<{ ok: boolean; runId?: string; gateId?: string; text: string }> {
-  let runId = input.runId;
-  if (!runId) {
-    // No run named or in focus: the one run waiting for approval that this person did not request.
-    const page = await runs.listRuns({ status: 'waiting_approval', pageSize: 20 });
-    const candidates = page.items.filter((r) => r.requestedBy !== input.principal.sub);
-    if (candidates.length !== 1) {
-      return { ok: false, text: candidates.length === 0 ? 'No run is waiting for your approval.' : `Several runs wait for approval: ${candidates.map((c) => `${c.runId} (${c.runbook})`).join(', ')}. Which one?` };
-    }
-    runId = candidates[0]!.runId;
-  }
-  let state: RunState;
-  try {
-    state = await runs.getState(runId);
-  } catch (err) {
-    if (err instanceof RunClientError) return { ok: false, runId, text: `I cannot find run ${runId}.` };
-    throw err;
-  }
+  const found = await runToDecide(runs, input.runId, input.principal);
+  if (!found.ok) return { ok: false, ...(found.runId ? { runId: found.runId } : {}), text: found.message };
+  const { runId, state } = found;
   // A confirmed proposal decides the gate its card named, never one that opened since.
   const gate = state.approvals.find((a) => a.status === 'pending' && (input.gateId === undefined || a.gateId === input.gateId));
   if (!gate) return { ok: false, runId, text: `${runId} has no approval${input.gateId ? ` "${input.gateId}"` : ''} waiting (it is ${state.status}).` };
