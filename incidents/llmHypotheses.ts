@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { LlmRouter } from '../chat/llm/llmRouter';
-import { createRouter } from '../chat/llm/routerFromConfig';
-import { untrustedBlock } from '../chat/llm/prompts';
-import { toolUses, type LlmContent, type LlmMessage, type LlmRequest, type LlmTool } from '../chat/llm/types';
+import type { LlmRouter } from '../llm/llmRouter';
+import { createRouter } from '../llm/routerFromConfig';
+import { untrustedBlock } from '../llm/untrustedData';
+import { toolUses, type LlmContent, type LlmMessage, type LlmRequest, type LlmTool } from '../llm/types';
 import type { AppConfig } from '../config/env';
 import { Redactor } from '../memory/redaction/redactor';
 import { QueryToolRunner, type QueryToolBackends } from './llmQueryTools';

@@ -3,8 +3,8 @@ import { flattenStreams, summariseLokiMatrix, type LokiClient } from '../adapter
 import { summarisePromData, type PrometheusClient } from '../adapters/prometheusClient';
 import type { SeriesSummary } from '../adapters/summarise';
 import type { TempoClient } from '../adapters/tempoClient';
-import { untrustedBlock } from '../chat/llm/prompts';
-import type { LlmTool } from '../chat/llm/types';
+import { untrustedBlock } from '../llm/untrustedData';
+import type { LlmTool } from '../llm/types';
 import { checkQuery } from '../chat/query/grammar';
 import type { Redactor } from '../memory/redaction/redactor';
 import { EvidenceRecorder } from './gather/evidenceRecorder';

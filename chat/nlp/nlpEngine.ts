@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { Redactor } from '../../memory/redaction/redactor';
 import { cacheKey, type ResponseCache } from '../cache/responseCache';
-import type { LlmRouter } from '../llm/llmRouter';
-import { LlmError } from '../llm/llmErrors';
-import { CLASSIFY_TOOL, UNDERSTAND_SYSTEM, userTextForModel } from '../llm/prompts';
-import { toolUses, type LlmResponse } from '../llm/types';
+import type { LlmRouter } from '../../llm/llmRouter';
+import { LlmError } from '../../llm/llmErrors';
+import { CLASSIFY_TOOL, UNDERSTAND_SYSTEM, userTextForModel } from '../prompts';
+import { toolUses, type LlmResponse } from '../../llm/types';
 import { ACTING_INTENTS, ENTITY_TYPES, INTENT_TYPES, type Entity, type FocusEntity, type GeneratedQuery, type Understanding } from '../model/types';
 import { checkQuery } from '../query/grammar';
 import type { Grounding } from '../query/grounding';

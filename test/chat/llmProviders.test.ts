@@ -1,8 +1,8 @@
-import { AnthropicProvider } from '../../chat/llm/anthropicProvider';
-import { LlmError } from '../../chat/llm/llmErrors';
-import { LlmRouter } from '../../chat/llm/llmRouter';
-import { OpenAiCompatibleProvider } from '../../chat/llm/openAiCompatibleProvider';
-import { textOf, toolUses } from '../../chat/llm/types';
+import { AnthropicProvider } from '../../llm/anthropicProvider';
+import { LlmError } from '../../llm/llmErrors';
+import { LlmRouter } from '../../llm/llmRouter';
+import { OpenAiCompatibleProvider } from '../../llm/openAiCompatibleProvider';
+import { textOf, toolUses } from '../../llm/types';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fakeAnthropic';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fakeOpenAi';
 

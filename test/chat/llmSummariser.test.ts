@@ -1,8 +1,8 @@
 /** @jest-environment ./test/db/pgliteEnvironment.ts */
 import { createMemorySummariser } from '../../chat/chatWiring';
-import { LlmSummariser } from '../../chat/llm/llmSummariser';
-import { LlmRouter } from '../../chat/llm/llmRouter';
-import { AnthropicProvider } from '../../chat/llm/anthropicProvider';
+import { LlmSummariser } from '../../llm/llmSummariser';
+import { LlmRouter } from '../../llm/llmRouter';
+import { AnthropicProvider } from '../../llm/anthropicProvider';
 import { ExtractiveSummariser } from '../../memory/context/compression';
 import type { Turn } from '../../memory/types';
 import { loadConfig } from '../../config/env';

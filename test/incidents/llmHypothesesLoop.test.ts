@@ -1,5 +1,5 @@
 import { PrometheusClient } from '../../adapters/prometheusClient';
-import type { LlmRequest, LlmResponse } from '../../chat/llm/types';
+import type { LlmRequest, LlmResponse } from '../../llm/types';
 import type { IncidentRepository } from '../../incidents/incidentRepository';
 import { llmHypotheses } from '../../incidents/llmHypotheses';
 import type { LlmHypothesisRequest, QueryRecord } from '../../incidents/types';

@@ -1,9 +1,9 @@
-import { ExtractiveSummariser, type Summariser } from '../../memory/context/compression';
-import { Redactor } from '../../memory/redaction/redactor';
-import { truncateToTokens } from '../../memory/tokenizer';
-import type { Turn } from '../../memory/types';
+import { ExtractiveSummariser, type Summariser } from '../memory/context/compression';
+import { Redactor } from '../memory/redaction/redactor';
+import { truncateToTokens } from '../memory/tokenizer';
+import type { Turn } from '../memory/types';
 import type { LlmRouter } from './llmRouter';
-import { untrustedBlock } from './prompts';
+import { untrustedBlock } from './untrustedData';
 import { textOf } from './types';
 
 /**

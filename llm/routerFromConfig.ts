@@ -1,4 +1,4 @@
-import type { AppConfig } from '../../config/env';
+import type { AppConfig } from '../config/env';
 import { AnthropicProvider } from './anthropicProvider';
 import { LlmRouter } from './llmRouter';
 import { OpenAiCompatibleProvider } from './openAiCompatibleProvider';

@@ -1,6 +1,7 @@
-import { ACTING_INTENTS, ENTITY_TYPES, INTENT_TYPES } from '../model/types';
-import { ownText } from '../nlp/quoted';
-import type { LlmTool } from './types';
+import { untrustedBlock } from '../llm/untrustedData';
+import type { LlmTool } from '../llm/types';
+import { ACTING_INTENTS, ENTITY_TYPES, INTENT_TYPES } from './model/types';
+import { ownText } from './nlp/quoted';
 
 /**
  * System prompts and tool schemas. The model understands requests (a forced tool call, i.e. a
@@ -70,12 +71,6 @@ export const PROPOSE_ACTION_TOOL: LlmTool = {
     required: ['runbook', 'params', 'reason'],
   },
 };
-
-/** Fetched data for a prompt: delimited, so the model can tell data from instructions. */
-export function untrustedBlock(source: string, body: string): string {
-  const safe = body.replace(/<\/?untrusted_data[^>]*>/gi, '[tag removed]');
-  return `<untrusted_data source="${source.replace(/"/g, "'")}">\n${safe}\n</untrusted_data>`;
-}
 
 /**
  * The user's message for a prompt: their own words as the request, anything they quoted (alert

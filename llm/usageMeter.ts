@@ -1,4 +1,4 @@
-import type { TokenUsage } from '../model/types';
+import type { TokenUsage } from '../chat/model/types';
 import type { LlmUsage } from './types';
 
 /**

@@ -1,5 +1,5 @@
 import { CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleWhen, timeout, wrap, type CircuitBreakerPolicy, type IPolicy } from 'cockatiel';
-import { llmBreakerState, llmCalls, llmLatency, llmTokens } from '../../observability/metrics';
+import { llmBreakerState, llmCalls, llmLatency, llmTokens } from '../observability/metrics';
 import { LlmError, asLlmError } from './llmErrors';
 import type { LlmProvider, LlmRequest, LlmResponse, LlmStreamHandlers } from './types';
 
