@@ -1,11 +1,16 @@
 // ESLint flat config (`npm run lint` = `eslint .`).
 // - every .ts file: typescript-eslint's type-checked recommended rules, with promise misuse as errors;
-// - workflows/: Temporal's sandbox rules as lint errors (no Node built-ins, no I/O packages, no
-//   runtime imports of activities/api/db/workers; `import type` is fine).
+// - workflow code: Temporal's sandbox rules as lint errors (no Node built-ins, no I/O packages, no
+//   runtime imports of activities/api/db/workers; `import type` is fine), on every file under
+//   workflows/ AND every file the workflow bundle pulls in from elsewhere (chat/model, domain,
+//   incidents/heuristics…), derived from the imports at lint time (scripts/workflowBundleFiles.js).
 const { builtinModules } = require('node:module');
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const { defineConfig, globalIgnores } = require('eslint/config');
+const { workflowBundleFiles } = require('./scripts/workflowBundleFiles');
+// Last in the config: turns off the stylistic rules Prettier owns (`npm run format`), so the two never disagree.
+const prettierCompat = require('eslint-config-prettier/flat');
 
 const sandboxMessage =
   'Workflow code runs in the Temporal workflow sandbox and must be deterministic: do I/O in an activity.';
@@ -69,7 +74,7 @@ const workflowImportRestrictions = {
 };
 
 module.exports = defineConfig(
-  globalIgnores(['dist/', 'node_modules/', '.data/', 'coverage/', 'deploy/']),
+  globalIgnores(['dist/', 'node_modules/', '.data/', 'coverage/', 'deploy/', 'console/dist/', 'test/console/artifacts/']),
 
   // Plain JavaScript (this file, jest.config.js): CommonJS on Node.
   {
@@ -92,7 +97,8 @@ module.exports = defineConfig(
 
   // TypeScript, with type information from tsconfig.json.
   {
-    files: ['**/*.ts'],
+    // The web console's .tsx too (console/tsconfig.json is the nearest tsconfig for its files).
+    files: ['**/*.ts', 'console/**/*.tsx'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {
@@ -139,9 +145,9 @@ module.exports = defineConfig(
     },
   },
 
-  // Workflows: Temporal sandbox rules.
+  // Workflow code: Temporal sandbox rules, on workflows/ and on every file the bundle imports.
   {
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', ...workflowBundleFiles(__dirname)],
     rules: {
       // One rule for everything, so each bad import is reported once; allowTypeImports per pattern.
       'no-restricted-imports': 'off',
@@ -153,4 +159,6 @@ module.exports = defineConfig(
       ],
     },
   },
+
+  prettierCompat,
 );

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EventStore, NewEvent } from '../domain/events';
-import { PERMANENT_FAILURE } from '../domain/failureTypes';
+import { PERMANENT_FAILURE, STEP_FAILURE } from '../domain/failureTypes';
 
 export interface CommandAction {
   command: string[];
@@ -52,11 +52,11 @@ export async function runCommand(
 ): Promise<CommandOutput> {
   // A whole-value template keeps its type (`${{ params.replicas }}` is a number): argv is text.
   const [executable, ...args] = action.command.map(asArg);
-  if (!executable) throw ApplicationFailure.nonRetryable('command is empty', 'InvalidCommand');
+  if (!executable) throw ApplicationFailure.nonRetryable('command is empty', STEP_FAILURE.invalidCommand);
   if (!isAllowed(executable, policy)) {
     throw ApplicationFailure.nonRetryable(
       `executable "${executable}" is not in COMMAND_ALLOWLIST`,
-      'CommandNotAllowed',
+      STEP_FAILURE.commandNotAllowed,
     );
   }
   const env: Record<string, string> = {};
@@ -114,20 +114,20 @@ export async function runCommand(
       child.once('close', (code) => resolve(code));
     });
     await flush();
-    if (ctx.cancellationSignal.aborted) throw ApplicationFailure.retryable('command cancelled', 'CommandCancelled');
+    if (ctx.cancellationSignal.aborted) throw ApplicationFailure.retryable('command cancelled', STEP_FAILURE.commandCancelled);
     const expected = action.expectExitCode ?? 0;
     if (exitCode !== expected) {
       const lastLine = tails.stderr.trim().split('\n').pop() ?? '';
       throw ApplicationFailure.retryable(
         `${path.basename(executable)} exited with ${exitCode ?? 'a signal'} (expected ${expected})${lastLine ? `: ${lastLine}` : ''}`,
-        'CommandFailed',
+        STEP_FAILURE.commandFailed,
       );
     }
     return { exitCode, stdout: tails.stdout, stderr: tails.stderr };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES') {
-      throw ApplicationFailure.nonRetryable(`cannot execute "${executable}": ${code}`, 'CommandNotFound');
+      throw ApplicationFailure.nonRetryable(`cannot execute "${executable}": ${code}`, STEP_FAILURE.commandNotFound);
     }
     throw err;
   } finally {

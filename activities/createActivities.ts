@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { APPROVALS_STREAM_ID, approvalFeedEvents } from '../domain/approvalFeed';
 import type { EventStore, NewEvent } from '../domain/events';
 import type { RunbookDefinition } from '../domain/runbook';
 import { runCommand, type CommandAction, type CommandPolicy } from './commandStep';
@@ -6,6 +7,7 @@ import { sendHttp, type HttpAction } from './httpStep';
 import { withPermanentFailures } from './permanentFailures';
 import { promInstantQuery } from './promQueryStep';
 import { runStepAttempt, type StepActivityInput, type StepActivityResult } from './stepLifecycle';
+import { STEP_FAILURE } from '../domain/failureTypes';
 
 export interface ActivityConfig {
   commandAllowlist: readonly string[];
@@ -49,6 +51,9 @@ export function createActivities(deps: ActivityDeps) {
     /** Workflow-level events (run.*, approval.*, compensation.*, step.failed/skipped). */
     async emitRunEvents(runId: string, batch: NewEvent[]): Promise<void> {
       await events.append(runId, batch);
+      // After the run's own log: a feed entry never announces an event the run's stream lacks.
+      const feed = approvalFeedEvents(runId, batch);
+      if (feed.length > 0) await events.append(APPROVALS_STREAM_ID, feed);
     },
 
     /** Recorded once in history, so a run sees one consistent env for its whole life. */
@@ -58,7 +63,7 @@ export function createActivities(deps: ActivityDeps) {
 
     async loadRunbook(name: string): Promise<RunbookDefinition> {
       const definition = deps.catalogue.get(name);
-      if (!definition) throw ApplicationFailure.nonRetryable(`runbook "${name}" is not in the catalogue`, 'RunbookNotFound');
+      if (!definition) throw ApplicationFailure.nonRetryable(`runbook "${name}" is not in the catalogue`, STEP_FAILURE.runbookNotFound);
       return definition;
     },
 

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HttpRequestSpec } from '../domain/runbook';
+import { STEP_FAILURE } from '../domain/failureTypes';
 
 export interface HttpAction {
   request: HttpRequestSpec;
@@ -28,10 +29,10 @@ export async function sendHttp(action: HttpAction, idempotencyKey: string, timeo
   try {
     parsed = new URL(url);
   } catch {
-    throw ApplicationFailure.nonRetryable(`invalid URL "${url}"`, 'InvalidRequest');
+    throw ApplicationFailure.nonRetryable(`invalid URL "${url}"`, STEP_FAILURE.invalidRequest);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw ApplicationFailure.nonRetryable(`URL scheme ${parsed.protocol} is not allowed`, 'InvalidRequest');
+    throw ApplicationFailure.nonRetryable(`URL scheme ${parsed.protocol} is not allowed`, STEP_FAILURE.invalidRequest);
   }
   const requestHeaders: Record<string, string> = { 'idempotency-key': idempotencyKey, ...lowerKeys(headers) };
   let payload: string | undefined = body;
@@ -45,7 +46,7 @@ export async function sendHttp(action: HttpAction, idempotencyKey: string, timeo
     response = await fetch(parsed, { method, headers: requestHeaders, body: payload, signal, redirect: 'manual' });
   } catch (err) {
     const reason = (err as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err as Error).message;
-    throw ApplicationFailure.retryable(`${method} ${parsed.origin}${parsed.pathname} failed: ${reason}`, 'HttpUnavailable');
+    throw ApplicationFailure.retryable(`${method} ${parsed.origin}${parsed.pathname} failed: ${reason}`, STEP_FAILURE.httpUnavailable);
   }
   const text = await response.text();
   const output: HttpOutput = {
@@ -56,8 +57,8 @@ export async function sendHttp(action: HttpAction, idempotencyKey: string, timeo
   const accepted = action.expectStatus ? action.expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
   if (!accepted) {
     const message = `${method} ${parsed.origin}${parsed.pathname} returned ${response.status}${snippet(text)}`;
-    if (TRANSIENT.has(response.status)) throw ApplicationFailure.retryable(message, 'HttpTransientStatus');
-    throw ApplicationFailure.nonRetryable(message, 'HttpUnexpectedStatus');
+    if (TRANSIENT.has(response.status)) throw ApplicationFailure.retryable(message, STEP_FAILURE.httpTransientStatus);
+    throw ApplicationFailure.nonRetryable(message, STEP_FAILURE.httpUnexpectedStatus);
   }
   return output;
 }

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { STEP_FAILURE } from '../domain/failureTypes';
 
 export interface PromQueryOutput {
   resultType: string;
@@ -14,7 +15,7 @@ const MAX_SERIES = 100;
 /** An instant PromQL query against Prometheus' HTTP API (/api/v1/query). */
 export async function promInstantQuery(prometheusUrl: string | undefined, query: string, timeoutMs: number): Promise<PromQueryOutput> {
   if (!prometheusUrl) {
-    throw ApplicationFailure.nonRetryable('PROMETHEUS_URL is not configured; cannot run a query step', 'BackendNotConfigured');
+    throw ApplicationFailure.nonRetryable('PROMETHEUS_URL is not configured; cannot run a query step', STEP_FAILURE.backendNotConfigured);
   }
   const url = new URL('api/v1/query', prometheusUrl.endsWith('/') ? prometheusUrl : `${prometheusUrl}/`);
   const signal = AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(timeoutMs)]);
@@ -27,21 +28,21 @@ export async function promInstantQuery(prometheusUrl: string | undefined, query:
       signal,
     });
   } catch (err) {
-    throw ApplicationFailure.retryable(`Prometheus unreachable for query \`${query}\`: ${(err as Error).message}`, 'BackendUnavailable');
+    throw ApplicationFailure.retryable(`Prometheus unreachable for query \`${query}\`: ${(err as Error).message}`, STEP_FAILURE.backendUnavailable);
   }
   let body: { status?: string; data?: { resultType?: string; result?: unknown[] }; errorType?: string; error?: string };
   try {
     body = (await response.json()) as typeof body;
   } catch {
-    throw ApplicationFailure.retryable(`Prometheus returned ${response.status} with a non-JSON body for \`${query}\``, 'BackendUnavailable');
+    throw ApplicationFailure.retryable(`Prometheus returned ${response.status} with a non-JSON body for \`${query}\``, STEP_FAILURE.backendUnavailable);
   }
   if (body.status !== 'success') {
     const message = `Prometheus rejected \`${query}\`: ${body.errorType ?? response.status}: ${body.error ?? 'unknown error'}`;
     // bad_data is the query's fault; timeouts and unavailability may pass.
     if (body.errorType === 'bad_data' || response.status === 400 || response.status === 422) {
-      throw ApplicationFailure.nonRetryable(message, 'QueryInvalid');
+      throw ApplicationFailure.nonRetryable(message, STEP_FAILURE.queryInvalid);
     }
-    throw ApplicationFailure.retryable(message, 'BackendUnavailable');
+    throw ApplicationFailure.retryable(message, STEP_FAILURE.backendUnavailable);
   }
   const result = body.data?.result ?? [];
   return {

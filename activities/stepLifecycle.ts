@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { evaluateCondition } from '../domain/cel';
 import type { EventStore } from '../domain/events';
 import { asPermanentFailure } from './permanentFailures';
+import { STEP_FAILURE } from '../domain/failureTypes';
 
 /** What the workflow hands a step activity: the action is already rendered (templates resolved). */
 export interface StepActivityInput<A> {
@@ -86,9 +87,9 @@ function checkAssertion(assert: { expression: string; context: Record<string, un
   try {
     passed = evaluateCondition(assert.expression, { ...assert.context, output });
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`assertion cannot be evaluated: ${(err as Error).message}`, 'AssertionInvalid');
+    throw ApplicationFailure.nonRetryable(`assertion cannot be evaluated: ${(err as Error).message}`, STEP_FAILURE.assertionInvalid);
   }
-  if (!passed) throw ApplicationFailure.retryable(`assertion failed: ${assert.expression}`, 'AssertionFailed');
+  if (!passed) throw ApplicationFailure.retryable(`assertion failed: ${assert.expression}`, STEP_FAILURE.assertionFailed);
 }
 
 function asFailure(err: unknown, attempt: number): ApplicationFailure {
@@ -97,13 +98,13 @@ function asFailure(err: unknown, attempt: number): ApplicationFailure {
   if (err instanceof ApplicationFailure) {
     return ApplicationFailure.create({
       message: err.message,
-      type: err.type ?? 'StepFailed',
+      type: err.type ?? STEP_FAILURE.failed,
       nonRetryable: err.nonRetryable ?? false,
       details: [{ attempt } satisfies StepFailureDetails],
     });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.create({ message, type: 'StepFailed', details: [{ attempt } satisfies StepFailureDetails] });
+  return ApplicationFailure.create({ message, type: STEP_FAILURE.failed, details: [{ attempt } satisfies StepFailureDetails] });
 }
 
 /** Events carry a bounded preview of outputs; the full output lives in workflow state. */

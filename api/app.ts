@@ -5,24 +5,31 @@ import { registry } from '../observability/metrics';
 import { httpTracing } from '../observability/tracing';
 import { incidentRoutes } from '../incidents/api/incidentRoutes';
 import { auditTrail } from '../audit/auditMiddleware';
+import { MCP_PATH, mcpEndpoint } from '../mcp/httpEndpoint';
 import { authenticate } from './auth/middleware';
 import type { AppDeps } from './deps';
 import { errorHandler } from './errorHandler';
+import { consoleRoutes } from './consoleRoute';
 import { EventStreams } from './eventStreams';
 import { defer, guardedJsonBody, JSON_TYPES, matchTemplate, routesOf } from './inputRules';
 import { HttpProblem } from './problem';
 import { rateLimitsFromConfig } from './rateLimits';
 import { requestContext } from './requestContext';
+import { approvalRoutes } from './routes/approvals';
 import { auditRoutes } from './routes/audit';
 import { healthRoutes } from './routes/health';
 import { metricsRoute } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
+import { meRoutes } from './routes/me';
 import { memoryRoutes } from './routes/memories';
 import { nlpRoutes } from './routes/nlp';
 import { runEventRoutes } from './routes/runEvents';
 import { runbookRoutes } from './routes/runbooks';
+import { runPlanRoutes } from './routes/runPlan';
 import { runRoutes } from './routes/runs';
+import { sessionListRoutes } from './routes/sessionList';
 import { sessionRoutes } from './routes/sessions';
+import { slackUserRoutes } from '../slack/userRoutes';
 
 /**
  * The Express app: probes at the root, everything else under /api/v1 behind bearer auth.
@@ -80,10 +87,14 @@ export function createApp(deps: AppDeps): CopilotApp {
   app.use(healthRoutes(deps.readiness));
   app.use(metricsRoute({ registry, token: deps.config.METRICS_TOKEN, ...(deps.temporalSdkMetricsUrl ? { temporalSdkUrl: deps.temporalSdkMetricsUrl } : {}) }));
   app.use(openApiRoutes());
+  // Slack verifies signatures over the raw body: its receiver parses its own body, outside /api/v1's JSON parser.
+  if (deps.slack) app.use(deps.slack.router);
 
   const limits = deps.rateLimits ?? rateLimitsFromConfig(deps.config, deps.logger);
   app.use(API_PREFIX, limits.beforeAuth());
   app.use(`${API_PREFIX}/webhooks`, limits.perWebhookSource());
+  // MCP (mcp/README.md): the same authentication and rate limits as /api/v1; every tool call is authorised and audited (surface mcp).
+  app.use(MCP_PATH, mcpEndpoint({ ...deps, limits }));
 
   // One audit row per mutating request, for the webhook and the authenticated router alike (audit/README.md).
   app.use(API_PREFIX, auditTrail(deps.audit));
@@ -100,6 +111,9 @@ export function createApp(deps: AppDeps): CopilotApp {
   // The boundary rule for every route below (api/inputRules.ts); what it finds waits for requireRole.
   api.use(guardedJsonBody());
   api.use(runbookRoutes(deps.catalogue));
+  // Surfaces (console, CLI): who am I, my sessions, the approvals inbox and its feed, dry-run plans.
+  api.use(meRoutes(deps.config), sessionListRoutes(deps.chat), runPlanRoutes(deps.catalogue));
+  api.use(approvalRoutes({ runs: deps.runs, catalogue: deps.catalogue, fanout: deps.fanout, eventLog: deps.eventLog, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }));
   api.use(runRoutes({ config: deps.config, runs: deps.runs, catalogue: deps.catalogue }));
   api.use(
     runEventRoutes({ runs: deps.runs, fanout: deps.fanout, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }),
@@ -127,8 +141,11 @@ export function createApp(deps: AppDeps): CopilotApp {
     }),
   );
   api.use(auditRoutes({ audit: deps.audit }));
+  api.use(slackUserRoutes({ store: deps.slack?.store, configured: deps.slack?.users ?? new Map() }));
   api.use(notFound);
   app.use(API_PREFIX, api);
+  // The web console (console/): static, unauthenticated, strict CSP; its data calls go to /api/v1.
+  app.use(consoleRoutes());
 
   app.use(notFound);
   app.use(errorHandler());

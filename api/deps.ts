@@ -10,6 +10,7 @@ import type { MemoryService } from '../memory/memoryService';
 import type { RunClient } from '../temporal/runClient';
 import type { Authenticator } from './auth/authenticator';
 import type { RateLimits } from './rateLimits';
+import type { SlackApi } from '../slack/slackWiring';
 
 /**
  * Everything the HTTP API needs from the outside world, injected so tests can run the real app
@@ -18,7 +19,7 @@ import type { RateLimits } from './rateLimits';
  */
 export type RunOperations = Pick<
   RunClient,
-  'startRun' | 'getState' | 'describeRun' | 'exists' | 'listRuns' | 'decide' | 'cancel'
+  'startRun' | 'getState' | 'describeRun' | 'exists' | 'listRuns' | 'decide' | 'cancel' | 'pause' | 'resume'
 >;
 
 export interface RunbookSource {
@@ -32,6 +33,11 @@ export interface EventSubscriptions {
   subscribe(streamId: string, afterSeq: number, listener: (event: StoredEvent) => void): { close(): void };
 }
 
+export interface EventLogPosition {
+  /** Highest seq of a stream, 0 when empty (db/SqlEventStore). */
+  lastSeq(streamId: string): Promise<number>;
+}
+
 export interface ReadinessChecks {
   temporal(): Promise<void>;
   database(): Promise<void>;
@@ -42,6 +48,8 @@ export interface AppDeps {
   runs: RunOperations;
   catalogue: RunbookSource;
   fanout: EventSubscriptions;
+  /** Optional: where a feed stream ends now, so a new approvals-stream client starts there (without it, it replays the feed). */
+  eventLog?: EventLogPosition;
   authenticator: Authenticator;
   readiness: ReadinessChecks;
   logger: Logger;
@@ -57,6 +65,8 @@ export interface AppDeps {
   chat?: ChatApi;
   /** The audit trail. Optional so partial stacks (benches, narrow tests) need not wire it; api/main.ts and dev.ts always do. Without it nothing is audited and GET /audit answers 503. */
   audit?: AuditLog;
+  /** Optional: the Slack surface (slack/README.md): receiver at /slack/events and /api/v1/slack/users; without it those answer 404 / 503. */
+  slack?: Pick<SlackApi, 'router' | 'store' | 'users'>;
 }
 
 /** Chat as the API sees it: sessions (workflows) and the understanding engine. */

@@ -1,7 +1,10 @@
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { NextFunction, Request, Response } from 'express';
-import { RunClientError, type RunClientErrorCode } from '../temporal/runClient';
-import { HttpProblem, sendProblem, WHOLE_BODY } from './problem';
+import type { SessionErrorCode } from '../chat/session/sessionService';
+import { CodedError } from '../domain/codedError';
+import type { IncidentErrorCode } from '../incidents/incidentService';
+import type { RunClientErrorCode } from '../temporal/runClient';
+import { HttpProblem, sendProblem, WHOLE_BODY, type FieldError } from './problem';
 import { loggerOf, requestIdOf } from './requestContext';
 
 /**
@@ -9,15 +12,59 @@ import { loggerOf, requestIdOf } from './requestContext';
  * with the reason; anything unexpected is logged in full and answered with a generic 500, so
  * internals (stack traces, connection strings) never reach the caller.
  */
-const RUN_ERROR_STATUS: Record<RunClientErrorCode, [number, string]> = {
-  run_not_found: [404, 'run-not-found'],
-  run_closed: [409, 'run-closed'],
-  idempotency_conflict: [409, 'idempotency-conflict'],
-  gate_not_found: [404, 'approval-gate-not-found'],
-  already_decided: [409, 'approval-already-decided'],
-  approval_forbidden: [403, 'approval-forbidden'],
-  invalid_page_token: [400, 'validation-failed'],
+interface ProblemSpec {
+  status: number;
+  /** Becomes the problem `type` (`urn:copilot:problem:<slug>`). */
+  slug: string;
+  /** The request field the error is about; its message is the error's unless given. */
+  field?: { path: string; message?: string };
+}
+
+/**
+ * THE mapping of coded errors (domain/codedError.ts) to problem+json: one row per family and code.
+ * Typed by each family's code union, so a new code does not compile until it has a row here.
+ */
+const CODED_PROBLEMS: {
+  run: Record<RunClientErrorCode, ProblemSpec>;
+  session: Record<SessionErrorCode, ProblemSpec>;
+  incident: Record<IncidentErrorCode, ProblemSpec>;
+} = {
+  run: {
+    run_not_found: { status: 404, slug: 'run-not-found' },
+    run_closed: { status: 409, slug: 'run-closed' },
+    idempotency_conflict: { status: 409, slug: 'idempotency-conflict' },
+    gate_not_found: { status: 404, slug: 'approval-gate-not-found' },
+    already_decided: { status: 409, slug: 'approval-already-decided' },
+    approval_forbidden: { status: 403, slug: 'approval-forbidden' },
+    invalid_page_token: { status: 400, slug: 'validation-failed', field: { path: 'query.pageToken' } },
+    not_pausable: { status: 409, slug: 'run-not-pausable' },
+    not_paused: { status: 409, slug: 'run-not-paused' },
+    digest_mismatch: { status: 409, slug: 'approval-digest-mismatch', field: { path: 'digest' } },
+    invalid_inputs: { status: 422, slug: 'approval-inputs-invalid', field: { path: 'inputs' } },
+  },
+  session: {
+    not_found: { status: 404, slug: 'session-not-found' },
+    ended: { status: 409, slug: 'session-ended' },
+    empty: { status: 400, slug: 'validation-failed', field: { path: 'content', message: 'must not be empty' } },
+    too_long: { status: 413, slug: 'message-too-long', field: { path: 'content' } },
+    forbidden: { status: 403, slug: 'forbidden' },
+    queue_full: { status: 429, slug: 'session-busy' },
+  },
+  incident: {
+    not_found: { status: 404, slug: 'incident-not-found' },
+    resolved: { status: 409, slug: 'incident-resolved' },
+    unknown_hypothesis: { status: 404, slug: 'hypothesis-not-found' },
+    unknown_action: { status: 404, slug: 'action-not-found' },
+  },
 };
+
+function fromCodedError(err: Pick<CodedError, 'family' | 'code' | 'message'>): HttpProblem | undefined {
+  const family = (CODED_PROBLEMS as Record<string, Record<string, ProblemSpec> | undefined>)[err.family];
+  const spec = family && Object.hasOwn(family, err.code) ? family[err.code] : undefined;
+  if (!spec) return undefined;
+  const errors: FieldError[] | undefined = spec.field ? [{ path: spec.field.path, message: spec.field.message ?? err.message }] : undefined;
+  return new HttpProblem(spec.status, spec.slug, err.message, errors);
+}
 
 /** body-parser marks its errors with `type` and an HTTP status. */
 interface BodyParserError {
@@ -57,11 +104,7 @@ function fromBodyParser(err: BodyParserError): HttpProblem | undefined {
 
 export function toProblem(err: unknown): HttpProblem | undefined {
   if (err instanceof HttpProblem) return err;
-  if (err instanceof RunClientError) {
-    const [status, slug] = RUN_ERROR_STATUS[err.code];
-    const errors = err.code === 'invalid_page_token' ? [{ path: 'query.pageToken', message: err.message }] : undefined;
-    return new HttpProblem(status, slug, err.message, errors);
-  }
+  if (err instanceof CodedError) return fromCodedError(err);
   if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
     // gRPC DEADLINE_EXCEEDED / UNAVAILABLE: Temporal (or the worker a query needs) is not answering.
     const code = (err.cause as { code?: number } | undefined)?.code;

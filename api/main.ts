@@ -21,6 +21,7 @@ import { createAuthenticator, type Authenticator } from './auth/authenticator';
 import { startHttpServer } from './httpServer';
 import { createLogger } from './logger';
 import { SqlAuditLog } from '../audit/auditLog';
+import { createSlackApi } from '../slack/slackWiring';
 
 /**
  * `npm run api`: the production API process. It needs a real Postgres (DATABASE_URL) because API
@@ -77,17 +78,21 @@ async function main(): Promise<void> {
   const rateRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   rateRedis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'rate-limit Redis unavailable; per-replica limits apply'));
 
+  // Slack (slack/README.md): HTTP receiver at /slack/events, or Socket Mode with SLACK_APP_TOKEN.
+  const slack = createSlackApi(config, { client, db, logger });
   const app = createApp({
     config,
     runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),
     catalogue,
     fanout,
+    eventLog: events,
     authenticator,
     logger,
     rateLimits: rateLimitsFromConfig(config, logger, rateRedis),
     memory: memory.service,
     incidents: createIncidentService(config, client, db),
     audit: new SqlAuditLog(db),
+    ...(slack ? { slack } : {}),
     chat: { sessions: createSessionService(config, { client, events, fanout, memory: memory.service }), nlp: chat.nlp },
     readiness: {
       temporal: () => connection.withDeadline(Date.now() + 2000, async () => void (await connection.workflowService.getSystemInfo({}))),
@@ -101,6 +106,10 @@ async function main(): Promise<void> {
   });
   const http = await startHttpServer(app, { host: config.HOST, port: config.PORT });
   logger.info({ url: http.url, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'API listening');
+  if (slack) {
+    await slack.receiver.start();
+    logger.info({ mode: slack.receiver.mode }, 'Slack receiver ready');
+  }
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
@@ -109,6 +118,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     // Order: stop taking requests (ends SSE streams), then the things requests were using.
     await http.close();
+    await slack?.receiver.stop();
     await fanout.close();
     await chat.close();
     rateRedis?.disconnect();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalDecision } from '../domain/approval';
 import { RunbookName } from '../domain/runbook';
 import { RunStatus } from '../domain/runState';
 
@@ -11,6 +12,10 @@ export const RunIdParam = z.object({
 export const GateParams = RunIdParam.extend({
   gateId: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a step id (lower-case letters, digits, "_", "-")'),
 });
+
+/** A chat session id: the UUID the API gave the session (path `:id`, `sessionId` fields). */
+export const SessionId = z.uuid('must be a session id (UUID)');
+export const SessionIdParam = z.strictObject({ id: SessionId });
 
 export const RunbookNameParam = z.object({ name: RunbookName });
 
@@ -38,13 +43,16 @@ export const StartRunBody = z
 export type StartRunBody = z.infer<typeof StartRunBody>;
 
 export const DecisionBody = z.strictObject({
-  decision: z.enum(['approve', 'reject']),
+  decision: ApprovalDecision,
   comment: z.string().max(2000).optional(),
+  /** The plan digest the approver was shown (`approvals[].digest`); another gate plan answers 409 with the current one. */
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be a plan digest "sha256:<64 hex>"').optional(),
+  /** Values for the gate's declared `inputs` (approve only). */
+  inputs: z.record(z.string(), z.unknown(), 'must be an object').optional(),
 });
 
-export const ListRunsQuery = z.strictObject({
-  status: RunStatus.optional(),
-  runbook: RunbookName.optional(),
+/** Paging through Temporal visibility: `limit` (1–100, default 20) and the previous page's `nextPageToken`. */
+export const PagingQuery = z.strictObject({
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be an integer between 1 and 100')
@@ -52,6 +60,12 @@ export const ListRunsQuery = z.strictObject({
     .pipe(z.number().int().min(1, 'must be an integer between 1 and 100').max(100, 'must be an integer between 1 and 100'))
     .default(20),
   pageToken: z.string().max(4096).regex(/^[A-Za-z0-9_-]+$/, 'must be a nextPageToken from a previous page').optional(),
+});
+
+export const ListRunsQuery = PagingQuery.extend({
+  status: RunStatus.optional(),
+  runbook: RunbookName.optional(),
+  requester: z.string().min(1).max(200).optional(),
 });
 
 /** The SSE resume point: an event seq, from Last-Event-ID or ?lastEventId=. */

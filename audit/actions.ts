@@ -13,6 +13,9 @@ export const AUDITED_ROUTES: readonly AuditedRoute[] = [
   { method: 'POST', path: '/runs', action: 'run.start' },
   { method: 'POST', path: '/runs/:runId/approvals/:gateId', action: 'approval.decide' },
   { method: 'POST', path: '/runs/:runId/cancel', action: 'run.cancel' },
+  { method: 'POST', path: '/runs/:runId/pause', action: 'run.pause' },
+  { method: 'POST', path: '/runs/:runId/resume', action: 'run.resume' },
+  { method: 'POST', path: '/runs/plan', action: 'run.plan' },
   { method: 'POST', path: '/sessions', action: 'session.start' },
   { method: 'POST', path: '/sessions/:id/messages', action: 'session.message' },
   { method: 'DELETE', path: '/sessions/:id', action: 'session.end' },
@@ -25,6 +28,8 @@ export const AUDITED_ROUTES: readonly AuditedRoute[] = [
   { method: 'POST', path: '/incidents/:incidentId/resolve', action: 'incident.resolve' },
   { method: 'POST', path: '/incidents/:incidentId/remediate', action: 'incident.remediate' },
   { method: 'POST', path: '/webhooks/alertmanager', action: 'alertmanager.notify' },
+  { method: 'PUT', path: '/slack/users/:slackUserId', action: 'slack.user.map' },
+  { method: 'DELETE', path: '/slack/users/:slackUserId', action: 'slack.user.unmap' },
 ];
 
 export const MUTATING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

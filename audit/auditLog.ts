@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stringify } from 'safe-stable-stringify';
+import { canonicalJson } from '../domain/canonicalJson';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database';
 
@@ -89,14 +89,8 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/**
- * Stable JSON (keys sorted at every level, no whitespace) via safe-stable-stringify. For plain
- * JSON values this is JSON.stringify with sorted keys; `undefined` members are dropped as
- * JSON.stringify does, so an absent and an undefined field digest the same.
- */
-export function canonicalJson(value: unknown): string {
-  return stringify(value ?? null) ?? 'null';
-}
+// The chain's canonical form; one definition for the whole project (domain/canonicalJson.ts).
+export { canonicalJson };
 
 /** sha256 of the canonical JSON of a request's inputs: what the row stores instead of the inputs. */
 export function digestInputs(inputs: unknown): string {

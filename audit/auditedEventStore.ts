@@ -1,3 +1,4 @@
+import { isFeedStream } from '../domain/approvalFeed';
 import type { EventStore, NewEvent, StoredEvent } from '../domain/events';
 import { AuditValidationError, digestInputs, type AuditLog, type NewAuditEntry } from './auditLog';
 
@@ -20,6 +21,8 @@ interface Vote {
   via?: unknown;
   claimed?: unknown;
   comment?: unknown;
+  digest?: unknown;
+  bound?: unknown;
 }
 
 /** The audit entries one appended event stands for (none for most events). */
@@ -39,7 +42,8 @@ export function auditEntriesFor(streamId: string, event: NewEvent): Entry[] {
           surface: 'temporal-signal' as const,
           action: 'approval.decide',
           target: `${streamId}/${gate}`,
-          inputs: { gateId: gate, decision: v.decision, comment: v.comment ?? null },
+          // The plan digest the vote named (null: unbound), so the trail says what exactly was approved.
+          inputs: { gateId: gate, decision: v.decision, comment: v.comment ?? null, ...(v.bound !== undefined ? { digest: v.digest ?? null, bound: v.bound } : {}) },
           outcome: 'ok' as const,
           reason: null,
         }));
@@ -57,6 +61,24 @@ export function auditEntriesFor(streamId: string, event: NewEvent): Entry[] {
           inputs: d,
           outcome: 'refused',
           reason: str(d.reason) ?? str(d.refusal) ?? null,
+        },
+      ];
+    case 'run.paused':
+    case 'run.resumed':
+      // The API's pause/resume is audited by the middleware; a signal's only here (name claimed).
+      if (d.via !== 'temporal-signal') return [];
+      return [
+        {
+          key: event.dedupeKey,
+          subject: str(d.by) ?? 'unknown',
+          subjectClaimed: true,
+          roles: [],
+          surface: 'temporal-signal',
+          action: event.type === 'run.paused' ? 'run.pause' : 'run.resume',
+          target: streamId,
+          inputs: { reason: d.reason ?? null, immediate: d.immediate ?? false },
+          outcome: 'ok',
+          reason: null,
         },
       ];
     case 'action.started':
@@ -86,6 +108,8 @@ export function auditedEventStore(store: EventStore, audit: AuditLog, log?: (mes
     subscribe: (onWake) => store.subscribe(onWake),
     async append(streamId: string, events: NewEvent[]): Promise<StoredEvent[]> {
       const stored = await store.append(streamId, events);
+      // The approvals feed copies run events already audited on the run's own stream.
+      if (isFeedStream(streamId)) return stored;
       for (const event of events) {
         for (const { key, inputs, ...entry } of auditEntriesFor(streamId, event)) {
           try {

@@ -3,13 +3,14 @@ import path from 'node:path';
 
 /**
  * `npm run bench`: every benchmark, one process each (each starts its own servers), in sequence so
- * they do not compete for the machine's cores. BENCH_SUITES=core,memory,chat,incidents picks some.
+ * they do not compete for the machine's cores. BENCH_SUITES=core,memory,chat,incidents,console picks some.
  */
 const SUITES: Record<string, string> = {
   core: 'main.ts',
   memory: 'memoryBench.ts',
   chat: 'chatBench.ts',
   incidents: 'incidentBench.ts',
+  console: 'consoleBench.ts',
 };
 
 const wanted = (process.env.BENCH_SUITES ?? Object.keys(SUITES).join(',')).split(',').map((s) => s.trim()).filter(Boolean);

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { llmTool } from '../llm/toolSchema';
 import { untrustedBlock } from '../llm/untrustedData';
 import type { LlmTool } from '../llm/types';
 import { ACTING_INTENTS, ENTITY_TYPES, INTENT_TYPES } from './model/types';
@@ -27,50 +29,42 @@ export const ANSWER_SYSTEM = [
   'Use `run_query` to fetch more data if needed (read-only; PromQL, LogQL or TraceQL).',
 ].join('\n');
 
-export const CLASSIFY_TOOL: LlmTool = {
-  name: 'classify_request',
-  description: 'Report the intent, entities and optional queries of the user request.',
-  inputSchema: {
-    type: 'object',
-    properties: {
-      intent: { type: 'string', enum: [...INTENT_TYPES] },
-      confidence: { type: 'number', minimum: 0, maximum: 1 },
-      entities: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: { type: { type: 'string', enum: [...ENTITY_TYPES] }, value: { type: 'string' }, text: { type: 'string' } },
-          required: ['type', 'value'],
-        },
-      },
-      queries: {
-        type: 'array',
-        items: { type: 'object', properties: { language: { type: 'string', enum: ['promql', 'logql', 'traceql'] }, query: { type: 'string' } }, required: ['language', 'query'] },
-      },
-    },
-    required: ['intent', 'confidence', 'entities'],
-  },
-};
+/** Query languages the model may write; grammar-checked before anything runs. */
+const ModelQueryLanguage = z.enum(['promql', 'logql', 'traceql']);
+const ModelQuery = z.object({ language: ModelQueryLanguage, query: z.string().min(1).max(2000) });
 
-export const RUN_QUERY_TOOL: LlmTool = {
-  name: 'run_query',
-  description: 'Run a read-only query against Prometheus (promql), Loki (logql) or Tempo (traceql) over the conversation\'s time range.',
-  inputSchema: {
-    type: 'object',
-    properties: { language: { type: 'string', enum: ['promql', 'logql', 'traceql'] }, query: { type: 'string' } },
-    required: ['language', 'query'],
-  },
-};
+/** Input of `classify_request`: parsed with this schema, and the tool's JSON Schema is derived from it. */
+export const ClassifyInput = z.object({
+  intent: z.enum(INTENT_TYPES),
+  confidence: z.number().min(0).max(1),
+  entities: z.array(z.object({ type: z.enum(ENTITY_TYPES), value: z.string().min(1).max(300), text: z.string().max(300).optional() })).max(30),
+  queries: z.array(ModelQuery).max(5).optional(),
+});
 
-export const PROPOSE_ACTION_TOOL: LlmTool = {
-  name: 'propose_action',
-  description: 'Propose starting a catalogue runbook. Nothing runs until the user confirms; approval gates still apply.',
-  inputSchema: {
-    type: 'object',
-    properties: { runbook: { type: 'string' }, params: { type: 'object' }, reason: { type: 'string' } },
-    required: ['runbook', 'params', 'reason'],
-  },
-};
+export const CLASSIFY_TOOL: LlmTool = llmTool('classify_request', 'Report the intent, entities and optional queries of the user request.', ClassifyInput);
+
+/** Input of `run_query`. */
+export const RunQueryInput = ModelQuery;
+
+export const RUN_QUERY_TOOL: LlmTool = llmTool(
+  'run_query',
+  'Run a read-only query against Prometheus (promql), Loki (logql) or Tempo (traceql) over the conversation\'s time range.',
+  RunQueryInput,
+);
+
+/** Input of `propose_action`: a proposal only; the catalogue and the user's confirmation decide. */
+export const ProposeActionInput = z.object({
+  runbook: z.string().min(1).max(200),
+  params: z.record(z.string(), z.unknown()),
+  // Cut (not refused) when longer: the reason is only shown beside the confirmation question.
+  reason: z.string(),
+});
+
+export const PROPOSE_ACTION_TOOL: LlmTool = llmTool(
+  'propose_action',
+  'Propose starting a catalogue runbook. Nothing runs until the user confirms; approval gates still apply.',
+  ProposeActionInput,
+);
 
 /**
  * The user's message for a prompt: their own words as the request, anything they quoted (alert

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { McpServersEnv } from '../mcp/serversConfig';
 
 /**
  * Every environment variable the copilot reads, validated once at start-up. A bad or missing value
@@ -126,6 +127,26 @@ export const EnvSchema = z.object({
   CHAT_CONTINUE_AS_NEW_TURNS: z.coerce.number().int().min(1).default(500),
   CHAT_STREAM_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(50),
   CHAT_REPLY_WAIT_MS: z.coerce.number().int().min(100).default(60000),
+  // MCP (mcp/README.md). Approving through MCP is off unless an admin turns it on; four-eyes still holds.
+  MCP_ALLOW_APPROVALS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** JSON array of external MCP servers (streamable HTTP or stdio) with read-only tool allowlists, for investigations. */
+  MCP_SERVERS: McpServersEnv.optional(),
+  // Slack (slack/README.md). Enabled when SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN are set; SLACK_APP_TOKEN selects Socket Mode.
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)').optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
+  /** `SLACKUSERID=subject:role[+role…]`, comma-separated (as AUTH_TOKENS). */
+  SLACK_USERS: z.string().optional(),
+  /** Role for workspace members in neither SLACK_USERS nor the mapping table; unset: they are refused. */
+  SLACK_DEFAULT_ROLE: z.enum(['viewer', 'operator', 'approver']).optional(),
+  SLACK_APPROVALS_CHANNEL: z.string().min(1).optional(),
+  SLACK_INCIDENTS_CHANNEL: z.string().min(1).optional(),
+  /** Web API base (a proxy, GovSlack, or a test's fake). */
+  SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+  /** Where console links in Slack messages point (e.g. https://copilot.example.com). */
+  SLACK_CONSOLE_URL: optionalUrl,
+  /** Streamed replies are edited at most this often (Slack's chat.update is rate-limited per channel). */
+  SLACK_EDIT_INTERVAL_MS: z.coerce.number().int().min(200).default(1000),
 });
 export type AppConfig = z.infer<typeof EnvSchema>;
 

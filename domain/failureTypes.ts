@@ -41,3 +41,40 @@ export function permanentFailureOf(err: unknown): { type: PermanentFailureType; 
   }
   return undefined;
 }
+
+/**
+ * Failure types raised by the step activities (command, http, query, assert, child-runbook look-up).
+ * They reach `step.failed` events, the Temporal UI and retry policies by these names: never rename one.
+ */
+export const STEP_FAILURE = {
+  /** Anything else a step threw; the type of a failure that had none. */
+  failed: 'StepFailed',
+  assertionInvalid: 'AssertionInvalid',
+  assertionFailed: 'AssertionFailed',
+  invalidCommand: 'InvalidCommand',
+  commandNotAllowed: 'CommandNotAllowed',
+  commandNotFound: 'CommandNotFound',
+  commandFailed: 'CommandFailed',
+  commandCancelled: 'CommandCancelled',
+  invalidRequest: 'InvalidRequest',
+  httpUnavailable: 'HttpUnavailable',
+  httpTransientStatus: 'HttpTransientStatus',
+  httpUnexpectedStatus: 'HttpUnexpectedStatus',
+  backendNotConfigured: 'BackendNotConfigured',
+  backendUnavailable: 'BackendUnavailable',
+  queryInvalid: 'QueryInvalid',
+  runbookNotFound: 'RunbookNotFound',
+} as const;
+
+/** Failure types the runbookRun workflow raises itself (its own failure, a gate's, a refused update). */
+export const RUN_FAILURE = {
+  runbookFailed: 'RunbookFailed',
+  approvalNotGranted: 'ApprovalNotGranted',
+  invalidDecision: 'InvalidDecision',
+} as const;
+
+/** Failure types of the incident activities. */
+export const INCIDENT_FAILURE = {
+  /** The incident manager refused the call for good (4xx other than 429): retrying cannot help. */
+  managerRefused: 'IncidentManagerRefused',
+} as const;

@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { ApprovalDecision, DecisionChannel } from './approval';
+import { PauseState } from './pause';
 import { Principal } from './roles';
 
 export const RunStatus = z.enum([
   'running',
   'waiting_approval',
+  /** Paused by an operator (API, chat or the `pause` signal): no new step starts until resumed. */
+  'paused',
   'compensating',
   'succeeded',
   'failed',
@@ -24,26 +28,28 @@ export const StepState = z.object({
   finishedAt: z.string().optional(),
   output: z.unknown().optional(),
   error: z.string().optional(),
+  /** How many times an immediate pause cancelled this (restartable) step so it ran again. */
+  restarts: z.number().int().optional(),
 });
 export type StepState = z.infer<typeof StepState>;
 
-/**
- * How a decision reached the run. `temporal-signal`: the `approval` signal (Temporal UI or any
- * Temporal client), whose approver name nobody verified. `temporal-ui` is what signal decisions were
- * recorded as before; it stays so old histories, states and events still parse.
- */
-export const DecisionChannel = z.enum(['api', 'chat', 'temporal-signal', 'temporal-ui']);
-export type DecisionChannel = z.infer<typeof DecisionChannel>;
+// Defined with the approval schemas; re-exported because run state records the channel of each vote.
+export { DecisionChannel };
 
 export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']);
 export const ApprovalVote = z.object({
   approver: z.string(),
-  decision: z.enum(['approve', 'reject']),
+  decision: ApprovalDecision,
   via: DecisionChannel,
   /** True when `approver` is only what a signal's sender typed: no token vouched for it. */
   claimed: z.boolean().optional(),
   comment: z.string().optional(),
   at: z.string(),
+  /** The plan digest the vote named; `bound: false` when it named none (e.g. a Temporal UI signal). */
+  digest: z.string().optional(),
+  bound: z.boolean().optional(),
+  /** Values supplied for the gate's `inputs`. */
+  inputs: z.record(z.string(), z.unknown()).optional(),
 });
 export const ApprovalState = z.object({
   gateId: z.string(),
@@ -54,6 +60,21 @@ export const ApprovalState = z.object({
   message: z.string().optional(),
   requestedAt: z.string(),
   expiresAt: z.string(),
+  /** sha-256 of what the approver is shown (runbook + version, params, guarded steps rendered); decisions may name it. */
+  digest: z.string().optional(),
+  /** Content hash of the runbook definition the run executes. */
+  runbookVersion: z.string().optional(),
+  /** Steps this gate guards (need it, directly or transitively). */
+  guards: z.array(z.string()).optional(),
+  /** Declared `inputs` (param specs) an approval must supply. */
+  inputSpecs: z.record(z.string(), z.unknown()).optional(),
+  /** The decisive approval's input values (also the gate step's output). */
+  inputs: z.record(z.string(), z.unknown()).optional(),
+  /** Who may approve beyond `requiredRoles` after escalations. */
+  escalatedRoles: z.array(z.string()).optional(),
+  escalatedSubjects: z.array(z.string()).optional(),
+  escalations: z.number().int().optional(),
+  reminders: z.number().int().optional(),
   votes: z.array(ApprovalVote),
   /** The decisive vote's author/channel/comment, flattened for API consumers. */
   decidedBy: z.string().optional(),
@@ -79,6 +100,8 @@ export const RunState = z.object({
   waitingFor: z.string().optional(),
   error: z.string().optional(),
   compensated: z.boolean(),
+  /** Present while the run is paused: who paused it, why, and which steps run again on resume. */
+  pause: PauseState.optional(),
   steps: z.array(StepState),
   approvals: z.array(ApprovalState),
 });

@@ -89,6 +89,23 @@ export type CompensateAction = z.infer<typeof CompensateAction>;
 export const ForeachAction = z.discriminatedUnion('type', [CommandAction, HttpAction, QueryAction, RunbookAction]);
 export type ForeachAction = z.infer<typeof ForeachAction>;
 
+/** Gate output fields the engine sets; an `inputs` entry may not shadow them. */
+export const RESERVED_GATE_OUTPUTS: readonly string[] = ['decidedBy', 'via', 'votes', 'digest'];
+
+/** One escalation of an approval gate: after `after` (from when the gate opened), `to` may approve too. */
+export const Escalation = z
+  .object({
+    after: Duration,
+    to: z.union([
+      z.object({ roles: z.array(Role).min(1) }).strict(),
+      z.object({ subjects: z.array(z.string().min(1).max(200)).min(1).max(50) }).strict(),
+    ]),
+    /** Emit `approval.escalated` (surfaces notify the new approvers). */
+    notify: z.boolean().default(true),
+  })
+  .strict();
+export type Escalation = z.infer<typeof Escalation>;
+
 const stepCommon = {
   id: StepId,
   name: z.string().optional(),
@@ -99,6 +116,11 @@ const stepCommon = {
   retry: RetrySpec.optional(),
   continueOnError: z.boolean().default(false),
   compensate: CompensateAction.optional(),
+  /**
+   * Safe to cancel and run again from the start: an immediate pause (`?immediate=true`) cancels the
+   * step while it runs and starts it afresh on resume. Without it the step finishes first.
+   */
+  restartable: z.boolean().optional(),
 };
 
 export const CommandStep = CommandAction.extend(stepCommon).strict();
@@ -116,6 +138,20 @@ export const ApprovalStep = z
       .default({ roles: ['approver'], count: 1 }),
     /** The requester may not approve their own run. */
     fourEyes: z.boolean().default(false),
+    /**
+     * Values the approver must supply with an approval (typed like params, e.g. a rollout
+     * percentage or a change ticket id); later steps read them as `${{ steps.<gate>.output.<name> }}`.
+     */
+    inputs: z
+      .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, 'must be an identifier (letters, digits, "_")'), ParamSpec)
+      .refine((inputs) => !Object.keys(inputs).some((k) => RESERVED_GATE_OUTPUTS.includes(k)), 'input names must not be one of decidedBy, via, votes, digest')
+      .optional(),
+    /** After each interval the gate widens who may approve (more roles or named subjects) and says so. */
+    escalate: z.array(Escalation).max(10).optional(),
+    /** Emit `approval.reminder` every interval while the gate waits. */
+    remind: Duration.optional(),
+    /** What expiry (`timeout`, default 24h) means: reject (default), approve, or fail the run outright (no compensation skipped). */
+    onTimeout: z.enum(['reject', 'approve', 'fail']).optional(),
   })
   .strict();
 export const WaitStep = z.object({ ...stepCommon, type: z.literal('wait'), duration: Duration }).strict();

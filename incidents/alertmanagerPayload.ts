@@ -58,6 +58,21 @@ export function toAlertRefs(payload: AlertmanagerPayload): AlertRef[] {
   });
 }
 
+/**
+ * The service an alert is about. Real rules rarely carry a `service` label: the scrape's `job`, a
+ * Kubernetes `app`/`app_kubernetes_io_name` or an OTel `service_name` name it as often. Capped
+ * and limited to DNS-label-like values (it reaches selectors and runbook proposals).
+ */
+const SERVICE_LABELS = ['service', 'service_name', 'app_kubernetes_io_name', 'app', 'job'] as const;
+
+export function serviceOf(labels: Record<string, string>): string | undefined {
+  for (const name of SERVICE_LABELS) {
+    const v = labels[name];
+    if (v && /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v)) return v;
+  }
+  return undefined;
+}
+
 const SEVERITIES: Record<string, IncidentSeverity> = {
   critical: 'critical', page: 'critical', high: 'high', error: 'high', major: 'high', warning: 'warning', warn: 'warning', info: 'info', low: 'info',
 };

@@ -16,6 +16,7 @@ import { renderReport } from './report';
 import { withPermanentFailures } from '../activities/permanentFailures';
 import { llmHypotheses, type LlmHypothesesDeps } from './llmHypotheses';
 import type { GatherRequest, GatherResult, IncidentState, LlmHypothesisRequest, LlmHypothesisResult } from './types';
+import { INCIDENT_FAILURE } from '../domain/failureTypes';
 
 /**
  * The incident investigation's activities, closed over injected clients (like
@@ -114,7 +115,7 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
         await withHeartbeat(() => deps.notifier!.notify(change, state));
       } catch (err) {
         // A refusal (4xx) will not change on retry: fail the activity at once, the workflow records it.
-        if (err instanceof IncidentManagerError && err.permanent) throw ApplicationFailure.nonRetryable(err.message, 'IncidentManagerRefused');
+        if (err instanceof IncidentManagerError && err.permanent) throw ApplicationFailure.nonRetryable(err.message, INCIDENT_FAILURE.managerRefused);
         throw err;
       }
     },

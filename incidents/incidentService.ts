@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { CodedError } from '../domain/codedError';
 import type { Principal } from '../domain/roles';
 import { CopilotKind, RequestedBy, RunStatusKey } from '../temporal/searchAttributes';
 import {
@@ -13,7 +14,7 @@ import {
   resolveUpdate,
   type FeedbackInput,
 } from '../workflows/incidentDefinitions';
-import { severityOf, titleOf, toAlertRefs, type AlertmanagerPayload } from './alertmanagerPayload';
+import { serviceOf, severityOf, titleOf, toAlertRefs, type AlertmanagerPayload } from './alertmanagerPayload';
 import type { IncidentRepository } from './incidentRepository';
 import { initialState } from './initialState';
 import type { AlertRef, Hypothesis, IncidentInput, IncidentSeverity, IncidentSource, IncidentState, Note, ProposedAction } from './types';
@@ -25,11 +26,8 @@ import type { AlertRef, Hypothesis, IncidentInput, IncidentSeverity, IncidentSou
  */
 export type IncidentErrorCode = 'not_found' | 'resolved' | 'unknown_hypothesis' | 'unknown_action';
 
-export class IncidentError extends Error {
-  constructor(readonly code: IncidentErrorCode, message: string) {
-    super(message);
-    this.name = 'IncidentError';
-  }
+export class IncidentError extends CodedError<'incident', IncidentErrorCode> {
+  readonly family = 'incident';
 }
 
 /** How investigations are started: the task queue plus the per-incident knobs of IncidentInput. */
@@ -138,7 +136,7 @@ export class IncidentService {
     const { created } = await this.startIncident({
       incidentId,
       title: titleOf(payload),
-      ...(labels.service ? { service: labels.service } : {}),
+      ...(serviceOf(labels) ? { service: serviceOf(labels) } : {}),
       severity: severityOf(labels),
       ...(payload.commonAnnotations.description ? { description: payload.commonAnnotations.description.slice(0, 2000) } : {}),
       labels,

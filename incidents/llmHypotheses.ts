@@ -6,6 +6,8 @@ import { toolUses, type LlmContent, type LlmMessage, type LlmRequest, type LlmTo
 import type { AppConfig } from '../config/env';
 import { Redactor } from '../memory/redaction/redactor';
 import { QueryToolRunner, type QueryToolBackends } from './llmQueryTools';
+import { McpToolset } from './mcpToolsets';
+import type { McpServerConfig } from '../mcp/serversConfig';
 import type { Hypothesis, LlmHypothesisRequest, LlmHypothesisResult } from './types';
 
 /**
@@ -102,6 +104,8 @@ export interface LlmHypothesesDeps {
   tools?: QueryToolBackends;
   /** Deadline of the whole step (every turn); stays inside the activity's start-to-close timeout. */
   stepTimeoutMs?: number;
+  /** External MCP servers (MCP_SERVERS) whose allowlisted read-only tools join the query tools, in the same allowance. */
+  mcpServers?: readonly McpServerConfig[];
 }
 
 /** One line of model input from received text: redacted, one line, capped. */
@@ -180,20 +184,25 @@ export async function llmHypotheses(deps: LlmHypothesesDeps, req: LlmHypothesisR
   const runner = deps.tools && req.window && allowance > 0
     ? new QueryToolRunner(deps.tools, { incidentId: req.incidentId, round: req.round, window: req.window }, allowance, redactor)
     : undefined;
-  const queryTools = runner?.tools ?? [];
-  const messages: LlmMessage[] = [{ role: 'user', content: [{ type: 'text', text: buildHypothesisPrompt(req, redactor, queryTools, allowance) }] }];
   const stepDeadline = AbortSignal.timeout(deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
+  let mcp: McpToolset | undefined;
   let tokens = 0;
   let provider = '';
   let corrections = 0;
   let forceReport = false;
   const done = (result: Validated): LlmHypothesisResult => {
-    const queries = runner?.records ?? [];
+    const queries = [...(runner?.records ?? []), ...(mcp?.records ?? [])];
     return result.ok
       ? { ok: true, hypotheses: result.hypotheses, provider, tokens, queries }
       : { ok: false, reason: `${provider ? `${provider}: ` : ''}${result.reason}`.slice(0, 300), tokens, queries };
   };
   try {
+    // MCP toolsets share the query tools' allowance (the runner is the budget) and their evidence store.
+    if (runner && deps.tools && deps.mcpServers?.length) {
+      mcp = await McpToolset.open(deps.mcpServers, deps.tools.repo, { incidentId: req.incidentId, round: req.round, window: req.window! }, runner, redactor);
+    }
+    const queryTools = [...(runner?.tools ?? []), ...(mcp?.tools ?? [])];
+    const messages: LlmMessage[] = [{ role: 'user', content: [{ type: 'text', text: buildHypothesisPrompt(req, redactor, queryTools, allowance) }] }];
     for (let turn = 0; turn < MAX_TURNS; turn++) {
       const mayQuery = !forceReport && queryTools.length > 0 && runner!.left > 0 && turn < MAX_TURNS - 1;
       const tools = mayQuery ? [...queryTools, TOOL] : [TOOL];
@@ -219,7 +228,7 @@ export async function llmHypotheses(deps: LlmHypothesesDeps, req: LlmHypothesisR
       tokens += response.usage.inputTokens + response.usage.outputTokens;
       const calls = toolUses(response);
       const report = calls.find((c) => c.name === HYPOTHESES_TOOL);
-      const known = new Set([...req.queries.map((q) => q.evidenceId), ...(runner?.records ?? []).map((q) => q.evidenceId)]);
+      const known = new Set([...req.queries.map((q) => q.evidenceId), ...(runner?.records ?? []).map((q) => q.evidenceId), ...(mcp?.records ?? []).map((q) => q.evidenceId)]);
       const verdict = report ? validate(report.input, known, redactor) : undefined;
       if (verdict?.ok) return done(verdict);
       if (verdict && (corrections++ > 0 || turn === MAX_TURNS - 1)) return done(verdict);
@@ -238,7 +247,10 @@ export async function llmHypotheses(deps: LlmHypothesesDeps, req: LlmHypothesisR
           results.push({ type: 'tool_result', toolUseId: call.id, content: `${verdict && !verdict.ok ? verdict.reason : 'not accepted'}; call ${HYPOTHESES_TOOL} again with ids from the evidence list`, isError: true });
         } else if (runner?.handles(call.name) && mayQuery) {
           results.push({ type: 'tool_result', toolUseId: call.id, ...(await runner.run(call.name, call.input)) });
+        } else if (mcp?.handles(call.name) && mayQuery) {
+          results.push({ type: 'tool_result', toolUseId: call.id, ...(await mcp.run(call.name, call.input, stepDeadline)) });
         } else {
+          // Any other name (made up, or an MCP tool not on its allowlist) is answered here and never sent anywhere.
           results.push({ type: 'tool_result', toolUseId: call.id, content: `tool ${call.name} is not available now; call ${HYPOTHESES_TOOL}`, isError: true });
         }
       }
@@ -247,5 +259,7 @@ export async function llmHypotheses(deps: LlmHypothesesDeps, req: LlmHypothesisR
     return done({ ok: false, reason: `no ${HYPOTHESES_TOOL} call within ${MAX_TURNS} turns` });
   } catch (err) {
     return done({ ok: false, reason: (err instanceof Error ? err.message : String(err)).slice(0, 300) });
+  } finally {
+    await mcp?.close();
   }
 }

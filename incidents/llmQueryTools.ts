@@ -55,7 +55,7 @@ const lookback = {
 
 interface ToolSpec {
   tool: LlmTool;
-  language: Exclude<QueryLanguage, 'sql' | 'memory'>;
+  language: Exclude<QueryLanguage, 'sql' | 'memory' | 'mcp'>;
   kind: EvidenceKind;
   backend: keyof Omit<QueryToolBackends, 'repo'>;
 }
@@ -125,6 +125,13 @@ export class QueryToolRunner {
 
   get left(): number {
     return Math.max(0, this.allowance - this.used);
+  }
+
+  /** One query from the allowance, for the MCP toolsets that share it (incidents/mcpToolsets.ts). */
+  spend(): boolean {
+    if (this.left <= 0) return false;
+    this.used += 1;
+    return true;
   }
 
   /** Queries run (ok or failed), in order: they join the incident's record and its budget. */

@@ -31,7 +31,9 @@ export function renderReport(s: IncidentState): string {
     '',
     '## Summary',
     '',
-    top ? `Most likely root cause: **${untrusted(top.service)}** (confidence ${top.confidence}). ${md(top.statement)}` : 'No root cause was identified.',
+    top ? `Most likely root cause: **${untrusted(top.service)}** (confidence ${top.confidence}). ${md(top.statement)}` : `No root cause was identified${s.conclusion ? `: ${md(s.conclusion.summary)}` : ''}.`,
+    // Insufficient evidence says what was looked for in vain (queries as code spans).
+    ...(!top && s.conclusion?.matchedNothing.length ? ['', 'Searched and matched nothing:', '', ...s.conclusion.matchedNothing.slice(0, 10).map((q) => `- ${code(q)}`)] : []),
     ...(s.resolution ? ['', `Resolution: ${md(s.resolution)}`] : []),
     '',
     '## Hypotheses',

@@ -8,7 +8,8 @@ import type { Principal } from '../domain/roles';
 export type IncidentSeverity = 'critical' | 'high' | 'warning' | 'info';
 export type IncidentStatus = 'investigating' | 'monitoring' | 'resolved';
 export type IncidentSource = 'alertmanager' | 'api' | 'chat';
-export type QueryLanguage = 'promql' | 'logql' | 'traceql' | 'sql' | 'memory';
+/** `mcp`: a tool call on an external MCP server (MCP_SERVERS); the query is `server/tool {arguments}`. */
+export type QueryLanguage = 'promql' | 'logql' | 'traceql' | 'sql' | 'memory' | 'mcp';
 
 export interface AlertRef {
   fingerprint: string;
@@ -68,6 +69,8 @@ export interface QueryRecord {
   error?: string;
   /** The range the query covered (ISO; step in seconds for range queries), so it can be re-run as it ran. */
   range?: QueryRange;
+  /** How many series / lines / traces / runs it returned (0: it matched nothing); absent on older records. */
+  resultCount?: number;
 }
 
 export interface QueryRange {
@@ -76,8 +79,12 @@ export interface QueryRange {
   stepSeconds?: number;
 }
 
-/** `metrics`: a PromQL query the LLM ran through its tool (the templates have their own kinds). */
-export type EvidenceKind = 'alert_expr' | 'error_rate' | 'latency' | 'saturation' | 'metrics' | 'logs' | 'traces' | 'deploys' | 'memory';
+/**
+ * `metrics`: a PromQL query the LLM ran through its tool (the templates have their own kinds);
+ * `discovery`: learning the target's vocabulary (metric names, labels, a service's series);
+ * `availability`: a component down (`up`, `redis_up`, `pg_up` = 0, restarts, unavailable replicas).
+ */
+export type EvidenceKind = 'alert_expr' | 'error_rate' | 'latency' | 'saturation' | 'availability' | 'metrics' | 'logs' | 'traces' | 'deploys' | 'memory' | 'discovery' | 'mcp';
 
 export interface Hypothesis {
   id: string;
@@ -148,6 +155,20 @@ export interface Note {
   at: string;
 }
 
+/** How a check ended (heuristics/conclusion.ts): a leading hypothesis, or what was looked for in vain. */
+export interface Conclusion {
+  result: 'hypotheses' | 'insufficient_evidence';
+  top?: { id: string; service: string; confidence: number; statement: string; evidence: string[] };
+  /** `<backend>: <query>` of every query that answered (discovery calls aside). */
+  searched: string[];
+  /** Those that answered with nothing (no series, lines, traces, runs). */
+  matchedNothing: string[];
+  failed: string[];
+  /** Backends not configured or down, services without series, … */
+  missing: string[];
+  summary: string;
+}
+
 export interface IncidentState {
   incidentId: string;
   title: string;
@@ -178,6 +199,8 @@ export interface IncidentState {
   signals: Signal[];
   /** The LLM hypothesis step of the latest round, when a provider is configured. */
   llm?: LlmHypothesisStatus;
+  /** How the latest check ended (absent before the first check ended, and on older histories). */
+  conclusion?: Conclusion;
   reportReady: boolean;
   /** Bumped on every save, so an older snapshot never overwrites a newer one. */
   version: number;
@@ -219,4 +242,6 @@ export interface GatherRequest {
   scope: Record<string, string>;
   alertExprs: string[];
   text: string;
+  /** `service` is the incident's own (from the alert or the human), not a hypothesis being followed up. */
+  serviceKnown?: boolean;
 }

@@ -1,5 +1,5 @@
 import { LlmError, asLlmError, kindForStatus } from './llmErrors';
-import { sseEvents } from './sseLines';
+import { createParser } from 'eventsource-parser';
 import type { LlmContent, LlmProvider, LlmRequest, LlmResponse, LlmStreamHandlers } from './types';
 
 /**
@@ -65,7 +65,7 @@ export class OpenAiCompatibleProvider implements LlmProvider {
         const detail = (await res.text().catch(() => '')).slice(0, 300);
         throw new LlmError(kindForStatus(res.status), `${this.name}: HTTP ${res.status} ${detail}`, this.name, res.status);
       }
-      for await (const { data } of sseEvents(res.body)) {
+      for await (const data of sseData(res.body)) {
         if (data.trim() === '[DONE]') break;
         const chunk = JSON.parse(data) as Chunk & { error?: { message?: string; type?: string } };
         if (chunk.error) throw new LlmError(kindForStatus(undefined, chunk.error.type), `${this.name}: ${chunk.error.message ?? 'stream error'}`, this.name);
@@ -129,4 +129,21 @@ function toWire(message: LlmRequest['messages'][number]): Record<string, unknown
     });
   } else if (text) out.push({ role: 'user', content: text });
   return out;
+}
+
+/**
+ * The `data` of each server-sent event of a provider stream read with fetch, framed by
+ * eventsource-parser (the WHATWG rules: CR/LF/CRLF, comments, multi-line data, a BOM).
+ */
+async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  const ready: string[] = [];
+  const parser = createParser({ onEvent: (event) => void ready.push(event.data) });
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    parser.feed(decoder.decode(chunk, { stream: true }));
+    yield* ready.splice(0);
+  }
+  // A last event without its blank line (or its newline) still counts: the connection's end ends it.
+  parser.feed(`${decoder.decode()}\n\n`);
+  yield* ready.splice(0);
 }

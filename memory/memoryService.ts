@@ -61,8 +61,8 @@ export interface SearchItem {
 }
 
 /**
- * The one entry point to every memory tier (activities and the API call this; workflows call the
- * activities). Everything is redacted on the way in; the raw values behind placeholders stay in
+ * The one entry point to every memory tier (the chat and incident activities and the API call
+ * this; workflows reach it only through those activities). Everything is redacted on the way in; the raw values behind placeholders stay in
  * the session's short-term vault.
  */
 export class MemoryService {

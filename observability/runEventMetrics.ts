@@ -1,3 +1,4 @@
+import { isFeedStream } from '../domain/approvalFeed';
 import type { EventStore, NewEvent, StoredEvent } from '../domain/events';
 import { approvalGateExpiry, approvalWait, runDuration, runsFinished, runsStarted } from './metrics';
 
@@ -44,6 +45,8 @@ export function meteredEventStore(store: EventStore): EventStore {
     subscribe: (onWake) => store.subscribe(onWake),
     async append(streamId: string, events: NewEvent[]): Promise<StoredEvent[]> {
       const stored = await store.append(streamId, events);
+      // Feed streams (the approvals feed) hold copies of run events already counted on the run's stream.
+      if (isFeedStream(streamId)) return stored;
       await observeRunEvents(store, streamId, events).catch(() => undefined);
       return stored;
     },

@@ -20,6 +20,9 @@ ensure_node dev.sh 24
 # --- npm dependencies --------------------------------------------------------------------------
 ensure_npm_deps
 
+# --- web console (console/ → console/dist, served by the API at /) -------------------------------
+npm run --silent console:build >/dev/null
+
 # --- temporal CLI ------------------------------------------------------------------------------
 ensure_temporal_cli dev.sh
 export DATA_DIR

@@ -2,33 +2,30 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { createActivities } from '../activities/createActivities';
-import { auditedEventStore } from '../audit/auditedEventStore';
 import { SqlAuditLog } from '../audit/auditLog';
 import { createApp } from '../api/app';
+import { createSlackApi } from '../slack/slackWiring';
 import { createAuthenticator } from '../api/auth/authenticator';
-import { createChatCore, createMemorySummariser, createChatWorkerActivities, createSessionService } from '../chat/chatWiring';
+import { createChatCore, createMemorySummariser, createSessionService } from '../chat/chatWiring';
 import { startHttpServer } from '../api/httpServer';
 import { createLogger } from '../api/logger';
-import { ConfigError, loadConfig, runbookEnv, type AppConfig } from '../config/env';
+import { ConfigError, loadConfig, type AppConfig } from '../config/env';
 import { EventFanout } from '../db/eventFanout';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
 import { openMemory } from '../memory/openMemory';
 import { durationToMs } from '../domain/duration';
 import { registry } from '../observability/metrics';
-import { meteredEventStore } from '../observability/runEventMetrics';
 import { registerTemporalGauges } from '../observability/temporalGauges';
 import { startTracing, temporalClientInterceptors } from '../observability/tracing';
-import { createIncidentService, createIncidentWorkerActivities } from '../incidents/incidentWiring';
+import { createIncidentService } from '../incidents/incidentWiring';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { findTemporalCli } from '../temporal/cliLocator';
 import { freePort, startDevServer } from '../temporal/devServer';
 import { assertPortsFree } from './portCheck';
 import { RunClient } from '../temporal/runClient';
-import { createRunbookWorker } from '../workers/createWorker';
+import { createCopilotWorker } from '../workers/workerWiring';
 import { startDemoDeployTarget } from './demoDeployTarget';
 
 /**
@@ -137,8 +134,6 @@ async function main(): Promise<void> {
   const catalogue = await RunbookCatalogue.load(config.RUNBOOKS_DIR);
   const events = new SqlEventStore(db);
   const auditLog = new SqlAuditLog(db);
-  // Workflow-side actions (signal approvals, confirmed chat actions) are audited as their events are appended.
-  const audited = auditedEventStore(events, auditLog, (message, err) => logger.error({ err }, message));
   const summariser = createMemorySummariser(config, logger);
   const memory = await openMemory(config, db, logger, undefined, summariser ? { summariser } : {});
 
@@ -149,45 +144,40 @@ async function main(): Promise<void> {
   const chat = createChatCore(config, catalogue);
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await createRunbookWorker({
+  const worker = await createCopilotWorker({
+    config,
+    connection: nativeConnection,
+    client,
+    db,
+    catalogue,
+    events,
+    auditLog,
+    memory: memory.service,
+    chat,
+    runs,
+    incidents,
+    logger,
+    tracing,
     // In-flight activities get SHUTDOWN.workerGraceMs to finish their writes, then are cancelled;
     // after workerForceMs the worker gives up on them, so one wedged activity cannot hold Ctrl-C.
     tuning: { shutdownGraceTime: SHUTDOWN.workerGraceMs, shutdownForceTime: SHUTDOWN.workerForceMs },
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TASK_QUEUE,
-    ...(tracing.spanProcessor && tracing.resource
-      ? { plugins: [new OpenTelemetryPlugin({ spanProcessor: tracing.spanProcessor, resource: tracing.resource })] }
-      : {}),
-    activities: {
-      ...createIncidentWorkerActivities(config, db, events, memory.service),
-      ...createChatWorkerActivities(config, chat, { events: audited, catalogue, runs, incidents, memory: memory.service }),
-      ...createActivities({
-      events: meteredEventStore(audited),
-      catalogue,
-      config: {
-        commandAllowlist: config.COMMAND_ALLOWLIST,
-        commandCwd: path.resolve(config.COMMAND_CWD),
-        runbookEnv: runbookEnv(config),
-        ...(config.PROMETHEUS_URL ? { prometheusUrl: config.PROMETHEUS_URL } : {}),
-        stepLogMaxLines: config.STEP_LOG_MAX_LINES,
-      },
-      }),
-    },
   });
   const workerRun = worker.run();
 
   const fanout = new EventFanout(events, { logger });
+  const slack = createSlackApi(config, { client, db, logger });
   const app = createApp({
     config,
     runs,
     catalogue,
     fanout,
+    eventLog: events,
     authenticator,
     logger,
     memory: memory.service,
     incidents,
     audit: auditLog,
+    ...(slack ? { slack } : {}),
     temporalSdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
     chat: { sessions: createSessionService(config, { client, events, fanout, memory: memory.service }), nlp: chat.nlp },
     readiness: {
@@ -197,6 +187,7 @@ async function main(): Promise<void> {
   });
   registerTemporalGauges(registry, { client, stuckAfterMs: durationToMs(config.METRICS_STUCK_RUN_AFTER), onError: (err) => logger.warn({ err }, 'run gauges: visibility count failed') });
   const api = await startHttpServer(app, { host: config.HOST, port: config.PORT });
+  await slack?.receiver.start();
   printBanner(config, { apiUrl: api.url, uiUrl: temporal.uiUrl ?? '', temporalAddress: temporal.address, cliPath, ...(demoTarget ? { demoUrl: demoTarget.url } : {}) });
 
   // Order matters: no new requests and no SSE streams first, then the worker finishes (or abandons)
@@ -309,6 +300,7 @@ function printBanner(config: AppConfig, { apiUrl, uiUrl, temporalAddress, cliPat
     '',
     'copilot is running',
     `  API          ${apiUrl}`,
+    `  Console      ${apiUrl}/  (sign in by pasting a token below; built by dev.sh, or npm run console:build)`,
     `  Temporal UI  ${uiUrl}`,
     `  Temporal     ${temporalAddress}`,
     `  temporal CLI ${cliPath}${onPath(cliDir) ? '' : '  (not on PATH)'}`,

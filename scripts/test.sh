@@ -24,7 +24,7 @@ section "Node.js"
 ensure_node test.sh 24
 
 # --- System packages: PostgreSQL, Prometheus, Redis (tests start their own on free ports) -------
-section "System packages (PostgreSQL, Prometheus, Alertmanager, Redis)"
+section "System packages (PostgreSQL, Prometheus, Alertmanager, Redis, Chromium)"
 have_pg_binary() {
   command -v "$1" >/dev/null 2>&1 && return 0
   local dir
@@ -37,10 +37,17 @@ missing=()
 { have_pg_binary initdb && have_pg_binary postgres; } || missing+=(postgresql)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Real exporters for the investigation scenarios (test/incidents/realExporters.e2e.test.ts).
+command -v prometheus-redis-exporter >/dev/null 2>&1 || missing+=(prometheus-redis-exporter)
+command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
 { command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1; } || missing+=(prometheus-alertmanager)
+# The web console's browser tests drive Debian's Chromium (playwright-core never downloads a browser).
+[[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] || missing+=(chromium)
+# The CLI's interactive chat test drives `copilot chat` through a pseudo-terminal with tmux.
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 
 if ((${#missing[@]} == 0)); then
-  echo "postgresql, prometheus, prometheus-alertmanager and redis-server are installed"
+  echo "postgresql, prometheus, prometheus-alertmanager, redis-server and chromium are installed"
 else
   if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
     cat >&2 <<MSG
@@ -80,6 +87,10 @@ ensure_temporal_cli test.sh
 # --- npm dependencies --------------------------------------------------------------------------
 section "npm dependencies"
 ensure_npm_deps
+
+# --- web console: built before the checks (its browser tests load console/dist) ------------------
+section "Web console (npm run console:build)"
+npm run --silent console:build
 
 # --- checks and tests: run them all, then fail if any failed ------------------------------------
 failed=()

@@ -9,11 +9,16 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { APPROVAL_REJECTION, type ApprovalDecision } from '../domain/approval';
+import { temporal } from '@temporalio/proto';
+import { canonicalJson } from '../domain/canonicalJson';
+import { CodedError } from '../domain/codedError';
+import { APPROVAL_REJECTION, type DecideApprovalInput } from '../domain/approval';
+import { PAUSE_REJECTION, type PauseRequest } from '../domain/pause';
 import type { Principal } from '../domain/roles';
+import { runStaticDetails, runStaticSummary } from '../domain/runMetadata';
 import type { RunbookDefinition } from '../domain/runbook';
-import { RunStatus, type ApprovalState, type RunInput, type RunState } from '../domain/runState';
-import { decideApprovalUpdate, RUNBOOK_RUN_WORKFLOW, stateQuery } from '../workflows/definitions';
+import { RunStatus, TERMINAL_RUN_STATUSES, type ApprovalState, type RunInput, type RunState } from '../domain/runState';
+import { decideApprovalUpdate, pauseRunUpdate, resumeRunUpdate, RUNBOOK_RUN_WORKFLOW, stateQuery } from '../workflows/definitions';
 import { CopilotKind, RequestedBy, RunbookKey, RunStatusKey } from './searchAttributes';
 
 /**
@@ -28,15 +33,23 @@ export type RunClientErrorCode =
   | 'gate_not_found'
   | 'already_decided'
   | 'approval_forbidden'
-  | 'invalid_page_token';
+  | 'invalid_page_token'
+  | 'not_pausable'
+  | 'not_paused'
+  | 'digest_mismatch'
+  | 'invalid_inputs';
 
-export class RunClientError extends Error {
+export class RunClientError extends CodedError<'run', RunClientErrorCode> {
+  readonly family = 'run';
+}
+
+/** A decision made on another plan than the gate's current one; carries the digest to show instead. */
+export class DigestMismatchError extends RunClientError {
   constructor(
-    readonly code: RunClientErrorCode,
     message: string,
+    readonly currentDigest: string,
   ) {
-    super(message);
-    this.name = 'RunClientError';
+    super('digest_mismatch', message);
   }
 }
 
@@ -67,6 +80,13 @@ export interface RunSummary {
 export interface ListRunsRequest {
   status?: RunStatus;
   runbook?: string;
+  /** Subject who requested the runs. */
+  requestedBy?: string;
+  /**
+   * Runs on this deployment's task queue only (the default: the ones its workers can answer queries
+   * for; another deployment sharing the namespace has its own). `false` lists the whole namespace.
+   */
+  ownTaskQueue?: boolean;
   pageSize: number;
   /** Opaque base64url token from a previous page. */
   nextPageToken?: string;
@@ -79,18 +99,6 @@ export interface RunClientOptions {
 
 const RUN_ID_PREFIX = 'run-';
 const QUERY_TIMEOUT_MS = 10_000;
-
-/** Deterministic JSON: object keys sorted at every depth, so equal requests hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /** What makes two start requests "the same" for idempotency: the runbook and the params. */
 export function requestHash(runbook: RunbookDefinition, params: Record<string, unknown>): string {
@@ -109,22 +117,29 @@ function quote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-const CLOSED_STATUS_FALLBACK: Record<string, RunStatus> = {
-  COMPLETED: 'succeeded',
-  FAILED: 'failed',
-  TIMED_OUT: 'failed',
-  CANCELLED: 'cancelled',
-  TERMINATED: 'cancelled',
+const ExecutionStatus = temporal.api.enums.v1.WorkflowExecutionStatus;
+
+/** By Temporal's execution status code (the proto enum the SDK's `status.code` and visibility both carry). */
+const CLOSED_STATUS_FALLBACK: Partial<Record<temporal.api.enums.v1.WorkflowExecutionStatus, RunStatus>> = {
+  [ExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED]: 'succeeded',
+  [ExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED]: 'failed',
+  [ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT]: 'failed',
+  [ExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED]: 'cancelled',
+  [ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED]: 'cancelled',
 };
+
+interface ExecutionSummaryInput extends Pick<WorkflowExecutionInfo, 'workflowId' | 'startTime' | 'closeTime' | 'typedSearchAttributes'> {
+  status: { code: temporal.api.enums.v1.WorkflowExecutionStatus };
+}
 
 /** Closed executions whose RunStatus attribute was never finalised (e.g. terminated from the UI) get
  * a status derived from Temporal's own execution status instead of a stale "running". */
-function summaryFrom(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes'>): RunSummary {
+function summaryFrom(info: ExecutionSummaryInput): RunSummary {
   const attrs = info.typedSearchAttributes;
   const recorded = RunStatus.safeParse(attrs.get(RunStatusKey));
   let status: RunStatus = recorded.success ? recorded.data : 'running';
-  if (info.closeTime && !['succeeded', 'failed', 'cancelled'].includes(status)) {
-    status = CLOSED_STATUS_FALLBACK[info.status.name] ?? 'failed';
+  if (info.closeTime && !TERMINAL_RUN_STATUSES.includes(status)) {
+    status = CLOSED_STATUS_FALLBACK[info.status.code] ?? 'failed';
   }
   return {
     runId: info.workflowId,
@@ -157,6 +172,9 @@ export class RunClient {
         // A workflow id is never reused, even after the run closed: a key names exactly one run.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { requestHash: hash },
+        // Temporal user metadata: the Workflows list says what each run is (runbook, service, version, environment, requester).
+        staticSummary: runStaticSummary({ runbook: request.runbook, params: request.params, requestedBy: request.requestedBy.sub }),
+        staticDetails: runStaticDetails({ runbook: request.runbook, params: request.params, requestedBy: request.requestedBy.sub }),
         typedSearchAttributes: [
           { key: CopilotKind, value: 'runbook' },
           { key: RunbookKey, value: request.runbook.name },
@@ -208,6 +226,8 @@ export class RunClient {
     const clauses = [`CopilotKind = ${quote('runbook')}`];
     if (request.status) clauses.push(`RunStatus = ${quote(request.status)}`);
     if (request.runbook) clauses.push(`Runbook = ${quote(request.runbook)}`);
+    if (request.requestedBy) clauses.push(`RequestedBy = ${quote(request.requestedBy)}`);
+    if (request.ownTaskQueue !== false) clauses.push(`TaskQueue = ${quote(this.taskQueue)}`);
     const pageToken = request.nextPageToken ? decodePageToken(request.nextPageToken) : undefined;
     let response;
     try {
@@ -227,7 +247,7 @@ export class RunClient {
     const items = response.executions.map((raw) =>
       summaryFrom({
         workflowId: raw.execution?.workflowId ?? '',
-        status: { code: raw.status ?? 0, name: EXECUTION_STATUS_NAMES[raw.status ?? 0] ?? 'UNKNOWN' } as WorkflowExecutionInfo['status'],
+        status: { code: raw.status ?? ExecutionStatus.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED },
         startTime: timestampToDate(raw.startTime) ?? new Date(0),
         closeTime: timestampToDate(raw.closeTime),
         typedSearchAttributes: decodeTypedSearchAttributes(raw.searchAttributes?.indexedFields),
@@ -238,7 +258,7 @@ export class RunClient {
   }
 
   /** Validated by the workflow's update validator, so a refused decision leaves no trace in history. */
-  async decide(runId: string, decision: ApprovalDecision): Promise<ApprovalState> {
+  async decide(runId: string, decision: DecideApprovalInput): Promise<ApprovalState> {
     try {
       return await this.client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, { args: [decision] });
     } catch (err) {
@@ -247,6 +267,33 @@ export class RunClient {
         if (err.cause.type === APPROVAL_REJECTION.unknownGate) throw new RunClientError('gate_not_found', message);
         if (err.cause.type === APPROVAL_REJECTION.alreadyDecided) throw new RunClientError('already_decided', message);
         if (err.cause.type === APPROVAL_REJECTION.forbidden) throw new RunClientError('approval_forbidden', message);
+        if (err.cause.type === APPROVAL_REJECTION.digestMismatch) {
+          const details = err.cause.details?.[0] as { currentDigest?: string } | undefined;
+          throw new DigestMismatchError(message, details?.currentDigest ?? '');
+        }
+        if (err.cause.type === APPROVAL_REJECTION.invalidInputs) throw new RunClientError('invalid_inputs', message);
+      }
+      throw await this.explainMissing(runId, err);
+    }
+  }
+
+  /** Pauses a run (`pauseRun` update, validated by the workflow): no new step starts until resumed. */
+  async pause(runId: string, request: PauseRequest): Promise<RunState> {
+    return this.pauseUpdate(runId, pauseRunUpdate, request);
+  }
+
+  /** Resumes a paused run; steps an immediate pause cancelled run again. */
+  async resume(runId: string, request: PauseRequest): Promise<RunState> {
+    return this.pauseUpdate(runId, resumeRunUpdate, request);
+  }
+
+  private async pauseUpdate(runId: string, update: typeof pauseRunUpdate, request: PauseRequest): Promise<RunState> {
+    try {
+      return await this.client.workflow.getHandle(runId).executeUpdate(update, { args: [request] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        if (err.cause.type === PAUSE_REJECTION.notRunning) throw new RunClientError('not_pausable', err.cause.message);
+        if (err.cause.type === PAUSE_REJECTION.notPaused) throw new RunClientError('not_paused', err.cause.message);
       }
       throw await this.explainMissing(runId, err);
     }
@@ -278,7 +325,7 @@ export class RunClient {
  * Temporal's visibility page tokens are JSON. Anything else is refused here: the server answers a
  * garbage token with UNKNOWN, which the SDK retries for many seconds before giving up.
  */
-function decodePageToken(token: string): Buffer {
+export function decodePageToken(token: string): Buffer {
   const bytes = Buffer.from(token, 'base64url');
   try {
     const parsed: unknown = JSON.parse(bytes.toString('utf8'));
@@ -289,17 +336,7 @@ function decodePageToken(token: string): Buffer {
   throw new RunClientError('invalid_page_token', 'pageToken is not a token this server issued');
 }
 
-const EXECUTION_STATUS_NAMES: Record<number, string> = {
-  1: 'RUNNING',
-  2: 'COMPLETED',
-  3: 'FAILED',
-  4: 'CANCELLED',
-  5: 'TERMINATED',
-  6: 'CONTINUED_AS_NEW',
-  7: 'TIMED_OUT',
-};
-
-function timestampToDate(ts: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): Date | undefined {
+export function timestampToDate(ts: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): Date | undefined {
   if (!ts || ts.seconds == null) return undefined;
   const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
   return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6));

@@ -1,17 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { createLogger } from '../api/logger';
-import { createActivities } from '../activities/createActivities';
-import { auditedEventStore } from '../audit/auditedEventStore';
 import { SqlAuditLog } from '../audit/auditLog';
-import { createChatCore, createMemorySummariser, createChatWorkerActivities } from '../chat/chatWiring';
-import { ConfigError, loadConfig, runbookEnv } from '../config/env';
+import { createChatCore, createMemorySummariser } from '../chat/chatWiring';
+import { ConfigError, loadConfig } from '../config/env';
 import { SqlEventStore } from '../db/eventStore';
 import { openDatabase } from '../db/openDatabase';
-import { createIncidentService, createIncidentWorkerActivities } from '../incidents/incidentWiring';
+import { createIncidentService } from '../incidents/incidentWiring';
 import { openMemory } from '../memory/openMemory';
-import { meteredEventStore } from '../observability/runEventMetrics';
 import { registry } from '../observability/metrics';
 import { startMetricsServer } from '../observability/metricsEndpoint';
 import { startTracing, temporalClientInterceptors } from '../observability/tracing';
@@ -19,7 +15,7 @@ import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { freePort } from '../temporal/devServer';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
-import { createRunbookWorker } from './createWorker';
+import { createCopilotWorker } from './workerWiring';
 
 /** Production worker entry point (`npm run worker`): run N replicas against one Temporal cluster. */
 async function main(): Promise<void> {
@@ -54,44 +50,26 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const events = new SqlEventStore(db);
-  // Workflow-side actions (signal approvals, confirmed chat actions) are audited as their events are appended.
-  const audited = auditedEventStore(events, new SqlAuditLog(db), (message, err) => logger.error({ err }, message));
-  // Incident memory lives in the Memory module's long-term tier (same selection as the API).
   const summariser = createMemorySummariser(config, logger);
   const memory = await openMemory(config, db, logger, undefined, summariser ? { summariser } : {});
-  const activities = createActivities({
-    events: meteredEventStore(audited),
-    catalogue,
-    config: {
-      commandAllowlist: config.COMMAND_ALLOWLIST,
-      commandCwd: config.COMMAND_CWD,
-      runbookEnv: runbookEnv(config),
-      ...(config.PROMETHEUS_URL ? { prometheusUrl: config.PROMETHEUS_URL } : {}),
-      stepLogMaxLines: config.STEP_LOG_MAX_LINES,
-    },
-  });
   // Chat activities start runs and incidents as the chatting user: they need a Temporal client.
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
   const chat = createChatCore(config, catalogue);
-  const worker = await createRunbookWorker({
+  const worker = await createCopilotWorker({
+    config,
     connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TASK_QUEUE,
-    ...(tracing.spanProcessor && tracing.resource
-      ? { plugins: [new OpenTelemetryPlugin({ spanProcessor: tracing.spanProcessor, resource: tracing.resource })] }
-      : {}),
-    activities: {
-      ...activities,
-      ...createIncidentWorkerActivities(config, db, events, memory.service),
-      ...createChatWorkerActivities(config, chat, {
-        events: audited,
-        catalogue,
-        runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),
-        incidents: createIncidentService(config, client, db),
-        memory: memory.service,
-      }),
-    },
+    client,
+    db,
+    catalogue,
+    events,
+    auditLog: new SqlAuditLog(db),
+    memory: memory.service,
+    chat,
+    runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),
+    incidents: createIncidentService(config, client, db),
+    logger,
+    tracing,
   });
   const metrics =
     config.METRICS_PORT > 0

@@ -1,11 +1,15 @@
 import { ApplicationFailure, CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { APPROVAL_REJECTION, APPROVAL_SIGNAL_INVALID, ApprovalSignal, type ApprovalDecision } from '../domain/approval';
+import { APPROVAL_REJECTION, APPROVAL_SIGNAL_INVALID, APPROVAL_TIMED_OUT, ApprovalSignal, DecideApprovalInput, type ApprovalDecision } from '../domain/approval';
 import { durationToMs } from '../domain/duration';
 import { hasAnyRole, type Role } from '../domain/roles';
+import { approvalDigest, approvalPlan } from '../domain/approvalDigest';
+import { resolveParams } from '../domain/runParams';
 import type { ApprovalStep } from '../domain/runbook';
+import type { TemplateContext } from '../domain/template';
 import type { ApprovalState, DecisionChannel } from '../domain/runState';
 import type { RunRuntime } from './runRuntime';
+import { RUN_FAILURE } from '../domain/failureTypes';
 
 /**
  * Approval gates: the run waits durably (hours or days) for decisions that arrive as the `approval`
@@ -29,7 +33,7 @@ interface Claim {
 
 interface Vote {
   gateId: string;
-  decision: 'approve' | 'reject';
+  decision: ApprovalDecision;
   approver: string;
   /** Known when the API verified the token; unknown for a signal typed into the Temporal UI. */
   roles?: readonly Role[];
@@ -37,6 +41,10 @@ interface Vote {
   via: DecisionChannel;
   /** The approver name is the sender's claim (a signal), not a verified identity. */
   claimed?: boolean;
+  /** The plan digest the decision was made on; absent: unbound. */
+  digest?: string;
+  /** Values for the gate's `inputs`. */
+  inputs?: Record<string, unknown>;
 }
 
 export class ApprovalGates {
@@ -44,6 +52,9 @@ export class ApprovalGates {
   private refusals = 0;
   /** Refusal events are appended one after another, in the order the signals arrived. */
   private refusalQueue: Promise<void> = Promise.resolve();
+
+  /** Open gates' definitions: their `inputs` specs are checked on every approval. */
+  private readonly steps = new Map<string, ApprovalStep>();
 
   constructor(private readonly rt: RunRuntime) {}
 
@@ -62,20 +73,48 @@ export class ApprovalGates {
         APPROVAL_REJECTION.forbidden,
       );
     }
-    if (vote.roles && !hasAnyRole({ roles: [...vote.roles] }, gate.requiredRoles as Role[])) {
+    // Escalations widen the roles and may name subjects who may decide whatever roles they hold.
+    const roles = [...gate.requiredRoles, ...(gate.escalatedRoles ?? [])];
+    const named = gate.escalatedSubjects?.includes(vote.approver) ?? false;
+    if (vote.roles && !named && !hasAnyRole({ roles: [...vote.roles] }, roles as Role[])) {
       throw ApplicationFailure.nonRetryable(
-        `gate "${gate.gateId}" needs one of the roles ${gate.requiredRoles.join(', ')}`,
+        `gate "${gate.gateId}" needs one of the roles ${roles.join(', ')}` +
+          (gate.escalatedSubjects?.length ? ` (or to be one of ${gate.escalatedSubjects.join(', ')})` : ''),
         APPROVAL_REJECTION.forbidden,
       );
     }
     if (gate.votes.some((v) => v.approver === vote.approver)) {
       throw ApplicationFailure.nonRetryable(`${vote.approver} already voted on gate "${gate.gateId}"`, APPROVAL_REJECTION.alreadyDecided);
     }
+    if (vote.digest !== undefined && gate.digest !== undefined && vote.digest !== gate.digest) {
+      throw ApplicationFailure.create({
+        message: `gate "${gate.gateId}" now shows plan ${gate.digest}; the decision was made on ${vote.digest}`,
+        type: APPROVAL_REJECTION.digestMismatch,
+        nonRetryable: true,
+        details: [{ currentDigest: gate.digest }],
+      });
+    }
+    if (vote.decision === 'approve') this.resolveInputs(gate, vote);
     return gate;
+  }
+
+  /** The approval's input values with defaults applied, or the refusal naming each bad field. */
+  private resolveInputs(gate: ApprovalState, vote: Vote): Record<string, unknown> | undefined {
+    const specs = this.steps.get(gate.gateId)?.inputs;
+    if (!specs || Object.keys(specs).length === 0) return undefined;
+    const resolved = resolveParams(specs, vote.inputs ?? {});
+    if (!resolved.ok) {
+      throw ApplicationFailure.nonRetryable(
+        `gate "${gate.gateId}" needs inputs: ${resolved.issues.map((i) => `${i.path.replace(/^params/, 'inputs')}: ${i.message}`).join('; ')}`,
+        APPROVAL_REJECTION.invalidInputs,
+      );
+    }
+    return resolved.params;
   }
 
   apply(vote: Vote): ApprovalState {
     const gate = this.validate(vote);
+    const inputs = vote.decision === 'approve' ? this.resolveInputs(gate, vote) : undefined;
     const at = new Date().toISOString();
     gate.votes.push({
       approver: vote.approver,
@@ -84,6 +123,8 @@ export class ApprovalGates {
       ...(vote.claimed ? { claimed: true } : {}),
       at,
       ...(vote.comment ? { comment: vote.comment } : {}),
+      ...(gate.digest !== undefined ? { bound: vote.digest !== undefined, ...(vote.digest !== undefined ? { digest: vote.digest } : {}) } : {}),
+      ...(inputs ? { inputs } : {}),
     });
     const approvals = gate.votes.filter((v) => v.decision === 'approve').length;
     if (vote.decision === 'reject' || approvals >= gate.requiredCount) {
@@ -93,6 +134,7 @@ export class ApprovalGates {
       if (vote.claimed) gate.approverClaimed = true;
       gate.decidedAt = at;
       if (vote.comment) gate.comment = vote.comment;
+      if (inputs) gate.inputs = inputs;
     }
     return gate;
   }
@@ -105,7 +147,7 @@ export class ApprovalGates {
   async onSignal(payload: unknown, log: (message: string) => void): Promise<void> {
     if (!patched(SIGNAL_CHECKED_PATCH)) return this.onLegacySignal(payload as LegacySignal, log);
     const parsed = ApprovalSignal.safeParse(payload);
-    if (!parsed.success) return this.refuse(claimOf(payload), issuesText(parsed.error), APPROVAL_SIGNAL_INVALID, log);
+    if (!parsed.success) return this.refuse(claimOf(payload), issuesText('signal', parsed.error), APPROVAL_SIGNAL_INVALID, log);
     const signal = parsed.data;
     try {
       this.apply({
@@ -116,6 +158,8 @@ export class ApprovalGates {
         via: 'temporal-signal',
         claimed: true,
         ...(signal.comment ? { comment: signal.comment } : {}),
+        ...(signal.digest !== undefined ? { digest: signal.digest } : {}),
+        ...(signal.inputs ? { inputs: signal.inputs } : {}),
       });
     } catch (err) {
       if (!(err instanceof ApplicationFailure)) throw err;
@@ -164,17 +208,70 @@ export class ApprovalGates {
   }
 
   /** Update path: returns once the decision is in the event log, so the caller can read it back. */
-  async onUpdate(decision: ApprovalDecision): Promise<ApprovalState> {
+  async onUpdate(decision: DecideApprovalInput): Promise<ApprovalState> {
     const gate = this.apply({ ...decision, roles: decision.approverRoles });
     if (gate.status !== 'pending') await condition(() => this.announced.has(gate.gateId) || this.rt.finished);
     return gate;
   }
 
-  validateUpdate(decision: ApprovalDecision): void {
-    if (!decision || typeof decision.gateId !== 'string' || typeof decision.approver !== 'string') {
-      throw ApplicationFailure.nonRetryable('malformed decision', 'InvalidDecision');
+  /**
+   * Parsed with the update's own schema: any Temporal client can send an update, not only the API.
+   * A validator never runs on replay and a refused update leaves no history, so no patch is needed.
+   */
+  validateUpdate(decision: DecideApprovalInput): void {
+    const parsed = DecideApprovalInput.safeParse(decision);
+    if (!parsed.success) throw ApplicationFailure.nonRetryable(issuesText('decision', parsed.error), RUN_FAILURE.invalidDecision);
+    this.validate({ ...decision, roles: decision.approverRoles });
+  }
+
+  /**
+   * Waits for a decision with durable timers: at each `escalate[i].after` the gate widens who may
+   * decide (approval.escalated), every `remind` it emits approval.reminder, at `timeout` it expires.
+   * Returns whether it was decided.
+   */
+  private async waitWithTimers(step: ApprovalStep, gate: ApprovalState, openedAt: number, timeoutMs: number): Promise<boolean> {
+    const deadline = openedAt + timeoutMs;
+    const escalations = [...(step.escalate ?? [])].sort((a, b) => durationToMs(a.after) - durationToMs(b.after));
+    const remindMs = step.remind ? durationToMs(step.remind) : undefined;
+    let nextReminder = remindMs !== undefined ? openedAt + remindMs : Infinity;
+    let level = 0;
+    for (;;) {
+      const nextEscalation = level < escalations.length ? openedAt + durationToMs(escalations[level]!.after) : Infinity;
+      const wakeAt = Math.min(deadline, nextEscalation, nextReminder);
+      if (await condition(() => gate.status !== 'pending', Math.max(1, wakeAt - Date.now()))) return true;
+      const now = Date.now();
+      if (now >= deadline) return false;
+      const events: { type: string; key: string; data: Record<string, unknown> }[] = [];
+      while (level < escalations.length && now >= openedAt + durationToMs(escalations[level]!.after)) {
+        const escalation = escalations[level++]!;
+        if ('roles' in escalation.to) gate.escalatedRoles = [...new Set([...(gate.escalatedRoles ?? []), ...escalation.to.roles])];
+        else gate.escalatedSubjects = [...new Set([...(gate.escalatedSubjects ?? []), ...escalation.to.subjects])];
+        gate.escalations = level;
+        events.push({
+          type: 'approval.escalated',
+          key: `approval/${gate.gateId}/escalated/${level}`,
+          data: {
+            gateId: gate.gateId,
+            level,
+            after: escalation.after,
+            ...('roles' in escalation.to ? { roles: escalation.to.roles } : { subjects: escalation.to.subjects }),
+            notify: escalation.notify,
+            digest: gate.digest,
+          },
+        });
+      }
+      if (remindMs !== undefined && now >= nextReminder) {
+        gate.reminders = (gate.reminders ?? 0) + 1;
+        while (nextReminder <= now) nextReminder += remindMs;
+        events.push({
+          type: 'approval.reminder',
+          key: `approval/${gate.gateId}/reminder/${gate.reminders}`,
+          data: { gateId: gate.gateId, reminder: gate.reminders, requestedAt: gate.requestedAt, expiresAt: gate.expiresAt, digest: gate.digest },
+        });
+      }
+      this.rt.describe();
+      await this.rt.emit(events);
     }
-    this.validate({ ...decision, roles: decision.approverRoles ?? [] });
   }
 
   /** The step body of an `approval` step. Resolves when approved; throws when rejected or expired. */
@@ -192,6 +289,13 @@ export class ApprovalGates {
       expiresAt: new Date(requestedAt.getTime() + durationToMs(timeout)).toISOString(),
       votes: [],
     };
+    // What the approver is shown, bound to a digest (pure: replays identically).
+    const plan = approvalPlan(this.rt.input.runbook, this.rt.input.params, step.id, planContext(this.rt.template));
+    gate.digest = approvalDigest(plan);
+    gate.runbookVersion = plan.version;
+    gate.guards = plan.steps.map((s) => s.id);
+    if (step.inputs && Object.keys(step.inputs).length > 0) gate.inputSpecs = step.inputs;
+    this.steps.set(step.id, step);
     this.rt.state.approvals.push(gate);
     this.rt.refreshStatus();
     await this.rt.emit([
@@ -205,14 +309,30 @@ export class ApprovalGates {
           fourEyes: gate.fourEyes,
           expiresAt: gate.expiresAt,
           ...(message ? { message } : {}),
+          digest: gate.digest,
+          plan,
+          ...(gate.inputSpecs ? { inputs: gate.inputSpecs } : {}),
+          ...(step.escalate ? { escalate: step.escalate } : {}),
+          ...(step.remind ? { remind: step.remind } : {}),
+          onTimeout: step.onTimeout ?? 'reject',
         },
       },
     ]);
     try {
-      const decided = await condition(() => gate.status !== 'pending', durationToMs(timeout));
+      // Gates without escalation or reminders wait exactly as they always did (one timer), so
+      // their histories replay; the others wake at each escalation, reminder and the expiry.
+      const decided =
+        step.escalate?.length || step.remind
+          ? await this.waitWithTimers(step, gate, requestedAt.getTime(), durationToMs(timeout))
+          : await condition(() => gate.status !== 'pending', durationToMs(timeout));
       if (!decided) {
-        gate.status = 'expired';
         gate.decidedAt = new Date().toISOString();
+        if (step.onTimeout === 'approve') {
+          gate.status = 'approved';
+          gate.comment = 'approved on timeout (onTimeout: approve)';
+        } else {
+          gate.status = 'expired';
+        }
       }
     } catch (err) {
       if (isCancellation(err)) gate.status = 'cancelled';
@@ -233,16 +353,29 @@ export class ApprovalGates {
           approverClaimed: gate.approverClaimed ?? false,
           comment: gate.comment ?? null,
           votes: gate.votes,
+          digest: gate.digest ?? null,
+          bound: gate.votes.find((v) => v.approver === gate.decidedBy)?.bound ?? false,
+          ...(gate.inputs ? { inputs: gate.inputs } : {}),
+          ...(gate.decidedBy === undefined && gate.status !== 'cancelled' ? { timedOut: true, onTimeout: step.onTimeout ?? 'reject' } : {}),
         },
       },
     ]);
     this.announced.add(gate.gateId);
+    if (gate.status === 'expired' && step.onTimeout === 'fail') {
+      // Fails the run even under continueOnError: nobody decided, and the author said that is fatal.
+      throw ApplicationFailure.nonRetryable(`approval "${gate.gateId}" timed out (onTimeout: fail)`, APPROVAL_TIMED_OUT);
+    }
     if (gate.status !== 'approved') {
       const who = gate.decidedBy ? ` by ${gate.decidedBy}` : '';
-      throw ApplicationFailure.nonRetryable(`approval "${gate.gateId}" ${gate.status}${who}`, 'ApprovalNotGranted');
+      throw ApplicationFailure.nonRetryable(`approval "${gate.gateId}" ${gate.status}${who}`, RUN_FAILURE.approvalNotGranted);
     }
     return gate;
   }
+}
+
+/** Env values are configuration (and may be secrets): the plan shows which variable, not its value. */
+function planContext(ctx: TemplateContext): TemplateContext {
+  return { ...ctx, env: Object.fromEntries(Object.keys(ctx.env).map((name) => [name, `<env.${name}>`])) };
 }
 
 /** The shape the pre-patch code assumed (and did not check). */
@@ -263,8 +396,8 @@ function claimOf(payload: unknown): Claim {
   return { gateId: field('gateId'), approver: field('approver') };
 }
 
-function issuesText(error: z.ZodError): string {
-  return `malformed signal: ${error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`).join('; ')}`;
+function issuesText(what: 'signal' | 'decision', error: z.ZodError): string {
+  return `malformed ${what}: ${error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`).join('; ')}`;
 }
 
 /** A markdown code span for the UI's details: claimed text cannot close it or add markup. */

@@ -1,5 +1,6 @@
 import { patched } from '@temporalio/workflow';
-import { CONFIDENCE_TARGET, formHypotheses, mergeLlmHypotheses, proposeActions, topHypothesis } from '../incidents/heuristics/hypotheses';
+import { conclude } from '../incidents/heuristics/conclusion';
+import { blameLinksOf, CONFIDENCE_TARGET, formHypotheses, mergeLlmHypotheses, proposeActions, topHypothesis } from '../incidents/heuristics/hypotheses';
 import type { GatherRequest, GatherResult, Hypothesis, LlmHypothesisRequest, LlmHypothesisResult, QueryRecord } from '../incidents/types';
 import { acts, llmActs, type IncidentRuntime } from './incidentRuntime';
 
@@ -43,7 +44,8 @@ export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'rech
     // "missing" describes the latest check: a backend that came back is no longer missing.
     s.missing = [...new Set(results.flatMap((r) => r.missing))];
     const previous = s.hypotheses;
-    s.hypotheses = formHypotheses(s.signals, previous);
+    // Blame only what links to the alert; histories from before this rule replay unchanged.
+    s.hypotheses = patched('incident-linked-blame') ? formHypotheses(s.signals, previous, blameLinksOf(s.service, s.alerts)) : formHypotheses(s.signals, previous);
     // New commands behind a patch: histories from before the LLM path replay unchanged.
     if (input.llmHypotheses && patched('incident-llm-hypotheses')) queries.push(...(await llmStep(rt, previous, req)));
     for (const q of queries) {
@@ -65,6 +67,8 @@ export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'rech
     await rt.emit('incident.action.proposed', `action/${action.id}`, { ...action, requiresApproval: true });
   }
   if (s.status === 'investigating') rt.setStatus('monitoring');
+  // Always a conclusion: the leading hypothesis, or what was searched in vain (pure: no new command).
+  s.conclusion = conclude(s);
   await rt.save();
   await rt.emit('incident.analysis', `analysis/${s.rounds}`, {
     round: s.rounds,
@@ -72,6 +76,7 @@ export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'rech
     top: topHypothesis(s.hypotheses) ?? null,
     missing: s.missing,
     queries: s.budget.queriesUsed,
+    conclusion: s.conclusion,
   });
 }
 
@@ -152,6 +157,7 @@ function plan(rt: IncidentRuntime, i: number): GatherRequest {
     pivot: pivot.toISOString(),
     end: (now > pivot ? now : new Date(pivot.getTime() + 60_000)).toISOString(),
     ...(s.service ?? top?.service ? { service: s.service ?? top?.service } : {}),
+    ...(s.service ? { serviceKnown: true } : {}),
     scope,
     alertExprs: [...new Set(s.alerts.map((a) => a.expr).filter((e): e is string => Boolean(e)))].slice(0, 5),
     text: [s.title, ...Object.values(s.labels)].join(' ').slice(0, 500),

@@ -2,7 +2,7 @@ import { patched, proxyLocalActivities, setCurrentDetails, upsertSearchAttribute
 import type { Activities, RunContext } from '../activities/createActivities';
 import { shrinkEventData } from '../domain/eventPayload';
 import { PERMANENT_FAILURE, PERMANENT_FAILURE_TYPES, permanentFailureOf } from '../domain/failureTypes';
-import type { RunInput, RunState, RunStatus, StepState } from '../domain/runState';
+import type { ApprovalState, RunInput, RunState, RunStatus, StepState } from '../domain/runState';
 import type { TemplateContext } from '../domain/template';
 import { RunStatusKey } from '../temporal/searchAttributes';
 
@@ -100,17 +100,52 @@ export class RunRuntime {
     const pending = this.state.approvals.filter((a) => a.status === 'pending');
     const running = this.state.steps.filter((s) => s.status === 'running' || s.status === 'waiting').map((s) => s.id);
     const lines = [`**${this.state.runbook}** requested by ${this.state.requestedBy}: ${this.state.status}`];
+    const pause = this.state.pause;
+    if (pause) {
+      lines.push(
+        `Paused by ${codeSpan(pause.by)}${pause.claimed ? ' (claimed)' : ''} at ${pause.at}${pause.reason ? `: ${codeSpan(pause.reason)}` : ''}. No new step starts.` +
+          (pause.restarting.length ? ` Restarting on resume: ${pause.restarting.join(', ')}.` : ''),
+        'To resume here, send signal `resume` with:',
+        codeBlock(['{"by":"<your name>","reason":"<why>"}']),
+      );
+    }
     for (const gate of pending) {
       lines.push(
         `Waiting for approval \`${gate.gateId}\` (${gate.requiredCount} × ${gate.requiredRoles.join('/')}` +
           `${gate.fourEyes ? ', four-eyes' : ''}) until ${gate.expiresAt}.`,
-        `To decide here, send signal \`approval\` with {"gateId":"${gate.gateId}","decision":"approve","approver":"<your name>"}.`,
+      );
+    }
+    if (pending.length) {
+      // A fenced block: the UI's markdown renderer leaves its quotes straight, so it can be copied as JSON.
+      lines.push(
+        `To decide here, send signal \`approval\` with${pending.length > 1 ? ' (one line per gate)' : ''}:`,
+        codeBlock(pending.map((gate) => approvalSignalPayload(gate))),
       );
     }
     if (running.length) lines.push(`Running: ${running.join(', ')}`);
     if (this.signalNotice) lines.push(this.signalNotice);
-    this.state.waitingFor = pending.length ? `approval: ${pending.map((g) => g.gateId).join(', ')}` : undefined;
+    const waitingFor = [
+      ...(pause ? [`resume (paused by ${pause.by})`] : []),
+      ...(pending.length ? [`approval: ${pending.map((g) => g.gateId).join(', ')}`] : []),
+    ];
+    this.state.waitingFor = waitingFor.length ? waitingFor.join('; ') : undefined;
     if (this.state.waitingFor === undefined) delete this.state.waitingFor;
     setCurrentDetails(lines.join('\n\n'));
   }
+}
+
+/** The `approval` signal an approver sends for `gate`, as one line of JSON; with the digest, the vote is bound to the plan shown. */
+export function approvalSignalPayload(gate: Pick<ApprovalState, 'gateId' | 'digest'>): string {
+  return JSON.stringify({ gateId: gate.gateId, decision: 'approve', approver: '<your name>', ...(gate.digest ? { digest: gate.digest } : {}) });
+}
+
+/** A fenced markdown code block: nothing inside is rendered as markup, quotes stay straight. */
+function codeBlock(lines: string[]): string {
+  return ['```json', ...lines.map((l) => l.replace(/```/g, "'''")), '```'].join('\n');
+}
+
+/** A markdown code span for claimed text: it cannot close the span or add markup. */
+function codeSpan(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `\`${text.replace(/[`\u0000-\u001f\u007f\u2028\u2029]/g, "'").slice(0, 300)}\``;
 }

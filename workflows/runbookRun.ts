@@ -8,13 +8,15 @@ import {
   patched,
   setHandler,
 } from '@temporalio/workflow';
-import type { ApprovalDecision } from '../domain/approval';
+import { APPROVAL_TIMED_OUT, type DecideApprovalInput } from '../domain/approval';
 import { eventDataBytes, MAX_EVENT_DATA_BYTES } from '../domain/eventPayload';
-import { PERMANENT_FAILURE } from '../domain/failureTypes';
+import { PERMANENT_FAILURE, RUN_FAILURE } from '../domain/failureTypes';
+import type { PauseRequest } from '../domain/pause';
 import type { RunInput, RunState } from '../domain/runState';
 import { ApprovalGates } from './approvalGate';
 import { compensate, type Compensable } from './compensation';
-import { approvalSignal, decideApprovalUpdate, stateQuery } from './definitions';
+import { approvalSignal, decideApprovalUpdate, pauseRunUpdate, pauseSignal, resumeRunUpdate, resumeSignal, stateQuery } from './definitions';
+import { PauseControl } from './pauseControl';
 import { RunRuntime } from './runRuntime';
 import { runStep, type StepOutcome } from './stepRunner';
 import { StepFailure } from './stepActions';
@@ -27,6 +29,7 @@ import { StepFailure } from './stepActions';
 export async function runbookRun(input: RunInput): Promise<RunState> {
   const rt = new RunRuntime(input);
   const gates = new ApprovalGates(rt);
+  const pause = new PauseControl(rt);
 
   setHandler(stateQuery, () => rt.state, { description: 'The run state: steps, approvals, status (same JSON as GET /api/v1/runs/:runId).' });
   setHandler(approvalSignal, (signal) => gates.onSignal(signal, (m) => log.warn(m)), {
@@ -36,8 +39,24 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
       'a refused signal shows its reason in the current details and as an approval.refused event.',
   });
   setHandler(decideApprovalUpdate, (decision) => gates.onUpdate(decision), {
-    validator: (decision: ApprovalDecision) => gates.validateUpdate(decision),
+    validator: (decision: DecideApprovalInput) => gates.validateUpdate(decision),
     description: 'Decide an approval gate as a verified principal (used by the API and chat); refused decisions are rejected.',
+  });
+  setHandler(pauseSignal, (signal) => pause.onPauseSignal(signal, (m) => log.warn(m)), {
+    description:
+      'Pause the run: {"by":"<name>","reason":"...","immediate":false}. No new step starts; running steps finish ' +
+      '(immediate: those marked restartable are cancelled and run again on resume). Recorded as via "temporal-signal", by claimed.',
+  });
+  setHandler(resumeSignal, (signal) => pause.onResumeSignal(signal, (m) => log.warn(m)), {
+    description: 'Resume a paused run: {"by":"<name>","reason":"..."}. Recorded as via "temporal-signal", by claimed.',
+  });
+  setHandler(pauseRunUpdate, (request) => (pause.onPauseUpdate(request, (m) => log.warn(m)), rt.state), {
+    validator: (_request: PauseRequest) => pause.validatePause(),
+    description: 'Pause the run as a verified principal (API, chat); refused when it is not running or already paused.',
+  });
+  setHandler(resumeRunUpdate, (request) => (pause.onResumeUpdate(request, (m) => log.warn(m)), rt.state), {
+    validator: (_request: PauseRequest) => pause.validateResume(),
+    description: 'Resume a paused run as a verified principal (API, chat); refused when it is not paused.',
   });
   rt.describe();
 
@@ -55,7 +74,7 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
 
   const completed: Compensable[] = [];
   try {
-    await executeDag(rt, gates, completed);
+    await executeDag(rt, gates, pause, completed);
     rt.state.finishedAt = new Date().toISOString();
     rt.setStatus('succeeded');
     await rt.emit([{ type: 'run.completed', key: 'run.completed', data: { status: 'succeeded' } }]);
@@ -76,7 +95,7 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
       await finish(rt);
     });
     if (cancelled) throw err;
-    throw ApplicationFailure.nonRetryable(message, 'RunbookFailed');
+    throw ApplicationFailure.nonRetryable(message, RUN_FAILURE.runbookFailed);
   }
 }
 
@@ -103,12 +122,25 @@ interface Running {
   scope: CancellationScope;
 }
 
-async function executeDag(rt: RunRuntime, gates: ApprovalGates, completed: Compensable[]): Promise<void> {
+async function executeDag(rt: RunRuntime, gates: ApprovalGates, pause: PauseControl, completed: Compensable[]): Promise<void> {
   const steps = rt.input.runbook.steps;
   const satisfied = new Set<string>();
   const running = new Map<string, Running>();
   let failure: StepFailure | Error | undefined;
   let cancelled: Error | undefined;
+  /** Running steps an immediate pause cancelled: they go back to pending instead of failing the run. */
+  const restarting = new Set<string>();
+  pause.cancelRestartable = () => {
+    const ids: string[] = [];
+    for (const step of steps) {
+      const run = running.get(step.id);
+      if (!run || !step.restartable || step.type === 'approval' || restarting.has(step.id)) continue;
+      restarting.add(step.id);
+      run.scope.cancel();
+      ids.push(step.id);
+    }
+    return ids;
+  };
 
   const start = (step: (typeof steps)[number]) => {
     const state = rt.step(step.id);
@@ -117,9 +149,10 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, completed: Compe
     rt.describe();
     const scope = new CancellationScope();
     const promise = scope
-      .run(() => runStep(rt, gates, step))
+      .run(() => runStep(rt, gates, step, state.restarts ?? 0))
       .then(
         (outcome: StepOutcome) => {
+          if (restarting.delete(step.id)) pause.stepFinished(step.id);
           state.status = outcome.status;
           state.attempts = outcome.attempts;
           state.finishedAt = new Date().toISOString();
@@ -129,6 +162,16 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, completed: Compe
           if (outcome.status === 'succeeded' && step.compensate) completed.push({ stepId: step.id, action: step.compensate });
         },
         async (err: unknown) => {
+          if (isCancellation(err) && restarting.delete(step.id)) {
+            // Cancelled by an immediate pause: pending again, started afresh (new keys) on resume.
+            state.status = 'pending';
+            state.restarts = (state.restarts ?? 0) + 1;
+            delete state.startedAt;
+            await CancellationScope.nonCancellable(() =>
+              rt.emit([{ type: 'step.cancelled', key: `${step.id}/cancelled/${state.restarts}`, data: { stepId: step.id, reason: 'paused', restart: true } }]),
+            );
+            return;
+          }
           state.finishedAt = new Date().toISOString();
           if (isCancellation(err)) {
             state.status = 'cancelled';
@@ -142,7 +185,7 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, completed: Compe
           await CancellationScope.nonCancellable(() =>
             rt.emit([{ type: 'step.failed', key: `${step.id}/failed`, data: { stepId: step.id, error: message, attempts: state.attempts, continueOnError: step.continueOnError } }]),
           );
-          if (step.continueOnError) {
+          if (step.continueOnError && !(err instanceof ApplicationFailure && err.type === APPROVAL_TIMED_OUT)) {
             rt.template.steps[step.id] = { status: 'failed', output: { error: message } };
             satisfied.add(step.id);
             return;
@@ -161,15 +204,31 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, completed: Compe
   };
 
   for (;;) {
-    if (!failure && cancelled === undefined) {
+    if (!failure && cancelled === undefined && !pause.paused) {
       for (const step of steps) {
         if (running.size >= rt.input.runbook.concurrency) break;
         if (rt.step(step.id).status !== 'pending') continue;
         if (step.needs.every((need) => satisfied.has(need))) start(step);
       }
     }
-    if (running.size === 0) break;
-    await Promise.race([...running.values()].map((r) => r.promise));
+    if (running.size === 0) {
+      // Paused with nothing running: wait for resume (or cancellation), unless nothing is left to start.
+      if (pause.paused && !failure && cancelled === undefined && rt.state.steps.some((s) => s.status === 'pending')) {
+        try {
+          await pause.untilResumed();
+        } catch (err) {
+          // Cancelled while paused: what never started is cancelled, then the run compensates.
+          for (const step of rt.state.steps) if (step.status === 'pending') step.status = 'cancelled';
+          throw err;
+        }
+        continue;
+      }
+      break;
+    }
+    const waits = [...running.values()].map((r) => r.promise);
+    // While paused, a resume must wake the scheduler even if the running steps take long.
+    // A cancellation reaches the running steps too; their handlers end the loop as before.
+    await Promise.race(pause.paused ? [...waits, pause.untilResumed().catch(() => undefined)] : waits);
   }
   for (const step of rt.state.steps) if (step.status === 'pending') step.status = 'cancelled';
   if (cancelled !== undefined) throw cancelled;

@@ -5,6 +5,8 @@ import {
   ParentClosePolicy,
   ChildWorkflowCancellationType,
   executeChild,
+  isCancellation,
+  patched,
   proxyActivities,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -31,6 +33,9 @@ export class StepFailure extends Error {
     this.name = 'StepFailure';
   }
 }
+
+/** Activity cancellations stay cancellations (see stepFailure). */
+export const ACTIVITY_CANCEL_PATCH = 'activity-cancel-stays-cancellation';
 
 const DEFAULT_RETRY: RetrySpec = { maxAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 };
 const DEFAULT_TIMEOUT = { command: '10m', http: '60s', query: '30s', runbook: '24h' } as const;
@@ -65,6 +70,9 @@ function activityOptions(kind: 'command' | 'http' | 'query', target: ActionTarge
 
 /** Turns an activity's final failure into a StepFailure carrying the attempt count. */
 function stepFailure(err: unknown, maxAttempts: number): unknown {
+  // A cancelled activity (run cancelled, sibling failed, immediate pause) is a cancellation, not a
+  // failed step. It used to become a StepFailure with an empty message; histories from before keep that.
+  if (isCancellation(err) && patched(ACTIVITY_CANCEL_PATCH)) return err;
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {

@@ -1,5 +1,5 @@
 import { CancellationScope, sleep } from '@temporalio/workflow';
-import { evaluateCondition, evaluateExpression } from '../domain/cel';
+import { evaluateCondition, evaluateExpression, ExpressionError } from '../domain/cel';
 import { durationToMs } from '../domain/duration';
 import type { ForeachStep, Step } from '../domain/runbook';
 import { renderTemplate } from '../domain/template';
@@ -23,15 +23,21 @@ function guard<T>(what: string, fn: () => T): T {
   }
 }
 
-export async function runStep(rt: RunRuntime, gates: ApprovalGates, step: Step): Promise<StepOutcome> {
+/**
+ * `restarts`: how often an immediate pause cancelled this step. A restarted step gets fresh keys
+ * (`<id>~<n>`: events, idempotency keys, child run id), so its new attempt is not deduplicated
+ * away as the cancelled one; a step never restarted keeps the keys it always had.
+ */
+export async function runStep(rt: RunRuntime, gates: ApprovalGates, step: Step, restarts = 0): Promise<StepOutcome> {
   const ctx = rt.template;
+  const stepKey = restarts > 0 ? `${step.id}~${restarts}` : step.id;
   if (step.when !== undefined && !guard('when', () => evaluateCondition(step.when!, { ...ctx }))) {
     await rt.emit([{ type: 'step.skipped', key: `${step.id}/skipped`, data: { stepId: step.id, when: step.when } }]);
     return { status: 'skipped', attempts: 0 };
   }
   const target: ActionTarget = {
     stepId: step.id,
-    stepKey: step.id,
+    stepKey,
     lifecycle: true,
     ...(step.timeout ? { timeout: step.timeout } : {}),
     ...(step.retry ? { retry: step.retry } : {}),
@@ -44,20 +50,21 @@ export async function runStep(rt: RunRuntime, gates: ApprovalGates, step: Step):
       return guardedAction(rt, step, target);
     case 'approval': {
       const message = step.message ? guard('message', () => String(renderTemplate(step.message!, ctx))) : undefined;
-      return workflowStep(rt, step, async () => {
+      return workflowStep(rt, step, stepKey, async () => {
         const gate = await gates.await(step, message);
-        return { decidedBy: gate.decidedBy, via: gate.via, votes: gate.votes };
+        // The approver's `inputs` become `${{ steps.<gate>.output.<name> }}`.
+        return { ...gate.inputs, decidedBy: gate.decidedBy, via: gate.via, votes: gate.votes, ...(gate.digest ? { digest: gate.digest } : {}) };
       });
     }
     case 'wait':
-      return workflowStep(rt, step, async () => {
+      return workflowStep(rt, step, stepKey, async () => {
         await sleep(durationToMs(step.duration));
         return { waited: step.duration };
       });
     case 'runbook':
-      return workflowStep(rt, step, async () => (await guardedAction(rt, step, target)).output);
+      return workflowStep(rt, step, stepKey, async () => (await guardedAction(rt, step, target)).output);
     case 'foreach':
-      return workflowStep(rt, step, () => runForeach(rt, step));
+      return workflowStep(rt, step, stepKey, () => runForeach(rt, step, stepKey));
   }
 }
 
@@ -66,27 +73,27 @@ async function guardedAction(rt: RunRuntime, step: Exclude<Step, { type: 'approv
     const { output, attempts } = await runAction(rt, step, target, rt.template);
     return { status: 'succeeded', output, attempts };
   } catch (err) {
-    if ((err as Error).name === 'ExpressionError') throw new StepFailure((err as Error).message, 0);
+    if (err instanceof ExpressionError) throw new StepFailure(err.message, 0);
     throw err;
   }
 }
 
 /** Steps without an activity of their own: the workflow reports their start and success. */
-async function workflowStep(rt: RunRuntime, step: Step, body: () => Promise<unknown>): Promise<StepOutcome> {
-  await rt.emit([{ type: 'step.started', key: `${step.id}/wf/started`, data: { stepId: step.id, attempt: 1 } }]);
+async function workflowStep(rt: RunRuntime, step: Step, stepKey: string, body: () => Promise<unknown>): Promise<StepOutcome> {
+  await rt.emit([{ type: 'step.started', key: `${stepKey}/wf/started`, data: { stepId: step.id, attempt: 1 } }]);
   let output: unknown;
   try {
     output = await body();
   } catch (err) {
-    if ((err as Error).name === 'ExpressionError') throw new StepFailure((err as Error).message, 1);
+    if (err instanceof ExpressionError) throw new StepFailure(err.message, 1);
     throw err;
   }
-  await rt.emit([{ type: 'step.succeeded', key: `${step.id}/wf/succeeded`, data: { stepId: step.id, attempt: 1 } }]);
+  await rt.emit([{ type: 'step.succeeded', key: `${stepKey}/wf/succeeded`, data: { stepId: step.id, attempt: 1 } }]);
   return { status: 'succeeded', output, attempts: 1 };
 }
 
 /** Fan-out over a list with bounded parallelism; the first failure cancels the remaining items. */
-async function runForeach(rt: RunRuntime, step: ForeachStep): Promise<unknown[]> {
+async function runForeach(rt: RunRuntime, step: ForeachStep, stepKey: string): Promise<unknown[]> {
   const items = guard('items', () =>
     typeof step.items === 'string'
       ? step.items.includes('${{')
@@ -106,7 +113,7 @@ async function runForeach(rt: RunRuntime, step: ForeachStep): Promise<unknown[]>
       const ctx = { ...rt.template, item, index };
       const target: ActionTarget = {
         stepId: step.id,
-        stepKey: `${step.id}[${index}]`,
+        stepKey: `${stepKey}[${index}]`,
         index,
         lifecycle: true,
         ...(step.timeout ? { timeout: step.timeout } : {}),

@@ -10,12 +10,20 @@ import {
   ResolveBody,
 } from '../../incidents/api/incidentSchemas';
 import { RunbookDefinition } from '../../domain/runbook';
+import { PauseBody, PauseQuery, ResumeBody } from '../../domain/pause';
 import { RunState } from '../../domain/runState';
 import type { Role } from '../../domain/roles';
+import { RunPlan } from '../../domain/dryRunPlan';
+import { ApprovalInboxPage } from '../approvalInbox';
+import { ApprovalsQuery } from '../routes/approvals';
 import { AuditQuery } from '../routes/audit';
+import { MeResponse } from '../routes/me';
+import { PlanRunBody } from '../routes/runPlan';
+import { ListSessionsQuery } from '../routes/sessionList';
 import { MemoryIdParam, MemorySearchQuery, RememberBody } from '../routes/memories';
 import { ParseBody } from '../routes/nlp';
 import { HistoryQuery, MessageBody, MessageQuery, SessionIdParam } from '../routes/sessions';
+import { SlackUserBody, SlackUserIdParam } from '../../slack/userRoutes';
 import { DecisionBody, EventsQuery, GateParams, ListRunsQuery, RunIdParam, RunbookNameParam, StartRunBody } from '../schemas';
 
 /**
@@ -25,7 +33,7 @@ import { DecisionBody, EventsQuery, GateParams, ListRunsQuery, RunIdParam, Runbo
  * route is missing here or answers a status not listed.
  */
 export interface Operation {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** Express path, e.g. /api/v1/runs/:runId (converted to {runId}). */
   path: string;
   summary: string;
@@ -66,8 +74,16 @@ export const OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/api/v1/runs', summary: 'List runs (filters, paging)', tag: 'runs', roles: ['viewer'], query: ListRunsQuery, ok: { 200: { description: 'a page of runs', schema: Page(AnyObject) } }, errors: [503] },
   { method: 'get', path: '/api/v1/runs/:runId', summary: 'A run\'s state', tag: 'runs', roles: ['viewer'], params: RunIdParam, ok: { 200: { description: 'run state', schema: RunState } }, errors: [404, 503] },
   { method: 'post', path: '/api/v1/runs/:runId/approvals/:gateId', summary: 'Approve or reject a gate (four-eyes, roles, digest)', tag: 'runs', roles: ['approver', 'admin'], params: GateParams, body: DecisionBody, ok: { 200: { description: 'the gate after the decision', schema: AnyObject } }, errors: [404, 409, 503] },
+  { method: 'post', path: '/api/v1/runs/:runId/pause', summary: 'Pause a run: no new step starts (?immediate=true cancels restartable running steps, re-run on resume)', tag: 'runs', roles: ['operator'], params: RunIdParam, query: PauseQuery, body: PauseBody, ok: { 200: { description: 'the run, paused', schema: RunAccepted } }, errors: [404, 409, 503] },
+  { method: 'post', path: '/api/v1/runs/:runId/resume', summary: 'Resume a paused run', tag: 'runs', roles: ['operator'], params: RunIdParam, body: ResumeBody, ok: { 200: { description: 'the run, resumed', schema: RunAccepted } }, errors: [404, 409, 503] },
   { method: 'post', path: '/api/v1/runs/:runId/cancel', summary: 'Cancel a run (completed steps are compensated)', tag: 'runs', roles: ['operator'], params: RunIdParam, ok: { 202: { description: 'cancellation requested', schema: AnyObject } }, errors: [404, 409, 503] },
   { method: 'get', path: '/api/v1/runs/:runId/events', summary: 'A run\'s progress as server-sent events (Last-Event-ID resume)', tag: 'runs', roles: ['viewer'], params: RunIdParam, query: EventsQuery, sse: true, ok: { 200: { description: 'text/event-stream of run events', contentType: 'text/event-stream' } }, errors: [404, 503] },
+
+  { method: 'get', path: '/api/v1/me', summary: 'The caller: subject, roles, what they may do, the Temporal UI', tag: 'surfaces', roles: ['viewer'], ok: { 200: { description: 'the caller', schema: MeResponse } } },
+  { method: 'get', path: '/api/v1/sessions', summary: 'The caller\'s chat sessions, newest first (paging)', tag: 'chat', roles: ['viewer'], query: ListSessionsQuery, ok: { 200: { description: 'a page of sessions', schema: Page(AnyObject) } }, errors: [503] },
+  { method: 'get', path: '/api/v1/approvals', summary: 'Every approval gate waiting now, with whether the caller may decide it (and why not)', tag: 'runs', roles: ['viewer'], query: ApprovalsQuery, ok: { 200: { description: 'pending approvals, newest first', schema: ApprovalInboxPage } }, errors: [503] },
+  { method: 'get', path: '/api/v1/approvals/events', summary: 'The approvals feed as server-sent events: opened, decided, run closed (Last-Event-ID resume)', tag: 'runs', roles: ['viewer'], query: EventsQuery, sse: true, ok: { 200: { description: 'text/event-stream of approval.* and run terminal events', contentType: 'text/event-stream' } }, errors: [503] },
+  { method: 'post', path: '/api/v1/runs/plan', summary: 'Dry-run plan of a run: validated params, steps in batch order, the gates that will stop it', tag: 'runs', roles: ['operator'], body: PlanRunBody, ok: { 200: { description: 'the plan', schema: RunPlan } }, errors: [404, 422] },
 
   { method: 'post', path: '/api/v1/sessions', summary: 'Start a chat session', tag: 'chat', roles: ['viewer'], ok: { 201: { description: 'the new session', schema: AnyObject } }, errors: [503] },
   { method: 'get', path: '/api/v1/sessions/:id', summary: 'A chat session\'s state', tag: 'chat', roles: ['viewer'], params: SessionIdParam, ok: { 200: { description: 'session state', schema: AnyObject } }, errors: [404, 503] },
@@ -94,6 +110,10 @@ export const OPERATIONS: readonly Operation[] = [
   { method: 'post', path: '/api/v1/incidents/:incidentId/remediate', summary: 'Start a proposed remediation (as a run with its gates)', tag: 'incidents', roles: ['operator'], params: IncidentIdParam, body: RemediateBody, ok: { 202: { description: 'remediation run started', schema: AnyObject } }, errors: [404, 409, 422, 503] },
 
   { method: 'get', path: '/api/v1/audit', summary: 'The audit trail (hash-chained; cursor paging)', tag: 'audit', roles: ['admin'], query: AuditQuery, ok: { 200: { description: 'a page of audit rows', schema: AnyObject } }, errors: [503] },
+
+  { method: 'get', path: '/api/v1/slack/users', summary: 'Slack user → copilot subject and roles (SLACK_USERS entries and the admin-managed table)', tag: 'slack', roles: ['admin'], ok: { 200: { description: 'mappings', schema: AnyObject } }, errors: [503] },
+  { method: 'put', path: '/api/v1/slack/users/:slackUserId', summary: 'Map a Slack user to a subject and roles (not one from SLACK_USERS)', tag: 'slack', roles: ['admin'], params: SlackUserIdParam, body: SlackUserBody, ok: { 201: { description: 'mapped', schema: AnyObject }, 200: { description: 'mapping replaced', schema: AnyObject } }, errors: [409, 503] },
+  { method: 'delete', path: '/api/v1/slack/users/:slackUserId', summary: 'Remove a Slack user\'s mapping from the table', tag: 'slack', roles: ['admin'], params: SlackUserIdParam, ok: { 204: { description: 'removed' } }, errors: [404, 503] },
 ];
 
 export { LastEventIdHeader };

@@ -5,7 +5,7 @@ import { requireRole } from '../auth/middleware';
 import type { ChatApi } from '../deps';
 import { HttpProblem, parseOrThrow } from '../problem';
 import { principalOf } from '../requestContext';
-import { NoQuery } from '../schemas';
+import { NoQuery, SessionId } from '../schemas';
 
 /**
  * POST /api/v1/nlp/parse — the understanding engine for evaluation and tooling:
@@ -14,7 +14,7 @@ import { NoQuery } from '../schemas';
  */
 export const ParseBody = z.strictObject({
   text: z.string().trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
-  sessionId: z.uuid('must be a session id (UUID)').optional(),
+  sessionId: SessionId.optional(),
 });
 
 export function nlpRoutes({ chat }: { chat: ChatApi | undefined }): Router {

@@ -2,8 +2,10 @@ import { Router } from 'express';
 import type { AppConfig } from '../../config/env';
 import { requireRole } from '../auth/middleware';
 import type { RunbookSource, RunOperations } from '../deps';
-import { parseOrThrow } from '../problem';
-import { principalOf } from '../requestContext';
+import { PauseBody, PauseQuery, ResumeBody } from '../../domain/pause';
+import { HttpProblem, parseOrThrow } from '../problem';
+import { principalOf, requestIdOf } from '../requestContext';
+import { DigestMismatchError } from '../../temporal/runClient';
 import { requireInlineRole, resolveRunRequest } from '../runRequest';
 import { DecisionBody, GateParams, ListRunsQuery, NoQuery, RunIdParam, StartRunBody } from '../schemas';
 
@@ -54,6 +56,7 @@ export function runRoutes({ config, runs, catalogue }: RunRoutesDeps): Router {
       pageSize: query.limit,
       ...(query.status ? { status: query.status } : {}),
       ...(query.runbook ? { runbook: query.runbook } : {}),
+      ...(query.requester ? { requestedBy: query.requester } : {}),
       ...(query.pageToken ? { nextPageToken: query.pageToken } : {}),
     });
     res.json(page);
@@ -70,15 +73,57 @@ export function runRoutes({ config, runs, catalogue }: RunRoutesDeps): Router {
     parseOrThrow(NoQuery, req.query, 'query');
     const body = parseOrThrow(DecisionBody, req.body ?? {}, 'request body');
     const principal = principalOf(res);
-    const gate = await runs.decide(runId, {
-      gateId,
-      decision: body.decision,
-      approver: principal.sub,
-      approverRoles: principal.roles,
-      ...(body.comment !== undefined ? { comment: body.comment } : {}),
+    let gate;
+    try {
+      gate = await runs.decide(runId, {
+        gateId,
+        decision: body.decision,
+        approver: principal.sub,
+        approverRoles: principal.roles,
+        ...(body.comment !== undefined ? { comment: body.comment } : {}),
+        ...(body.digest !== undefined ? { digest: body.digest } : {}),
+        ...(body.inputs !== undefined ? { inputs: body.inputs } : {}),
+        via: 'api',
+      });
+    } catch (err) {
+      // 409 with the digest the gate shows now, so the client can show that plan and ask again.
+      if (!(err instanceof DigestMismatchError)) throw err;
+      const problem = new HttpProblem(409, 'approval-digest-mismatch', err.message, [{ path: 'digest', message: `must be the gate's current digest ${err.currentDigest}` }]);
+      res.status(409).type('application/problem+json').send(JSON.stringify({ ...problem.toBody(requestIdOf(res)), currentDigest: err.currentDigest }));
+      return;
+    }
+    res.json(gate);
+  });
+
+  // Pause / resume (operator): a verified principal through the workflow's validated updates, so a
+  // run that is not running (or not paused) answers 409 and leaves no trace in its history.
+  router.post('/runs/:runId/pause', requireRole('operator'), async (req, res) => {
+    const { runId } = parseOrThrow(RunIdParam, req.params, 'path');
+    const query = parseOrThrow(PauseQuery, req.query, 'query');
+    const body = parseOrThrow(PauseBody, req.body ?? {}, 'request body');
+    const principal = principalOf(res);
+    const state = await runs.pause(runId, {
+      by: principal.sub,
+      roles: principal.roles,
+      reason: body.reason,
+      ...(query.immediate === 'true' ? { immediate: true } : {}),
       via: 'api',
     });
-    res.json(gate);
+    res.json({ runId, status: state.status, pause: state.pause, links: runLinks(config, runId) });
+  });
+
+  router.post('/runs/:runId/resume', requireRole('operator'), async (req, res) => {
+    const { runId } = parseOrThrow(RunIdParam, req.params, 'path');
+    parseOrThrow(NoQuery, req.query, 'query');
+    const body = parseOrThrow(ResumeBody, req.body ?? {}, 'request body');
+    const principal = principalOf(res);
+    const state = await runs.resume(runId, {
+      by: principal.sub,
+      roles: principal.roles,
+      ...(body.reason !== undefined ? { reason: body.reason } : {}),
+      via: 'api',
+    });
+    res.json({ runId, status: state.status, links: runLinks(config, runId) });
   });
 
   router.post('/runs/:runId/cancel', requireRole('operator'), async (req, res) => {

@@ -1,7 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { SESSION_TERMINAL_EVENTS, sessionStreamId } from '../../chat/model/types';
-import { SessionError, type SessionErrorCode, type SessionService } from '../../chat/session/sessionService';
+import type { SessionService } from '../../chat/session/sessionService';
 import { hasRole, type Principal } from '../../domain/roles';
 import { requireRole } from '../auth/middleware';
 import type { MemoryService } from '../../memory/memoryService';
@@ -9,7 +9,7 @@ import type { ChatApi, EventSubscriptions } from '../deps';
 import type { EventStreams } from '../eventStreams';
 import { HttpProblem, parseOrThrow } from '../problem';
 import { principalOf } from '../requestContext';
-import { EventsQuery, NoQuery } from '../schemas';
+import { EventsQuery, NoQuery, SessionIdParam } from '../schemas';
 import { resumePoint, streamEvents } from './runEvents';
 
 /**
@@ -27,8 +27,11 @@ export interface SessionRoutesDeps {
   replyWaitMs: number;
 }
 
-export const SessionIdParam = z.strictObject({ id: z.uuid('must be a session id (UUID)') });
-/** Memory also keeps turns of sessions it was told about by id (any plain id, not only chat's UUIDs). */
+export { SessionIdParam };
+/**
+ * DELETE /sessions/:id forgets memory too, and memory keeps turns of sessions it was told about by
+ * any plain id (not only chat's UUIDs): so this path takes a wider id than SessionIdParam, on purpose.
+ */
 export const ForgetSessionParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1–200 of A-Z a-z 0-9 . _ : -') });
 export const MessageBody = z.strictObject({ content: z.string().max(100_000, 'must be at most 100000 characters') });
 export const MessageQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
@@ -36,22 +39,6 @@ export const HistoryQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
-
-const ERROR_STATUS: Record<SessionErrorCode, [number, string]> = {
-  not_found: [404, 'session-not-found'],
-  ended: [409, 'session-ended'],
-  empty: [400, 'validation-failed'],
-  too_long: [413, 'message-too-long'],
-  forbidden: [403, 'forbidden'],
-  queue_full: [429, 'session-busy'],
-};
-
-function problemOf(err: SessionError): HttpProblem {
-  const [status, slug] = ERROR_STATUS[err.code];
-  return new HttpProblem(status, slug, err.message, err.code === 'empty' ? [{ path: 'content', message: 'must not be empty' }]
-    : err.code === 'too_long' ? [{ path: 'content', message: err.message }]
-    : undefined);
-}
 
 export function sessionRoutes(deps: SessionRoutesDeps): Router {
   const router = Router();
@@ -94,13 +81,8 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
     await visible(id, principal, true);
     const query = parseOrThrow(MessageQuery, req.query, 'query');
     const body = parseOrThrow(MessageBody, req.body ?? {}, 'request body');
-    let sent;
-    try {
-      sent = await service().send(id, principal, body.content);
-    } catch (err) {
-      if (err instanceof SessionError) throw problemOf(err);
-      throw err;
-    }
+    // A SessionError (ended, too long, queue full…) becomes its problem in api/errorHandler.ts.
+    const sent = await service().send(id, principal, body.content);
     if (query.wait !== 'true') {
       res.status(202).json({ turnId: sent.turnId, links: { events: `/api/v1/sessions/${id}/events` } });
       return;

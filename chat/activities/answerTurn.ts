@@ -6,9 +6,10 @@ import { DEGRADED_NOTE } from '../answers/templates';
 import { LlmError } from '../../llm/llmErrors';
 import type { LlmRouter } from '../../llm/llmRouter';
 import { untrustedBlock } from '../../llm/untrustedData';
-import { ANSWER_SYSTEM, PROPOSE_ACTION_TOOL, RUN_QUERY_TOOL, userTextForModel } from '../prompts';
+import { toolInputError } from '../../llm/toolSchema';
+import { ANSWER_SYSTEM, PROPOSE_ACTION_TOOL, ProposeActionInput, RUN_QUERY_TOOL, RunQueryInput, userTextForModel } from '../prompts';
 import { toolUses, type LlmMessage, type LlmUsage } from '../../llm/types';
-import type { GeneratedQuery, QueryLanguage, Understanding } from '../model/types';
+import type { GeneratedQuery, Understanding } from '../model/types';
 import { checkQuery } from '../query/grammar';
 import { runQuery, type QueryBackends, type QueryOutcome } from '../query/queryRunner';
 import type { ReplyStreamer } from './replyStreamer';
@@ -134,14 +135,22 @@ async function llmAnswer(
     const results: LlmMessage['content'] = [];
     for (const call of calls) {
       if (call.name === PROPOSE_ACTION_TOOL.name) {
-        const runbook = typeof call.input.runbook === 'string' ? call.input.runbook : '';
-        const params = call.input.params && typeof call.input.params === 'object' ? (call.input.params as Record<string, unknown>) : {};
-        suggestions.push({ runbook, params, reason: typeof call.input.reason === 'string' ? call.input.reason.slice(0, 300) : '' });
+        const parsed = ProposeActionInput.safeParse(call.input);
+        if (!parsed.success) {
+          results.push({ type: 'tool_result', toolUseId: call.id, content: toolInputError(parsed.error), isError: true });
+          continue;
+        }
+        const { runbook, params, reason } = parsed.data;
+        suggestions.push({ runbook, params, reason: reason.slice(0, 300) });
         results.push({ type: 'tool_result', toolUseId: call.id, content: 'Recorded as a proposal. The user will be asked to confirm; nothing has run.' });
       } else if (call.name === RUN_QUERY_TOOL.name) {
-        const language = call.input.language as QueryLanguage;
-        const query = typeof call.input.query === 'string' ? call.input.query : '';
-        const check = ['promql', 'logql', 'traceql'].includes(language) ? checkQuery(language, query) : { valid: false, error: 'unknown language' };
+        const parsed = RunQueryInput.safeParse(call.input);
+        if (!parsed.success) {
+          results.push({ type: 'tool_result', toolUseId: call.id, content: toolInputError(parsed.error), isError: true });
+          continue;
+        }
+        const { language, query } = parsed.data;
+        const check = checkQuery(language, query);
         const q: GeneratedQuery = { language, query, ...check, description: 'requested by the model', ...(u.queries[0]?.start ? { start: u.queries[0].start, end: u.queries[0].end } : {}) };
         const outcome = await runQuery(q, deps.backends, now);
         outcomes.push(outcome);

@@ -1,5 +1,6 @@
 import type { ResponseCache } from '../cache/responseCache';
 import { Context } from '@temporalio/activity';
+import type { ApprovalDecision } from '../../domain/approval';
 import type { EventStore, NewEvent } from '../../domain/events';
 import type { Principal } from '../../domain/roles';
 import type { MemoryService } from '../../memory/memoryService';
@@ -164,12 +165,12 @@ export function createChatActivities(deps: ChatActivityDeps) {
       return cancelRun(runs(), input.runId);
     },
 
-    async chatDecide(input: { runId?: string; gateId?: string; decision: 'approve' | 'reject'; principal: Principal; comment?: string }) {
+    async chatDecide(input: { runId?: string; gateId?: string; decision: ApprovalDecision; principal: Principal; comment?: string }) {
       return decide(runs(), input);
     },
 
     /** The gate an approve / reject would decide, for the proposal card. */
-    async chatPrepareDecision(input: { runId?: string; decision: 'approve' | 'reject'; principal: Principal }) {
+    async chatPrepareDecision(input: { runId?: string; decision: ApprovalDecision; principal: Principal }) {
       return prepareDecision(runs(), input);
     },
 

@@ -1,3 +1,4 @@
+import type { ApprovalDecision } from '../../domain/approval';
 import type { RunbookDefinition } from '../../domain/runbook';
 import { resolveParams } from '../../domain/runParams';
 import type { Principal } from '../../domain/roles';
@@ -111,7 +112,7 @@ async function runToDecide(
 }
 
 /** The run and pending gate an approve / reject would decide, described for the card; nothing is decided. */
-export async function prepareDecision(runs: ChatRuns, input: { runId?: string; decision: 'approve' | 'reject'; principal: Principal }): Promise<PreparedDecision> {
+export async function prepareDecision(runs: ChatRuns, input: { runId?: string; decision: ApprovalDecision; principal: Principal }): Promise<PreparedDecision> {
   const found = await runToDecide(runs, input.runId, input.principal);
   if (!found.ok) return { ok: false, ...(found.runId ? { runId: found.runId } : {}), message: found.message };
   const { runId, state } = found;
@@ -131,7 +132,7 @@ export async function prepareDecision(runs: ChatRuns, input: { runId?: string; d
 
 export async function decide(
   runs: ChatRuns,
-  input: { runId?: string; gateId?: string; decision: 'approve' | 'reject'; principal: Principal; comment?: string },
+  input: { runId?: string; gateId?: string; decision: ApprovalDecision; principal: Principal; comment?: string },
 ): Promise<{ ok: boolean; runId?: string; gateId?: string; text: string }> {
   const found = await runToDecide(runs, input.runId, input.principal);
   if (!found.ok) return { ok: false, ...(found.runId ? { runId: found.runId } : {}), text: found.message };

@@ -42,10 +42,6 @@ export function clarify(intent: IntentType, confidence: number): string {
   return `Did you mean ${describeIntent(intent)}? I am only ${Math.round(confidence * 100)}% sure; could you rephrase with the service, environment or time range?`;
 }
 
-export function missingFor(intent: IntentType, missing: string[]): string {
-  return `For ${describeIntent(intent)} I still need: ${missing.join(', ')}.`;
-}
-
 export function proposalQuestion(p: Proposal): string {
   return `${p.summary}\nReply "yes" to go ahead or "no" to drop it.`;
 }

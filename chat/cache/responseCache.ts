@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { cacheLookups } from '../../observability/metrics';
 import type Redis from 'ioredis';
 
 /**
  * Understanding results and answers, keyed by normalised text + context (entities in focus,
- * model). Two tiers: an in-process LRU (always), then Redis when REDIS_URL is set, so replicas
+ * model). Two tiers: an in-process LRU (`lru-cache`, always), then Redis when REDIS_URL is set, so replicas
  * share hits. Hits and misses are counted per tier. A Redis failure is a miss, never an error:
  * the cache only ever saves work.
  */
@@ -37,12 +38,18 @@ export function cacheKey(kind: string, text: string, context: unknown): string {
 }
 
 export class ResponseCache {
-  private readonly entries = new Map<string, { value: string; expires: number }>();
-  private readonly now: () => number;
+  /** JSON text: a hit is a fresh copy, so a caller mutating its result cannot change the cache. */
+  private readonly entries: LRUCache<string, string>;
   private readonly counters = { hits: 0, misses: 0, memoryHits: 0, redisHits: 0, sets: 0 };
 
   constructor(private readonly options: ResponseCacheOptions) {
-    this.now = options.now ?? Date.now;
+    this.entries = new LRUCache<string, string>({
+      max: options.maxEntries,
+      ttl: options.ttlMs,
+      // Read the clock on every check (no 1 ms caching): an injected clock may jump.
+      ttlResolution: 0,
+      ...(options.now ? { perf: { now: options.now } } : {}),
+    });
   }
 
   stats(): CacheStats {
@@ -50,22 +57,19 @@ export class ResponseCache {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
+    // get() makes the entry the most recently used; an expired one is dropped and is a miss.
     const local = this.entries.get(key);
-    if (local && local.expires > this.now()) {
-      // Re-insert: Map keeps insertion order, so this makes it the most recently used.
-      this.entries.delete(key);
-      this.entries.set(key, local);
+    if (local !== undefined) {
       this.counters.hits++;
       this.counters.memoryHits++;
       this.count('hit');
-      return JSON.parse(local.value) as T;
+      return JSON.parse(local) as T;
     }
-    if (local) this.entries.delete(key);
     if (this.options.redis) {
       try {
         const remote = await this.options.redis.get(this.redisKey(key));
         if (remote !== null) {
-          this.remember(key, remote);
+          this.entries.set(key, remote);
           this.counters.hits++;
           this.counters.redisHits++;
           this.count('hit');
@@ -86,20 +90,10 @@ export class ResponseCache {
 
   async set(key: string, value: unknown): Promise<void> {
     const text = JSON.stringify(value);
-    this.remember(key, text);
+    this.entries.set(key, text);
     this.counters.sets++;
     if (this.options.redis) {
       await this.options.redis.set(this.redisKey(key), text, 'PX', this.options.ttlMs).catch(() => undefined);
-    }
-  }
-
-  private remember(key: string, value: string): void {
-    this.entries.delete(key);
-    this.entries.set(key, { value, expires: this.now() + this.options.ttlMs });
-    while (this.entries.size > this.options.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
     }
   }
 

@@ -2,6 +2,8 @@
  * The chat vocabulary shared by the workflow, the activities and the API. Pure types and constants:
  * workflows/chat*.ts import this file, so it must never import I/O code.
  */
+import type { ApprovalDecision } from '../../domain/approval';
+
 export const INTENT_TYPES = [
   'MetricQuery',
   'LogQuery',
@@ -115,7 +117,7 @@ export interface Proposal {
   summary: string;
   /** decide-gate: the gate and the decision. */
   gateId?: string;
-  decision?: 'approve' | 'reject';
+  decision?: ApprovalDecision;
   /** incident-*: the incident (absent for incident-create until it exists). */
   incidentId?: string;
   /** incident-create: what will be opened. */
@@ -246,15 +248,4 @@ export const ACTING_INTENTS: readonly IntentType[] = [
   'TestCoverage',
   'ApprovalDecision',
   'AlertInvestigation',
-];
-
-/** Read-only intents a viewer may use; everything else needs more (checked where it acts). */
-export const READ_ONLY_INTENTS: readonly IntentType[] = [
-  'MetricQuery',
-  'LogQuery',
-  'TraceQuery',
-  'WorkflowStatus',
-  'ServiceHealth',
-  'GeneralQuery',
-  'Unknown',
 ];

@@ -98,9 +98,9 @@ export function extractEntities(text: string, options: ExtractOptions): Entity[]
     }
   }
 
-  const status = /\b([1-5])xx\b|\b([1-5]\d\d)s?\b(?=\s*(?:errors?|responses?|status|codes?|s\b))|\b(?:status|http|code)\s*(?:code\s*)?([1-5]\d\d)\b/i.exec(scrubbed);
+  const status = /\b([1-5])xx\b|\b([1-5]\d\d)s?\b(?=\s*(?:errors?|responses?|status|codes?|s\b))|\b(?:status|http|code)\s*(?:code\s*)?([1-5]\d\d)\b|\b(?:with|returning|returned|returns|throwing|giving|for)\s+([1-5]\d\d)s?\b(?!\s*(?:ms|s|m|h|%|replicas?|instances?|pods?)\b)/i.exec(scrubbed);
   if (status) {
-    const value = status[1] ? `${status[1]}xx` : (status[2] ?? status[3])!;
+    const value = status[1] ? `${status[1]}xx` : (status[2] ?? status[3] ?? status[4])!;
     push(out, { type: 'status_code', value, text: status[0] });
   }
 
@@ -128,7 +128,7 @@ export function extractEntities(text: string, options: ExtractOptions): Entity[]
     if (hit) push(out, { type: 'runbook', value: hit[1], text: lead.trim() });
   }
 
-  const decision = /^\s*(approve|approved|lgtm|ship it|reject|rejected|deny|denied|decline)\b/i.exec(scrubbed);
+  const decision = /^\s*(?:i\s+)?(approve|approved|lgtm|ship it|reject|rejected|deny|denied|decline)\b/i.exec(scrubbed);
   if (decision) push(out, { type: 'decision', value: /^(reject|rejected|deny|denied|decline)$/i.test(decision[1]!) ? 'reject' : 'approve', text: decision[1]! });
   return out;
 }

@@ -32,6 +32,7 @@ export const NOT_SERVICES = new Set([
   'rate', 'throughput', 'service', 'services', 'what', 'which', 'how', 'why', 'is', 'are', 'was', 'in', 'on', 'of', 'to',
   'for', 'with', 'and', 'or', 'please', 'p95', 'p99', 'p50', 'slow', 'spans', 'span', 'up', 'down', 'there', 'here',
   'started', 'new', 'old', 'current', 'latest', 'previous', 'failing', 'broken', 'bug', 'outage', 'high', 'low', 'fix',
+  'done', 'finished', 'finish', 'complete', 'yet', 'going', 'rollout', 'restart', 'news', 'progress', 'release', 'along',
   ...Object.keys(ENVIRONMENTS),
 ]);
 
@@ -65,7 +66,7 @@ export const LOG_LEVELS: [RegExp, string][] = [
 /** Verbs of mutating intents → catalogue runbooks. Test intents map to test runbooks so they act. */
 export const VERB_RUNBOOKS: [RegExp, string][] = [
   [/\b(roll ?back|revert)\b/i, 'deploy-service'],
-  [/\b(deploy|release|roll ?out|ship|upgrade)\b/i, 'deploy-service'],
+  [/\b(deploy|redeploy|release|roll ?out|ship|upgrade)\b/i, 'deploy-service'],
   [/\b(restart|bounce|reboot|recycle)\b/i, 'restart-service'],
   [/\b(scale|resize)\b/i, 'scale-service'],
 ];

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { Redactor } from '../../memory/redaction/redactor';
 import { cacheKey, type ResponseCache } from '../cache/responseCache';
 import type { LlmRouter } from '../../llm/llmRouter';
 import { LlmError } from '../../llm/llmErrors';
-import { CLASSIFY_TOOL, UNDERSTAND_SYSTEM, userTextForModel } from '../prompts';
+import { CLASSIFY_TOOL, ClassifyInput, UNDERSTAND_SYSTEM, userTextForModel } from '../prompts';
 import { toolUses, type LlmResponse } from '../../llm/types';
-import { ACTING_INTENTS, ENTITY_TYPES, INTENT_TYPES, type Entity, type FocusEntity, type GeneratedQuery, type Understanding } from '../model/types';
+import { ACTING_INTENTS, type Entity, type FocusEntity, type GeneratedQuery, type Understanding } from '../model/types';
 import { checkQuery } from '../query/grammar';
 import type { Grounding } from '../query/grounding';
 import { translate } from '../query/translate';
@@ -35,13 +34,6 @@ export interface NlpEngineDeps {
 }
 
 export type ParseResult = Understanding & { usage?: LlmResponse['usage'] & { model: string } };
-
-const LlmClassification = z.object({
-  intent: z.enum(INTENT_TYPES),
-  confidence: z.number().min(0).max(1),
-  entities: z.array(z.object({ type: z.enum(ENTITY_TYPES), value: z.string().min(1).max(300), text: z.string().max(300).optional() })).max(30),
-  queries: z.array(z.object({ language: z.enum(['promql', 'logql', 'traceql']), query: z.string().min(1).max(2000) })).max(5).optional(),
-});
 
 export class NlpEngine {
   private readonly redactor: Redactor;
@@ -114,7 +106,7 @@ export class NlpEngine {
       temperature: 0,
     });
     const call = toolUses(response).find((t) => t.name === CLASSIFY_TOOL.name);
-    const parsed = LlmClassification.safeParse(call?.input);
+    const parsed = ClassifyInput.safeParse(call?.input);
     if (!parsed.success) throw new LlmError('bad_output', 'classification did not match the schema', response.provider);
     const entities: Entity[] = parsed.data.entities.map((e) => ({ type: e.type, value: e.value, ...(e.text ? { text: e.text } : {}) }));
     const resolved = resolveReferences(text, { type: parsed.data.intent, confidence: parsed.data.confidence }, entities, ctx.focus ?? [], ctx.last);

@@ -1,6 +1,7 @@
 import { ACTING_INTENTS, type Entity, type FocusEntity, type Intent } from '../model/types';
 import { extractEntities, type ExtractOptions } from './entities';
 import { classifyIntent } from './intents';
+import { normaliseTyping } from './normalise';
 import { ownText } from './quoted';
 import { resolveReferences, type LastTurn } from './references';
 
@@ -36,7 +37,8 @@ function classifyOwn(text: string, options: ExtractOptions): { intent: Intent; e
   return { intent: mine.type === 'Unknown' && own.endsWith('?') ? QUESTION_ABOUT_QUOTES : mine, entities: ownEntities };
 }
 
-export function understandWithRules(text: string, ctx: RuleContext): { intent: Intent; entities: Entity[] } {
+export function understandWithRules(typed: string, ctx: RuleContext): { intent: Intent; entities: Entity[] } {
+  const text = normaliseTyping(typed);
   const options: ExtractOptions = { now: ctx.now, ...(ctx.knownServices ? { knownServices: ctx.knownServices } : {}), ...(ctx.runbooks ? { runbooks: ctx.runbooks } : {}) };
   const { intent, entities } = classifyOwn(text, options);
   // Approval and cancel words with no run in the text act on the run in focus; nothing to keep.

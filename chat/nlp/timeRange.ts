@@ -81,6 +81,15 @@ export function parseTimeRange(text: string, now: number): TimeMatch | undefined
     const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - 86_400_000;
     return { range: { start, end: start + 86_400_000 }, text: 'yesterday' };
   }
+  // "this morning", "this week", "this month": from the start of the current day / week / month.
+  const current = /\bthis\s+(morning|afternoon|evening|week|month)\b/i.exec(text);
+  if (current) {
+    const d = new Date(now);
+    const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    const unit = current[1]!.toLowerCase();
+    const start = unit === 'week' ? day - ((d.getUTCDay() + 6) % 7) * 86_400_000 : unit === 'month' ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) : day;
+    return { range: { start, end: now }, text: current[0] };
+  }
   if (/\btoday\b/i.test(text)) {
     const d = new Date(now);
     return { range: { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()), end: now }, text: 'today' };

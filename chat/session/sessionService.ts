@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { CodedError } from '../../domain/codedError';
 import type { EventStore, StoredEvent } from '../../domain/events';
 import type { Principal } from '../../domain/roles';
 import { CopilotKind, RequestedBy, RunStatusKey } from '../../temporal/searchAttributes';
+import { decodePageToken, RunClientError, timestampToDate } from '../../temporal/runClient';
 import { CHAT_SESSION_WORKFLOW, MESSAGE_REJECTION, chatStateQuery, endSessionSignal, sendMessageUpdate } from '../../workflows/chatDefinitions';
 import { SESSION_PREFIX, sessionStreamId, type ChatSessionInput, type ChatSessionOptions, type ChatSessionState, type SendMessageResult } from '../model/types';
 
@@ -13,11 +15,8 @@ import { SESSION_PREFIX, sessionStreamId, type ChatSessionInput, type ChatSessio
  */
 export type SessionErrorCode = 'not_found' | 'ended' | 'empty' | 'too_long' | 'forbidden' | 'queue_full';
 
-export class SessionError extends Error {
-  constructor(readonly code: SessionErrorCode, message: string) {
-    super(message);
-    this.name = 'SessionError';
-  }
+export class SessionError extends CodedError<'session', SessionErrorCode> {
+  readonly family = 'session';
 }
 
 const REJECTION_CODES: Record<string, SessionErrorCode> = {
@@ -50,6 +49,15 @@ export interface SessionInfo {
   sessionId: string;
   owner: string;
   closed: boolean;
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  status: 'active' | 'ended';
+  startTime: string;
+  closeTime?: string;
+  /** The first message, for lists. */
+  title?: string;
 }
 
 export interface HistoryItem {
@@ -158,6 +166,46 @@ export class SessionService {
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err; // already ended: nothing to do
     }
+  }
+
+  /**
+   * The owner's sessions, newest first, from visibility (CopilotKind=chat, RequestedBy=owner), each
+   * titled with its first message (restored for its owner, cut to 80 characters).
+   */
+  async list(owner: string, pageSize: number, pageToken?: string): Promise<{ items: SessionSummary[]; nextPageToken?: string }> {
+    const token = pageToken ? decodePageToken(pageToken) : undefined;
+    let response;
+    try {
+      response = await this.deps.client.workflowService.listWorkflowExecutions({
+        namespace: this.deps.client.options.namespace,
+        // This deployment's sessions only (its task queue): another one sharing the namespace has its own.
+        query: `CopilotKind = "chat" AND RequestedBy = ${JSON.stringify(owner)} AND TaskQueue = ${JSON.stringify(this.deps.taskQueue)}`,
+        pageSize,
+        nextPageToken: token,
+      });
+    } catch (err) {
+      if (pageToken && (err as { code?: number }).code === 3) throw new RunClientError('invalid_page_token', 'pageToken is not a token this server issued');
+      throw err;
+    }
+    const items = await Promise.all(
+      response.executions.map(async (raw): Promise<SessionSummary> => {
+        const workflowId = raw.execution?.workflowId ?? '';
+        const sessionId = workflowId.startsWith(SESSION_PREFIX) ? workflowId.slice(SESSION_PREFIX.length) : workflowId;
+        const startTime = timestampToDate(raw.startTime);
+        const closeTime = timestampToDate(raw.closeTime);
+        const first = (await this.deps.events.list(sessionStreamId(sessionId), 0, 20)).find((e) => e.type === 'turn.started');
+        const content = typeof first?.data.content === 'string' ? await this.deps.text.restore(sessionId, first.data.content) : undefined;
+        return {
+          sessionId,
+          status: closeTime ? 'ended' : 'active',
+          startTime: (startTime ?? new Date(0)).toISOString(),
+          ...(closeTime ? { closeTime: closeTime.toISOString() } : {}),
+          ...(content !== undefined ? { title: content.length > 80 ? `${content.slice(0, 79)}…` : content } : {}),
+        };
+      }),
+    );
+    const next = response.nextPageToken;
+    return next && next.length > 0 ? { items, nextPageToken: Buffer.from(next).toString('base64url') } : { items };
   }
 
   /** The transcript from the event log: user turns and completed replies, oldest first, by seq cursor. */

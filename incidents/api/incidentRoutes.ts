@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import { requireRole } from '../../api/auth/middleware';
+import { toProblem } from '../../api/errorHandler';
 import type { EventSubscriptions, RunbookSource, RunOperations } from '../../api/deps';
 import type { EventStreams } from '../../api/eventStreams';
 import { HttpProblem, parseOrThrow } from '../../api/problem';
@@ -7,7 +8,8 @@ import { principalOf } from '../../api/requestContext';
 import { resolveRunRequest } from '../../api/runRequest';
 import { resumePoint, streamEvents } from '../../api/routes/runEvents';
 import { EventsQuery, NoQuery } from '../../api/schemas';
-import { IncidentError, type IncidentService } from '../incidentService';
+import { CodedError } from '../../domain/codedError';
+import type { IncidentService } from '../incidentService';
 import { renderReport } from '../report';
 import { CreateIncidentBody, FeedbackBody, IncidentIdParam, ListIncidentsQuery, NoteBody, RemediateBody, ResolveBody } from './incidentSchemas';
 
@@ -26,20 +28,14 @@ export interface IncidentRoutesDeps {
 
 export const INCIDENT_TERMINAL_EVENTS: readonly string[] = ['incident.resolved'];
 
-const STATUS: Record<IncidentError['code'], [number, string]> = {
-  not_found: [404, 'incident-not-found'],
-  resolved: [409, 'incident-resolved'],
-  unknown_hypothesis: [404, 'hypothesis-not-found'],
-  unknown_action: [404, 'action-not-found'],
-};
-
-function mapped<T>(p: Promise<T>): Promise<T> {
+/**
+ * IncidentErrors (any coded error) as the problems the routes answer, for callers that need the
+ * HttpProblem itself (the MCP incident tools). The routes just throw: the one mapping table is in
+ * api/errorHandler.ts.
+ */
+export function mapped<T>(p: Promise<T>): Promise<T> {
   return p.catch((err: unknown) => {
-    if (err instanceof IncidentError) {
-      const [status, slug] = STATUS[err.code];
-      throw new HttpProblem(status, slug, err.message);
-    }
-    throw err;
+    throw err instanceof CodedError ? (toProblem(err) ?? err) : err;
   });
 }
 
@@ -67,7 +63,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
   router.get('/incidents/:incidentId', requireRole('viewer'), async (req, res) => {
     const id = idOf(req.params);
     parseOrThrow(NoQuery, req.query, 'query');
-    res.json(await mapped(service().getState(id)));
+    res.json(await service().getState(id));
   });
 
   router.get('/incidents/:incidentId/report', requireRole('viewer'), async (req, res) => {
@@ -75,7 +71,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     parseOrThrow(NoQuery, req.query, 'query');
     const svc = service();
     // The final report once resolved; a live draft from the current state before that.
-    const report = (await svc.repo.getReport(id)) ?? renderReport(await mapped(svc.getState(id)));
+    const report = (await svc.repo.getReport(id)) ?? renderReport(await svc.getState(id));
     res.type('text/markdown; charset=utf-8').send(report);
   });
 
@@ -90,26 +86,26 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
   router.get('/incidents/:incidentId/events', requireRole('viewer'), async (req, res) => {
     const id = idOf(req.params);
     const afterSeq = resumePoint(req.get('last-event-id'), parseOrThrow(EventsQuery, req.query, 'query'));
-    const state = await mapped(service().getState(id));
+    const state = await service().getState(id);
     await streamEvents(req, res, deps, { streamId: id, afterSeq, closed: state.status === 'resolved', terminalTypes: INCIDENT_TERMINAL_EVENTS });
   });
 
   router.post('/incidents/:incidentId/notes', requireRole('operator'), async (req, res) => {
     const id = idOf(req.params);
     const body = parseOrThrow(NoteBody, req.body ?? {}, 'request body');
-    res.status(201).json(await mapped(service().addNote(id, { author: principalOf(res).sub, text: body.text })));
+    res.status(201).json(await service().addNote(id, { author: principalOf(res).sub, text: body.text }));
   });
 
   router.post('/incidents/:incidentId/feedback', requireRole('operator'), async (req, res) => {
     const id = idOf(req.params);
     const body = parseOrThrow(FeedbackBody, req.body ?? {}, 'request body');
-    res.json(await mapped(service().feedback(id, { ...body, by: principalOf(res).sub })));
+    res.json(await service().feedback(id, { ...body, by: principalOf(res).sub }));
   });
 
   router.post('/incidents/:incidentId/resolve', requireRole('operator'), async (req, res) => {
     const id = idOf(req.params);
     const body = parseOrThrow(ResolveBody, req.body ?? {}, 'request body');
-    res.json(await mapped(service().resolve(id, principalOf(res).sub, body.resolution)));
+    res.json(await service().resolve(id, principalOf(res).sub, body.resolution));
   });
 
   router.post('/incidents/:incidentId/remediate', requireRole('operator'), async (req, res) => {
@@ -121,7 +117,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     const id = idOf(params);
     const body = parseOrThrow(RemediateBody, rawBody ?? {}, 'request body');
     const svc = service();
-    const state = await mapped(svc.getState(id));
+    const state = await svc.getState(id);
     if (state.status === 'resolved') throw new HttpProblem(409, 'incident-resolved', `incident ${id} is resolved`);
     const action = state.actions.find((a) => a.id === body.actionId);
     if (!action) throw new HttpProblem(404, 'action-not-found', `incident ${id} has no proposed action ${body.actionId}`);
@@ -129,7 +125,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     const { runbook, params: runParams } = resolveRunRequest({ runbook: action.runbook, params: action.params }, principal, deps.catalogue);
     // Keyed per incident + action: a repeated click lands on the same run.
     const started = await deps.runs.startRun({ runbook, params: runParams, requestedBy: principal, idempotencyKey: `incident:${id}:${action.id}`.slice(0, 200) });
-    await mapped(svc.remediationStarted(id, action.id, started.runId, principal.sub));
+    await svc.remediationStarted(id, action.id, started.runId, principal.sub);
     res.status(started.created ? 202 : 200).json({ incidentId: id, actionId: action.id, runId: started.runId, status: started.status, links: { run: `/api/v1/runs/${started.runId}` } });
   }
 

@@ -29,7 +29,7 @@ export class EvidenceRecorder {
     backend: string,
     query: string,
     fn: () => Promise<T>,
-    summarise: (value: T) => { summary: string; body: unknown },
+    summarise: (value: T) => { summary: string; body: unknown; count?: number },
     window?: { start: Date; end: Date; stepSeconds?: number },
   ): Promise<RecordedQuery<T>> {
     // Deterministic id: a retried activity overwrites its own rows instead of adding new ones.
@@ -40,8 +40,8 @@ export class EvidenceRecorder {
       : undefined;
     try {
       const value = await fn();
-      const { summary, body } = summarise(value);
-      const record: QueryRecord = { evidenceId, kind, language, query, backend, ranAt, ok: true, summary: summary.slice(0, 500), ...(range ? { range } : {}) };
+      const { summary, body, count } = summarise(value);
+      const record: QueryRecord = { evidenceId, kind, language, query, backend, ranAt, ok: true, summary: summary.slice(0, 500), ...(range ? { range } : {}), ...(count !== undefined ? { resultCount: count } : {}) };
       await this.repo.saveEvidence(this.req.incidentId, record, body);
       this.records.push(record);
       return { record, value };

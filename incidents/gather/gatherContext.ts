@@ -17,6 +17,7 @@ export async function gatherDeploys(repo: IncidentRepository, req: GatherRequest
   const { record, value } = await rec.run('deploys', 'sql', 'runs', query, () => repo.runsForServices(from, new Date(req.end)), (runs) => ({
     summary: runs.length ? runs.slice(0, 5).map((r) => `${r.runbook} ${r.service}${r.version ? `@${r.version}` : ''} at ${r.at}`).join('; ') : 'no runs',
     body: runs,
+    count: runs.length,
   }), { start: from, end: new Date(req.end) });
   const signals: Signal[] = [];
   const seen = new Set<string>();
@@ -44,6 +45,7 @@ export async function gatherMemory(memory: IncidentMemory, repo: IncidentReposit
   const { record, value } = await rec.run('memory', 'memory', 'incident-memory', `similar to: ${req.text.slice(0, 200)}`, () => memory.findSimilar(req.text, req.service), (hits) => ({
     summary: hits.length ? hits.map((h) => `${h.incidentId} (${h.service ?? '?'}): ${h.rootCause.slice(0, 80)}`).join('; ') : 'nothing similar',
     body: hits,
+    count: hits.length,
   }));
   const signals: Signal[] = (value ?? [])
     .filter((h) => h.service)

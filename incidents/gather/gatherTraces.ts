@@ -3,6 +3,7 @@ import type { IncidentRepository } from '../incidentRepository';
 import type { GatherRequest, GatherResult, Signal } from '../types';
 import { errorOrigins } from '../heuristics/errorOrigin';
 import { EvidenceRecorder } from './evidenceRecorder';
+import { tempoTags } from '../discovery/vocabulary';
 
 /**
  * Failing and slowest traces from Tempo (TraceQL), then the few slowest fetched in full: the
@@ -16,12 +17,16 @@ export async function gatherTraces(tempo: TempoClient | undefined, repo: Inciden
   const rec = new EvidenceRecorder(repo, req, 'traces');
   const start = new Date(req.pivot);
   const end = new Date(req.end);
+  // Discovery: what Tempo knows (cached per investigation); traces without `service.name` cannot name a service.
+  const disc = new EvidenceRecorder(repo, req, 'traces-discovery');
+  const tags = await tempoTags(tempo, disc, req.incidentId);
   const queries = ['{ status = error }', '{ duration > 500ms }'];
   const found = await Promise.all(
     queries.map((q) =>
       rec.run('traces', 'traceql', 'tempo', q, () => tempo.search(q, start, end, 20), (traces) => ({
         summary: `${traces.length} traces; roots: ${[...new Set(traces.map((t) => t.rootServiceName ?? '?'))].slice(0, 5).join(', ')}`,
         body: traces,
+        count: traces.length,
       }), { start, end }),
     ),
   );
@@ -66,5 +71,6 @@ export async function gatherTraces(tempo: TempoClient | undefined, repo: Inciden
   if (topSlow && topSlow[1].ms > 0) {
     signals.push({ kind: 'traces', service: topSlow[0], weight: 0.25, evidenceId: topSlow[1].evidenceId, text: `slowest span self-time ${topSlow[1].ms.toFixed(0)} ms` });
   }
-  return { queries: rec.records, signals, missing: [...rec.missing] };
+  const notes = tags && tags.length > 0 && !tags.includes('service.name') ? ['tempo: no service.name tag, spans cannot be attributed to services'] : [];
+  return { queries: [...rec.records, ...disc.records], signals, missing: [...new Set([...rec.missing, ...disc.missing, ...notes])] };
 }

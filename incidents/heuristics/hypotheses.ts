@@ -13,16 +13,56 @@ const KIND_LABEL: Record<Signal['kind'], string> = {
   error_rate: 'error rate',
   latency: 'latency',
   saturation: 'saturation',
+  availability: 'availability',
   metrics: 'metrics',
   logs: 'logs',
   traces: 'traces',
   deploys: 'deploy',
   memory: 'memory',
+  discovery: 'discovery',
+  mcp: 'MCP tool',
 };
 
-export function formHypotheses(signals: Signal[], previous: Hypothesis[] = []): Hypothesis[] {
+/**
+ * What links a service to THIS incident: the incident's own service and the names its alerts carry
+ * (label values, words of the alert expressions). See `linkedSignals`.
+ */
+export interface BlameLinks {
+  service?: string;
+  named: string[];
+}
+
+/** Context signals: a change or a memory says nothing about an incident by itself. */
+const CONTEXT_KINDS: ReadonlySet<Signal['kind']> = new Set(['deploys', 'memory']);
+
+/**
+ * Blame only with evidence that links to the alert: a deploy (or a similar past incident) of a
+ * service counts only when that service is the incident's, is named by its alerts, or has its own
+ * telemetry evidence here (metrics, logs, traces — including being the origin of failing traces
+ * its callers show). An unrelated service's run is not a cause.
+ */
+export function linkedSignals(signals: Signal[], links: BlameLinks): Signal[] {
+  const linked = new Set<string>([...(links.service ? [links.service] : []), ...links.named]);
+  for (const s of signals) if (!CONTEXT_KINDS.has(s.kind) && s.weight > 0) {
+    linked.add(s.service);
+    for (const c of s.explains ?? []) linked.add(c);
+  }
+  return signals.filter((s) => !CONTEXT_KINDS.has(s.kind) || linked.has(s.service));
+}
+
+/** Names the incident's alerts carry: label values and the identifier-like words of their expressions. */
+export function blameLinksOf(service: string | undefined, alerts: { labels: Record<string, string>; expr?: string }[]): BlameLinks {
+  const named = new Set<string>();
+  for (const a of alerts) {
+    for (const [k, v] of Object.entries(a.labels)) if (k !== 'alertname' && k !== 'severity') named.add(v);
+    for (const m of (a.expr ?? '').matchAll(/"([^"\\]{1,100})"/g)) named.add(m[1]!);
+  }
+  return { ...(service ? { service } : {}), named: [...named] };
+}
+
+export function formHypotheses(signals: Signal[], previous: Hypothesis[] = [], links?: BlameLinks): Hypothesis[] {
   const byService = new Map<string, Signal[]>();
-  for (const s of attributeSymptoms(signals)) {
+  for (const s of attributeSymptoms(links ? linkedSignals(signals, links) : signals)) {
     if (!s.service || s.weight <= 0) continue;
     byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
   }

@@ -129,6 +129,7 @@ function templateFor(method: string, path: string): Record<string, unknown> | un
     '/runs': { runbook: 'deploy-service', params: { service: 'cart', version: 'v1' }, idempotencyKey: 'fuzz-1' },
     '/runs/:runId/approvals/:gateId': { decision: 'reject', comment: 'no' },
     '/runs/:runId/cancel': {},
+    '/runs/plan': { runbook: 'deploy-service', params: { service: 'cart', version: 'v1' } },
     '/sessions': {},
     '/sessions/:id/messages': { content: 'hello' },
     '/nlp/parse': { text: 'show errors for cart', sessionId: '00000000-0000-4000-8000-000000000000' },

@@ -77,6 +77,9 @@ test('what each route answers to plain mistakes is in its documented responses',
         ['admin, junk query', { token: TOKENS.admin, ...(json ? { json } : {}) }],
       ];
       for (const [label, options] of cases) {
+        // A stream without path parameters has no "bad input" to send: the valid request stays open (covered in surfaces.test.ts).
+        const openStream = label === 'admin, bad input' && !path.includes('{') && (op.parameters ?? []).some((p) => 'name' in p && p.name === 'Last-Event-ID');
+        if (openStream) continue;
         const target = label === 'admin, junk query' ? `${url}?bogus=1` : url;
         const res = await api.call(M, target, options);
         if (!(String(res.status) in op.responses)) missing.push(`${M} ${path} (${label}): ${res.status}`);

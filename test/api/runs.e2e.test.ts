@@ -135,6 +135,8 @@ describe('a gated run through the API', () => {
   });
 
   it('replays a closed run from ?lastEventId= and answers 204 when nothing is left', async () => {
+    // run.completed is stored a moment before the workflow closes (the approvals feed copy follows it).
+    for (let i = 0; i < 100 && !(await backends.runs.describeRun(runId))?.closeTime; i++) await new Promise((r) => setTimeout(r, 100));
     const stored = await backends.store.list(runId, 0, 1000);
     const replay = await openSse(`${api.url}/api/v1/runs/${runId}/events?lastEventId=2`, { token: TOKENS.viewer });
     await replay.ended;

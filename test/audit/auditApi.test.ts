@@ -163,6 +163,11 @@ describe('one audit row per mutating request', () => {
       'incident.resolve': { path: '/api/v1/incidents/i-1/resolve', json: {}, target: 'i-1' },
       'incident.remediate': { path: '/api/v1/incidents/i-1/remediate', json: {}, target: 'i-1' },
       'alertmanager.notify': { path: '/api/v1/webhooks/alertmanager', json: { version: '4' }, target: null },
+      'run.pause': { path: '/api/v1/runs/run-audit-nope/pause', json: { reason: 'x' }, target: 'run-audit-nope' },
+      'run.resume': { path: '/api/v1/runs/run-audit-nope/resume', json: {}, target: 'run-audit-nope' },
+      'run.plan': { path: '/api/v1/runs/plan', json: { runbook: 'slow-wait' }, target: null },
+      'slack.user.map': { path: '/api/v1/slack/users/U0AUDIT01', json: { subject: 'x', roles: ['viewer'] }, target: 'U0AUDIT01' },
+      'slack.user.unmap': { path: '/api/v1/slack/users/U0AUDIT01', target: 'U0AUDIT01' },
     };
     const covered = new Set(['run.start', 'approval.decide', 'run.cancel', ...Object.keys(samples)]);
     expect(AUDITED_ROUTES.map((r) => r.action).filter((a) => !covered.has(a))).toEqual([]);

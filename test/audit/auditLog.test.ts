@@ -112,7 +112,8 @@ describe.each(BACKENDS)('audit_log (%s)', (kind) => {
     await store.append('run-abc', [decided, refused, noise]);
     await store.append('run-abc', [decided, refused]); // the retried activity
     await store.append('sess-1', [started]);
-    expect(appended).toHaveLength(6);
+    await store.append('feed:approvals', [decided, refused]); // the approvals feed's copies: stored, not audited again
+    expect(appended).toHaveLength(8);
     const rows = (await audit.list({ limit: 10 })).items;
     expect(rows.map((r) => [r.surface, r.subject, r.subjectClaimed, r.action, r.target, r.outcome]).sort()).toEqual(
       [

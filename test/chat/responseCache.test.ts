@@ -18,14 +18,15 @@ test('keys are the normalised text plus context', () => {
 });
 
 test('in-process tier: LRU eviction, TTL expiry, hit and miss counters', async () => {
-  let now = 0;
+  // Not 0: lru-cache reads a start time of 0 as "no TTL" (a real clock is never 0).
+  let now = 10_000;
   const cache = new ResponseCache({ maxEntries: 2, ttlMs: 1000, now: () => now });
   await cache.set('a', { v: 1 });
   await cache.set('b', { v: 2 });
   expect(await cache.get('a')).toEqual({ v: 1 }); // a is now the most recent
   await cache.set('c', { v: 3 }); // evicts b
   expect(await cache.get('b')).toBeUndefined();
-  now = 2000;
+  now = 12_000;
   expect(await cache.get('a')).toBeUndefined();
   expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, memoryHits: 1, redisHits: 0, sets: 3 });
 });

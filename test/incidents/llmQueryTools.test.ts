@@ -96,7 +96,7 @@ test('the model runs PromQL and LogQL through its tools within the allowance; ev
   const range = evidence.body.record.range as { start: string; end: string };
   expect(range).toEqual(llmQueries[0]!.range);
   expect(new Date(range.end).getTime() - new Date(range.start).getTime()).toBeGreaterThanOrEqual(10 * 60_000);
-  const template = state.queries.find((q) => q.kind === 'error_rate')!;
+  const template = state.queries.find((q) => q.kind === 'saturation')!; // a catalogue query this Prometheus has metrics for
   expect(template.range).toMatchObject({ start: expect.any(String), end: expect.any(String), stepSeconds: expect.any(Number) });
   const report = await stack.call('GET', `/api/v1/incidents/${id}/report`, { token: TOKENS.viewer });
   expect(report.text).toContain(`${template.range!.start} → ${template.range!.end} step ${template.range!.stepSeconds}s`);

@@ -61,7 +61,15 @@ describe('eslint: imports in workflows/', () => {
     expect(result.messages.map((m) => m.ruleId)).toContain('no-restricted-syntax');
   });
 
-  it('does not apply outside workflows/', async () => {
+  it('applies to a file outside workflows/ that the workflow bundle imports', async () => {
+    // chat/model/types.ts is imported at run time by workflows/chatTurn.ts (scripts/workflowBundleFiles.js).
+    const [result] = await eslint.lintText("import fs from 'node:fs';\nexport const a = fs;\n", {
+      filePath: path.join(root, 'chat/model/types.ts'),
+    });
+    expect(result && restrictedImports(result)).toEqual([expect.stringContaining("'node:fs'")]);
+  });
+
+  it('does not apply to files the workflow bundle does not import', async () => {
     const [result] = await eslint.lintText("import fs from 'node:fs';\nexport const a = fs;\n", {
       filePath: path.join(root, 'temporal/devServer.ts'),
     });

@@ -80,6 +80,8 @@ export interface ChatStack {
 export interface ChatStackOptions {
   memory?: boolean;
   incidents?: boolean;
+  /** More catalogue runbooks beside DEPLOY, RUN_TESTS and RESTART. */
+  runbooks?: RunbookDocument[];
 }
 
 export async function startChatStack(name: string, env: Record<string, string> = {}, options: ChatStackOptions = {}): Promise<ChatStack> {
@@ -96,7 +98,7 @@ export async function startChatStack(name: string, env: Record<string, string> =
     ...(options.incidents ? { INCIDENT_RECHECK_INTERVAL: '1h', INCIDENT_RATE_WINDOW: '10s', BACKEND_QUERY_TIMEOUT_MS: '3000' } : {}),
     ...env,
   });
-  const catalogue = catalogueOf([DEPLOY, RUN_TESTS, RESTART]);
+  const catalogue = catalogueOf([DEPLOY, RUN_TESTS, RESTART, ...(options.runbooks ?? [])]);
   const core = createChatCore(config, catalogue);
   const logs: string[] = [];
   const logger = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, done) => { logs.push(c.toString()); done(); } }) });
@@ -129,6 +131,7 @@ export async function startChatStack(name: string, env: Record<string, string> =
     runs: backends.runs,
     catalogue,
     fanout: backends.fanout,
+    eventLog: backends.store,
     authenticator: createAuthenticator(config),
     logger,
     chat: { sessions, nlp: core.nlp },

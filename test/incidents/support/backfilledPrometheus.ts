@@ -52,3 +52,34 @@ export function countersOpenMetrics(series: { labels: Record<string, string>; ra
   }
   return `${lines.join('\n')}\n# EOF\n`;
 }
+
+/**
+ * Any metric families (type `unknown`, so names such as `…_count` or `redis_up` pass OpenMetrics'
+ * suffix rules): `value(t)` is a gauge's value or, with `counter: true`, a rate integrated into a
+ * monotonically increasing counter.
+ */
+export interface BackfillSeries {
+  name: string;
+  labels: Record<string, string>;
+  value: (tSec: number) => number;
+  counter?: boolean;
+}
+
+export function seriesOpenMetrics(series: BackfillSeries[], fromSec: number, toSec: number, stepSec = 15): string {
+  const lines: string[] = [];
+  const names = [...new Set(series.map((s) => s.name))];
+  for (const name of names) {
+    lines.push(`# TYPE ${name} unknown`);
+    for (const s of series.filter((x) => x.name === name)) {
+      const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(',');
+      let total = 0;
+      for (let t = fromSec; t <= toSec; t += stepSec) {
+        const v = s.value(t);
+        if (Number.isNaN(v)) continue;
+        total = s.counter ? total + v * stepSec : v;
+        lines.push(`${name}{${labels}} ${total.toFixed(3)} ${t}`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n# EOF\n`;
+}

@@ -79,7 +79,15 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startAlerting(options: { exporter: string; webhookUrl: string; token: string }): Promise<Alerting> {
+/** Scrape jobs and alert rules other than the default (one `app` job, the HighErrorRate rule). */
+export interface AlertingSetup {
+  jobs?: { name: string; target: string }[];
+  /** Rules as YAML list items under `rules:` (indented by 6). */
+  rules?: string[];
+  groupBy?: string[];
+}
+
+export async function startAlerting(options: { exporter: string; webhookUrl: string; token: string } & AlertingSetup): Promise<Alerting> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-alerting-'));
   const [promPort, amPort] = [await freePort(), await freePort()];
   writeFileSync(
@@ -87,7 +95,7 @@ export async function startAlerting(options: { exporter: string; webhookUrl: str
     [
       'route:',
       '  receiver: copilot',
-      "  group_by: ['alertname', 'service']",
+      `  group_by: [${(options.groupBy ?? ['alertname', 'service']).map((l) => `'${l}'`).join(', ')}]`,
       '  group_wait: 1s',
       '  group_interval: 1s',
       '  repeat_interval: 1h',
@@ -107,11 +115,15 @@ export async function startAlerting(options: { exporter: string; webhookUrl: str
       'groups:',
       '  - name: copilot-e2e',
       '    rules:',
-      '      - alert: HighErrorRate',
-      '        expr: sum by (service) (rate(http_requests_total{status=~"5.."}[5s])) > 1',
-      '        for: 1s',
-      '        labels: { severity: critical }',
-      '        annotations: { summary: "5xx rate above 1/s" }',
+      ...(options.rules ?? [
+        [
+          '      - alert: HighErrorRate',
+          '        expr: sum by (service) (rate(http_requests_total{status=~"5.."}[5s])) > 1',
+          '        for: 1s',
+          '        labels: { severity: critical }',
+          '        annotations: { summary: "5xx rate above 1/s" }',
+        ].join('\n'),
+      ]),
       '',
     ].join('\n'),
   );
@@ -122,8 +134,7 @@ export async function startAlerting(options: { exporter: string; webhookUrl: str
       'rule_files: [rules.yml]',
       `alerting: { alertmanagers: [ { static_configs: [ { targets: ["127.0.0.1:${amPort}"] } ] } ] }`,
       'scrape_configs:',
-      '  - job_name: app',
-      `    static_configs: [{ targets: ["${options.exporter}"] }]`,
+      ...(options.jobs ?? [{ name: 'app', target: options.exporter }]).flatMap((j) => [`  - job_name: ${j.name}`, `    static_configs: [{ targets: ["${j.target}"] }]`]),
       '',
     ].join('\n'),
   );
