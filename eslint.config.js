@@ -12,18 +12,11 @@ const { workflowBundleFiles } = require('./scripts/workflowBundleFiles');
 // Last in the config: turns off the stylistic rules Prettier owns (`npm run format`), so the two never disagree.
 const prettierCompat = require('eslint-config-prettier/flat');
 
-const sandboxMessage =
-  'Workflow code runs in the Temporal workflow sandbox and must be deterministic: do I/O in an activity.';
+const sandboxMessage = 'Workflow code runs in the Temporal workflow sandbox and must be deterministic: do I/O in an activity.';
 
 // Every Node built-in, as `x` and `node:x`; plus the ones that exist only with the `node:` prefix.
 const nodeBuiltins = [
-  ...new Set([
-    ...builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])),
-    'node:sea',
-    'node:sqlite',
-    'node:test',
-    'node:test/reporters',
-  ]),
+  ...new Set([...builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])), 'node:sea', 'node:sqlite', 'node:test', 'node:test/reporters']),
 ].sort();
 
 // Packages that do I/O, or Temporal packages that only work outside the workflow sandbox.
@@ -124,10 +117,7 @@ module.exports = defineConfig(
       // Activity, workflow and handler signatures are often async without awaiting anything.
       '@typescript-eslint/require-await': 'off',
       // `${n}` with numbers/booleans is fine; objects/any still need an explicit String().
-      '@typescript-eslint/restrict-template-expressions': [
-        'error',
-        { allowNumber: true, allowBoolean: true, allowNullish: true },
-      ],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
     },
   },
 
@@ -153,10 +143,7 @@ module.exports = defineConfig(
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-restricted-imports': ['error', workflowImportRestrictions],
       // require() is already an error (@typescript-eslint/no-require-imports); close `import()` too.
-      'no-restricted-syntax': [
-        'error',
-        { selector: 'ImportExpression', message: `Dynamic import() is not allowed in workflows. ${sandboxMessage}` },
-      ],
+      'no-restricted-syntax': ['error', { selector: 'ImportExpression', message: `Dynamic import() is not allowed in workflows. ${sandboxMessage}` }],
     },
   },
 

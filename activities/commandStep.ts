@@ -36,9 +36,7 @@ function asArg(value: unknown): string {
 
 export function isAllowed(executable: string, policy: CommandPolicy): boolean {
   const resolved = path.resolve(policy.cwd, executable);
-  return policy.allowlist.some((entry) =>
-    entry.includes('/') ? path.resolve(policy.cwd, entry) === resolved : entry === path.basename(executable) && !executable.includes('/'),
-  );
+  return policy.allowlist.some((entry) => (entry.includes('/') ? path.resolve(policy.cwd, entry) === resolved : entry === path.basename(executable) && !executable.includes('/')));
 }
 
 /**
@@ -54,10 +52,7 @@ export async function runCommand(
   const [executable, ...args] = action.command.map(asArg);
   if (!executable) throw ApplicationFailure.nonRetryable('command is empty', STEP_FAILURE.invalidCommand);
   if (!isAllowed(executable, policy)) {
-    throw ApplicationFailure.nonRetryable(
-      `executable "${executable}" is not in COMMAND_ALLOWLIST`,
-      STEP_FAILURE.commandNotAllowed,
-    );
+    throw ApplicationFailure.nonRetryable(`executable "${executable}" is not in COMMAND_ALLOWLIST`, STEP_FAILURE.commandNotAllowed);
   }
   const env: Record<string, string> = {};
   for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name]!;

@@ -40,29 +40,21 @@ export interface StepFailureDetails {
  * derived from run id + step key + attempt, so an attempt that is re-delivered never duplicates them.
  * step.failed is the workflow's to emit: only it knows the retries are exhausted.
  */
-export async function runStepAttempt<A>(
-  events: EventStore,
-  input: StepActivityInput<A>,
-  body: (attempt: number) => Promise<unknown>,
-): Promise<StepActivityResult> {
+export async function runStepAttempt<A>(events: EventStore, input: StepActivityInput<A>, body: (attempt: number) => Promise<unknown>): Promise<StepActivityResult> {
   const { attempt, activityType } = Context.current().info;
   // commandStep → command: the step type of the runbook DSL, a bounded label.
   const observe = stepDuration.startTimer({ type: activityType.replace(/Step$/, '') });
   const base = `${input.runId}/${input.stepKey}`;
   const ids = { stepId: input.stepId, stepKey: input.stepKey, ...(input.index !== undefined ? { index: input.index } : {}) };
   if (input.lifecycle) {
-    await events.append(input.runId, [
-      { type: 'step.started', data: { ...ids, attempt }, dedupeKey: `${base}/${attempt}/started` },
-    ]);
+    await events.append(input.runId, [{ type: 'step.started', data: { ...ids, attempt }, dedupeKey: `${base}/${attempt}/started` }]);
   }
   try {
     const output = await body(attempt);
     if (input.assert) checkAssertion(input.assert, output);
     observe({ outcome: 'succeeded' });
     if (input.lifecycle) {
-      await events.append(input.runId, [
-        { type: 'step.succeeded', data: { ...ids, attempt, output: summarise(output) }, dedupeKey: `${base}/succeeded` },
-      ]);
+      await events.append(input.runId, [{ type: 'step.succeeded', data: { ...ids, attempt, output: summarise(output) }, dedupeKey: `${base}/succeeded` }]);
     }
     return { output, attempt };
   } catch (err) {

@@ -44,7 +44,13 @@ export class LokiClient {
     this.http = new HttpBackend({ ...config, name: 'loki' }, (a) => a.text.trim() || 'no body');
   }
 
-  async queryRange(query: string, start: Date, end: Date, options: { limit?: number; stepSeconds?: number; direction?: 'forward' | 'backward' } = {}, signal?: AbortSignal): Promise<LokiQueryResult> {
+  async queryRange(
+    query: string,
+    start: Date,
+    end: Date,
+    options: { limit?: number; stepSeconds?: number; direction?: 'forward' | 'backward' } = {},
+    signal?: AbortSignal,
+  ): Promise<LokiQueryResult> {
     const answer = await this.http.get(
       'loki/api/v1/query_range',
       {

@@ -14,9 +14,7 @@ export interface PromSeries {
   value?: PromSample;
   values?: PromSample[];
 }
-export type PromData =
-  | { resultType: 'matrix' | 'vector'; result: PromSeries[] }
-  | { resultType: 'scalar' | 'string'; result: PromSample };
+export type PromData = { resultType: 'matrix' | 'vector'; result: PromSeries[] } | { resultType: 'scalar' | 'string'; result: PromSample };
 
 interface PromEnvelope<T> {
   status?: 'success' | 'error';

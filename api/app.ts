@@ -46,9 +46,12 @@ export const API_PREFIX = '/api/v1';
 function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
   const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
   if (hasBody && !req.is(JSON_TYPES)) {
-    defer(res, new HttpProblem(415, 'unsupported-media-type', 'the request body must be JSON (Content-Type: application/json)', [
-      { path: 'headers.content-type', message: 'must be application/json' },
-    ]));
+    defer(
+      res,
+      new HttpProblem(415, 'unsupported-media-type', 'the request body must be JSON (Content-Type: application/json)', [
+        { path: 'headers.content-type', message: 'must be application/json' },
+      ]),
+    );
   }
   next();
 }
@@ -63,7 +66,11 @@ function trustProxySetting(value: string): boolean | number | string {
 function notFound(req: Request): never {
   const segments = `${req.baseUrl}${req.path}`.split('/').slice(1);
   if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
-  const allowed = new Set(routesOf(req).filter((r) => matchTemplate(r.path, segments)).flatMap((r) => r.methods));
+  const allowed = new Set(
+    routesOf(req)
+      .filter((r) => matchTemplate(r.path, segments))
+      .flatMap((r) => r.methods),
+  );
   if (allowed.size > 0) {
     if (allowed.has('GET')) allowed.add('HEAD');
     const allow = [...allowed].sort().join(', ');
@@ -99,10 +106,7 @@ export function createApp(deps: AppDeps): CopilotApp {
   // One audit row per mutating request, for the webhook and the authenticated router alike (audit/README.md).
   app.use(API_PREFIX, auditTrail(deps.audit));
   // Before the bearer middleware: it also accepts ALERTMANAGER_WEBHOOK_TOKEN.
-  app.use(
-    API_PREFIX,
-    alertmanagerWebhookRoutes({ incidents: deps.incidents, authenticator: deps.authenticator, webhookToken: deps.config.ALERTMANAGER_WEBHOOK_TOKEN }),
-  );
+  app.use(API_PREFIX, alertmanagerWebhookRoutes({ incidents: deps.incidents, authenticator: deps.authenticator, webhookToken: deps.config.ALERTMANAGER_WEBHOOK_TOKEN }));
 
   const api = Router();
   api.use(authenticate(deps.authenticator));
@@ -115,9 +119,7 @@ export function createApp(deps: AppDeps): CopilotApp {
   api.use(meRoutes(deps.config), sessionListRoutes(deps.chat), runPlanRoutes(deps.catalogue));
   api.use(approvalRoutes({ runs: deps.runs, catalogue: deps.catalogue, fanout: deps.fanout, eventLog: deps.eventLog, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }));
   api.use(runRoutes({ config: deps.config, runs: deps.runs, catalogue: deps.catalogue }));
-  api.use(
-    runEventRoutes({ runs: deps.runs, fanout: deps.fanout, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }),
-  );
+  api.use(runEventRoutes({ runs: deps.runs, fanout: deps.fanout, streams, heartbeatMs: deps.config.SSE_HEARTBEAT_MS }));
   api.use(
     sessionRoutes({
       chat: deps.chat,

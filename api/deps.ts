@@ -17,10 +17,7 @@ import type { SlackApi } from '../slack/slackWiring';
  * against real servers (or a stand-in for one piece). The ports below are the slices of
  * db/EventFanout and runbooks/RunbookCatalogue the API actually calls.
  */
-export type RunOperations = Pick<
-  RunClient,
-  'startRun' | 'getState' | 'describeRun' | 'exists' | 'listRuns' | 'decide' | 'cancel' | 'pause' | 'resume'
->;
+export type RunOperations = Pick<RunClient, 'startRun' | 'getState' | 'describeRun' | 'exists' | 'listRuns' | 'decide' | 'cancel' | 'pause' | 'resume'>;
 
 export interface RunbookSource {
   list(): readonly unknown[];

@@ -122,20 +122,15 @@ export function toProblem(err: unknown): HttpProblem | undefined {
  */
 export function clientErrorResponse(err: { code?: string }): string {
   const [status, slug, detail] =
-    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers-too-large', 'the request headers are too large']
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request-timeout', 'the request was not received in time']
-    : [400, 'bad-request', 'the request is not valid HTTP/1.1 (e.g. an invalid Content-Length or a body longer than it)'] as const;
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers-too-large', 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request-timeout', 'the request was not received in time']
+        : ([400, 'bad-request', 'the request is not valid HTTP/1.1 (e.g. an invalid Content-Length or a body longer than it)'] as const);
   const problem = new HttpProblem(status, slug, detail);
   const body = JSON.stringify(problem.toBody());
   const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-  return [
-    `HTTP/1.1 ${status} ${reason}`,
-    'Content-Type: application/problem+json',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-    '',
-    body,
-  ].join('\r\n');
+  return [`HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/problem+json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', '', body].join('\r\n');
 }
 
 export function errorHandler() {
@@ -154,10 +149,6 @@ export function errorHandler() {
       return;
     }
     log.error({ err }, 'unhandled error');
-    sendProblem(
-      res,
-      new HttpProblem(500, 'internal-error', 'an unexpected error occurred; the request id identifies it in the server logs'),
-      requestIdOf(res),
-    );
+    sendProblem(res, new HttpProblem(500, 'internal-error', 'an unexpected error occurred; the request id identifies it in the server logs'), requestIdOf(res));
   };
 }

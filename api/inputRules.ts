@@ -179,7 +179,9 @@ export function listRoutes(app: object): RouteInfo[] {
   const walk = (stack: LayerLike[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        const methods = Object.keys(layer.route.methods).filter((m) => layer.route!.methods[m] && m !== '_all').map((m) => m.toUpperCase());
+        const methods = Object.keys(layer.route.methods)
+          .filter((m) => layer.route!.methods[m] && m !== '_all')
+          .map((m) => m.toUpperCase());
         for (const p of Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path]) out.push({ path: `${prefix}${p}`, methods });
       } else if (layer.handle?.stack) {
         const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
@@ -235,7 +237,9 @@ function splitPath(fullPath: string): string[] {
  */
 function pathIssues(req: Request): { undecodable: FieldError[]; text: FieldError[] } {
   const segments = splitPath(`${req.baseUrl}${req.path}`);
-  const names = routesOf(req).map((r) => matchTemplate(r.path, segments)).find((n) => n !== undefined);
+  const names = routesOf(req)
+    .map((r) => matchTemplate(r.path, segments))
+    .find((n) => n !== undefined);
   const undecodable: FieldError[] = [];
   const text: FieldError[] = [];
   segments.forEach((segment, i) => {

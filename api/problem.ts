@@ -72,7 +72,10 @@ export class HttpProblem extends Error {
 
 export function sendProblem(res: Response, problem: HttpProblem, requestId?: string): void {
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
-  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toBody(requestId)));
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .send(JSON.stringify(problem.toBody(requestId)));
 }
 
 /**

@@ -23,9 +23,7 @@ function forbidden(role: string, what: string): HttpProblem {
 function issuesUnder(prefix: string, issues: readonly { path: string; message: string }[]): FieldError[] {
   return issues.map((issue) => ({
     // Validators may report paths relative to the document or already rooted at `prefix`.
-    path: issue.path === prefix || issue.path.startsWith(`${prefix}.`) || issue.path.startsWith(`${prefix}[`)
-      ? issue.path
-      : prefixed(prefix, issue.path),
+    path: issue.path === prefix || issue.path.startsWith(`${prefix}.`) || issue.path.startsWith(`${prefix}[`) ? issue.path : prefixed(prefix, issue.path),
     message: issue.message,
   }));
 }

@@ -46,7 +46,10 @@ export const DecisionBody = z.strictObject({
   decision: ApprovalDecision,
   comment: z.string().max(2000).optional(),
   /** The plan digest the approver was shown (`approvals[].digest`); another gate plan answers 409 with the current one. */
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be a plan digest "sha256:<64 hex>"').optional(),
+  digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'must be a plan digest "sha256:<64 hex>"')
+    .optional(),
   /** Values for the gate's declared `inputs` (approve only). */
   inputs: z.record(z.string(), z.unknown(), 'must be an object').optional(),
 });
@@ -59,7 +62,11 @@ export const PagingQuery = z.strictObject({
     .transform(Number)
     .pipe(z.number().int().min(1, 'must be an integer between 1 and 100').max(100, 'must be an integer between 1 and 100'))
     .default(20),
-  pageToken: z.string().max(4096).regex(/^[A-Za-z0-9_-]+$/, 'must be a nextPageToken from a previous page').optional(),
+  pageToken: z
+    .string()
+    .max(4096)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a nextPageToken from a previous page')
+    .optional(),
 });
 
 export const ListRunsQuery = PagingQuery.extend({

@@ -144,8 +144,7 @@ interface AuditRow {
   hash: string;
 }
 
-const COLUMNS =
-  'id, at, subject, subject_claimed, roles, surface, action, target, input_digest, outcome, reason, status_code, request_id, trace_id, dedupe_key, prev_hash, hash';
+const COLUMNS = 'id, at, subject, subject_claimed, roles, surface, action, target, input_digest, outcome, reason, status_code, request_id, trace_id, dedupe_key, prev_hash, hash';
 
 /** Exported for the verifier: it must read rows exactly as the writer hashed them. */
 export function toRecord(row: AuditRow): AuditRecord {
@@ -251,34 +250,29 @@ async function appendLocked(tx: Queryable, entry: ParsedEntry): Promise<AuditRec
     prevHash: last?.hash ?? GENESIS_HASH,
   };
   const record: AuditRecord = { ...unhashed, hash: rowHash(unhashed) };
-  await tx.query(
-    `insert into audit_log (${COLUMNS}) values ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-    [
-      record.id,
-      record.at,
-      record.subject,
-      record.subjectClaimed,
-      record.roles,
-      record.surface,
-      record.action,
-      record.target,
-      record.inputDigest,
-      record.outcome,
-      record.reason,
-      record.statusCode,
-      record.requestId,
-      record.traceId,
-      record.dedupeKey,
-      record.prevHash,
-      record.hash,
-    ],
-  );
+  await tx.query(`insert into audit_log (${COLUMNS}) values ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, [
+    record.id,
+    record.at,
+    record.subject,
+    record.subjectClaimed,
+    record.roles,
+    record.surface,
+    record.action,
+    record.target,
+    record.inputDigest,
+    record.outcome,
+    record.reason,
+    record.statusCode,
+    record.requestId,
+    record.traceId,
+    record.dedupeKey,
+    record.prevHash,
+    record.hash,
+  ]);
   return record;
 }
 
-export type VerifyResult =
-  | { ok: true; rows: number; headHash: string }
-  | { ok: false; rows: number; brokenId: number; reason: string };
+export type VerifyResult = { ok: true; rows: number; headHash: string } | { ok: false; rows: number; brokenId: number; reason: string };
 
 /**
  * Walks the whole chain in id order, `pageSize` rows per query, recomputing every hash. Returns

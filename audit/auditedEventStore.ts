@@ -87,15 +87,22 @@ export function auditEntriesFor(streamId: string, event: NewEvent): Entry[] {
     case 'action.incident': {
       const subject = str(d.by) ?? str(d.requestedBy) ?? 'unknown';
       const action =
-        event.type === 'action.started' ? 'run.start'
-        : event.type === 'action.decided' ? 'approval.decide'
-        : event.type === 'action.cancelling' ? 'run.cancel'
-        : `incident.${str(d.action) ?? 'change'}`;
+        event.type === 'action.started'
+          ? 'run.start'
+          : event.type === 'action.decided'
+            ? 'approval.decide'
+            : event.type === 'action.cancelling'
+              ? 'run.cancel'
+              : `incident.${str(d.action) ?? 'change'}`;
       const target =
-        event.type === 'action.decided' ? `${str(d.runId) ?? '?'}/${str(d.gateId) ?? '?'}`
-        : event.type === 'action.incident' ? (str(d.incidentId) ?? null)
-        : (str(d.runId) ?? null);
-      return [{ key: event.dedupeKey, subject, subjectClaimed: false, roles: [], surface: 'chat', action, target, inputs: { session: streamId, ...d }, outcome: 'ok', reason: null }];
+        event.type === 'action.decided'
+          ? `${str(d.runId) ?? '?'}/${str(d.gateId) ?? '?'}`
+          : event.type === 'action.incident'
+            ? (str(d.incidentId) ?? null)
+            : (str(d.runId) ?? null);
+      return [
+        { key: event.dedupeKey, subject, subjectClaimed: false, roles: [], surface: 'chat', action, target, inputs: { session: streamId, ...d }, outcome: 'ok', reason: null },
+      ];
     }
     default:
       return [];

@@ -13,7 +13,10 @@ const SUITES: Record<string, string> = {
   console: 'consoleBench.ts',
 };
 
-const wanted = (process.env.BENCH_SUITES ?? Object.keys(SUITES).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const wanted = (process.env.BENCH_SUITES ?? Object.keys(SUITES).join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const unknown = wanted.filter((s) => !(s in SUITES));
 if (unknown.length) {
   console.error(`unknown BENCH_SUITES entries: ${unknown.join(', ')} (known: ${Object.keys(SUITES).join(', ')})`);

@@ -55,7 +55,11 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
-    activities: createActivities({ events, catalogue: { get: () => undefined }, config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 } }),
+    activities: createActivities({
+      events,
+      catalogue: { get: () => undefined },
+      config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 },
+    }),
   });
   const bareWorker = await Worker.create({
     connection: nativeConnection,

@@ -104,8 +104,22 @@ async function main(): Promise<void> {
 
   // The LLM path against the local fake Messages API (real SDK, streamed tool use): what a hit saves.
   const claude = await startFakeAnthropic();
-  claude.fallback = () => ({ kind: 'tool_use', name: 'classify_request', input: { intent: 'MetricQuery', confidence: 0.9, entities: [{ type: 'service', value: 'prometheus' }, { type: 'metric', value: 'cpu' }] } });
-  const llmCore = createChatCore(loadConfig({ ...process.env, LOG_LEVEL: 'silent', ANTHROPIC_API_KEY: claude.apiKey, ANTHROPIC_BASE_URL: claude.url, PROMETHEUS_URL: prometheus.url }), catalogue);
+  claude.fallback = () => ({
+    kind: 'tool_use',
+    name: 'classify_request',
+    input: {
+      intent: 'MetricQuery',
+      confidence: 0.9,
+      entities: [
+        { type: 'service', value: 'prometheus' },
+        { type: 'metric', value: 'cpu' },
+      ],
+    },
+  });
+  const llmCore = createChatCore(
+    loadConfig({ ...process.env, LOG_LEVEL: 'silent', ANTHROPIC_API_KEY: claude.apiKey, ANTHROPIC_BASE_URL: claude.url, PROMETHEUS_URL: prometheus.url }),
+    catalogue,
+  );
   const llmMiss: number[] = [];
   const llmHit: number[] = [];
   for (let i = 0; i < 50; i++) {
@@ -119,7 +133,9 @@ async function main(): Promise<void> {
   }
   const lm = summary(llmMiss);
   const lh = summary(llmHit);
-  console.log(`understanding via LLM (fake Messages API, real SDK) miss (n=${lm.n}): p50 ${fmt(lm.p50)}, p95 ${fmt(lm.p95)}; hit p50 ${fmt(lh.p50)}, p95 ${fmt(lh.p95)}; cache ${JSON.stringify(llmCore.cache.stats())}`);
+  console.log(
+    `understanding via LLM (fake Messages API, real SDK) miss (n=${lm.n}): p50 ${fmt(lm.p50)}, p95 ${fmt(lm.p95)}; hit p50 ${fmt(lh.p50)}, p95 ${fmt(lh.p95)}; cache ${JSON.stringify(llmCore.cache.stats())}`,
+  );
   await llmCore.close();
   await claude.close();
 

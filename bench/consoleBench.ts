@@ -45,15 +45,20 @@ async function main(): Promise<void> {
       await page.getByLabel('API token').waitFor();
       await page.getByLabel('API token').fill('x');
       tti.push(Date.now() - t0);
-      domInteractive.push(await page.evaluate(() => {
-        const nav = (globalThis as unknown as { performance: { getEntriesByType(t: string): { domInteractive: number }[] } }).performance.getEntriesByType('navigation')[0];
-        return nav?.domInteractive ?? Number.NaN;
-      }));
+      domInteractive.push(
+        await page.evaluate(() => {
+          const nav = (globalThis as unknown as { performance: { getEntriesByType(t: string): { domInteractive: number }[] } }).performance.getEntriesByType('navigation')[0];
+          return nav?.domInteractive ?? Number.NaN;
+        }),
+      );
       await context.close();
     }
 
     // A chain of short waits: each step's success is one event the open run page must draw.
-    const steps = [{ id: 'hold', type: 'wait', duration: '3s' }, ...Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, type: 'wait', duration: '150ms', needs: [i === 0 ? 'hold' : `s${i - 1}`] }))];
+    const steps = [
+      { id: 'hold', type: 'wait', duration: '3s' },
+      ...Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, type: 'wait', duration: '150ms', needs: [i === 0 ? 'hold' : `s${i - 1}`] })),
+    ];
     const started = await fetch(`${env.apiUrl}/api/v1/runs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/json' },
@@ -69,7 +74,11 @@ async function main(): Promise<void> {
     await page.goto(`/runs/${runId}`);
     await page.getByTestId('node-s0').waitFor();
     await page.evaluate(() => {
-      const g = globalThis as unknown as { seen: Record<string, number>; document: unknown; MutationObserver: new (cb: (records: { target: { getAttribute(n: string): string | null } }[]) => void) => { observe(t: unknown, o: unknown): void } };
+      const g = globalThis as unknown as {
+        seen: Record<string, number>;
+        document: unknown;
+        MutationObserver: new (cb: (records: { target: { getAttribute(n: string): string | null } }[]) => void) => { observe(t: unknown, o: unknown): void };
+      };
       g.seen = {};
       new g.MutationObserver((records) => {
         for (const r of records) {

@@ -64,12 +64,21 @@ async function main(): Promise<void> {
   for (let i = 0; i < n + 3; i++) {
     const fp = randomUUID().slice(0, 16);
     const body = {
-      version: '4', groupKey: `{}:{alertname="Bench", i="${fp}"}`, status: 'firing', receiver: 'copilot',
-      groupLabels: {}, commonLabels: { alertname: 'Bench', service: 'bench', severity: 'warning' }, commonAnnotations: {},
+      version: '4',
+      groupKey: `{}:{alertname="Bench", i="${fp}"}`,
+      status: 'firing',
+      receiver: 'copilot',
+      groupLabels: {},
+      commonLabels: { alertname: 'Bench', service: 'bench', severity: 'warning' },
+      commonAnnotations: {},
       alerts: [{ status: 'firing', labels: { alertname: 'Bench', service: 'bench' }, annotations: {}, startsAt: new Date().toISOString(), fingerprint: fp }],
     };
     const t0 = performance.now();
-    const res = await fetch(`${api.url}/api/v1/webhooks/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${api.url}/api/v1/webhooks/alertmanager`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const { incidentId } = (await res.json()) as { incidentId: string };
     await new Promise<void>((resolve) => {
       const sub = fanout.subscribe(incidentId, 0, (e) => {

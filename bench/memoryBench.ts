@@ -28,8 +28,28 @@ import { summary } from './stats';
  * (1000,10000,100000), BENCH_SESSIONS (1000).
  */
 const SERVICES = ['checkout-svc', 'payments-api', 'auth-svc', 'cart-svc', 'search-worker', 'orders-consumer', 'billing-svc', 'session-svc'];
-const SYMPTOMS = ['502 errors', 'high p99 latency', 'OOMKilled pods', 'disk full', 'connection pool exhausted', 'TLS certificate expired', 'consumer lag', 'DNS failures', 'GC pauses', 'deadlocks'];
-const FIXES = ['raised the pool size', 'rolled back the deploy', 'added logrotate', 'raised the memory limit', 'scaled replicas', 'renewed the certificate', 'tuned the heap', 'split the batch'];
+const SYMPTOMS = [
+  '502 errors',
+  'high p99 latency',
+  'OOMKilled pods',
+  'disk full',
+  'connection pool exhausted',
+  'TLS certificate expired',
+  'consumer lag',
+  'DNS failures',
+  'GC pauses',
+  'deadlocks',
+];
+const FIXES = [
+  'raised the pool size',
+  'rolled back the deploy',
+  'added logrotate',
+  'raised the memory limit',
+  'scaled replicas',
+  'renewed the certificate',
+  'tuned the heap',
+  'split the batch',
+];
 const KINDS: MemoryKind[] = ['incident', 'runbook-outcome', 'doc', 'note', 'preference'];
 
 function syntheticRecord(i: number, now: number): MemoryRecord {
@@ -70,9 +90,7 @@ const rate = (n: number, wallMs: number) => `${Math.round((n / wallMs) * 1000).t
 export async function runMemoryBench(log: (line: string) => void = console.log): Promise<void> {
   const sizes = (process.env.BENCH_MEMORY_SIZES ?? '1000,10000,100000').split(',').map(Number);
   const sessions = Number(process.env.BENCH_SESSIONS ?? 1000);
-  const db: Database = process.env.BENCH_DATABASE_URL
-    ? new PostgresDatabase({ connectionString: process.env.BENCH_DATABASE_URL, poolSize: 10 })
-    : await PgliteDatabase.open();
+  const db: Database = process.env.BENCH_DATABASE_URL ? new PostgresDatabase({ connectionString: process.env.BENCH_DATABASE_URL, poolSize: 10 }) : await PgliteDatabase.open();
   const short: ShortTermStore = process.env.BENCH_REDIS_URL
     ? await RedisShortTermStore.connect(process.env.BENCH_REDIS_URL, { ttlSeconds: 600, maxTurns: 20 })
     : new InProcessShortTermStore({ ttlSeconds: 600, maxTurns: 20 });
@@ -82,9 +100,7 @@ export async function runMemoryBench(log: (line: string) => void = console.log):
     const embedder = new HashedEmbedder({ dimension: 384 });
     const choice = process.env.BENCH_VECTOR_STORE ?? ((await pgvectorAvailable(db)) ? 'pgvector' : 'embedded');
     const vectors: VectorStore =
-      choice === 'pgvector'
-        ? new PgvectorStore(db, { table: 'bench_vectors', dimension: 384 })
-        : new EmbeddedVectorStore(db, { table: 'bench_vectors', dimension: 384 });
+      choice === 'pgvector' ? new PgvectorStore(db, { table: 'bench_vectors', dimension: 384 }) : new EmbeddedVectorStore(db, { table: 'bench_vectors', dimension: 384 });
     await vectors.init();
     const backend = `${db.kind === 'pglite' ? 'PGlite (embedded)' : 'Postgres'} + ${vectors.kind === 'pgvector' ? 'PgvectorStore (HNSW)' : 'EmbeddedVectorStore'}, short-term ${short.kind}`;
     const memory = new MemoryService(
@@ -97,7 +113,15 @@ export async function runMemoryBench(log: (line: string) => void = console.log):
         embedder,
         redactor: new Redactor(),
       },
-      { longTermTtlMs: 90 * 86_400_000, defaultBudgetTokens: 8000, implicitPreferenceThreshold: 3, tierDeadlineMs: 60_000, maxTurns: 20, keepVerbatimTurns: 4, memoryCandidates: 20 },
+      {
+        longTermTtlMs: 90 * 86_400_000,
+        defaultBudgetTokens: 8000,
+        implicitPreferenceThreshold: 3,
+        tierDeadlineMs: 60_000,
+        maxTurns: 20,
+        keepVerbatimTurns: 4,
+        memoryCandidates: 20,
+      },
     );
     log(`memory bench — backend: ${backend}; embedder ${embedder.name}; ${sessions} sessions`);
 
@@ -112,7 +136,11 @@ export async function runMemoryBench(log: (line: string) => void = console.log):
 
     // Sessions with a few turns each (recordTurn: redaction, both tiers, entities).
     const seeded = await timeEach(sessions * 4, 50, (i) =>
-      memory.recordTurn(`bench-s-${i % sessions}`, { role: i % 2 ? 'assistant' : 'user', content: `${SERVICES[i % 8]} shows ${SYMPTOMS[i % 10]} since 10:${i % 60}; mail ops@example.com` }, 'bench'),
+      memory.recordTurn(
+        `bench-s-${i % sessions}`,
+        { role: i % 2 ? 'assistant' : 'user', content: `${SERVICES[i % 8]} shows ${SYMPTOMS[i % 10]} since 10:${i % 60}; mail ops@example.com` },
+        'bench',
+      ),
     );
     log(`recordTurn (all tiers): ${rate(sessions * 4, seeded.wallMs)}, p50 ${ms(summary(seeded.samples).p50)}`);
 

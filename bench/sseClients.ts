@@ -5,11 +5,7 @@ export interface SseClient {
   close(): void;
 }
 
-export function openSse(
-  url: string,
-  token: string,
-  onEvent: (event: { id: string; type: string; data: string }) => void,
-): Promise<SseClient> {
+export function openSse(url: string, token: string, onEvent: (event: { id: string; type: string; data: string }) => void): Promise<SseClient> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, agent: false }, (res) => {
       if (res.statusCode !== 200) {

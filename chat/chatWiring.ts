@@ -27,14 +27,50 @@ import { SessionService, type SessionTextFilter, type WaitSubscriptions } from '
  */
 export type ChatConfig = Pick<
   AppConfig,
-  | 'ANTHROPIC_API_KEY' | 'ANTHROPIC_BASE_URL' | 'ANTHROPIC_MODEL' | 'ANTHROPIC_CHEAP_MODEL' | 'OPENAI_COMPAT_URL' | 'OPENAI_COMPAT_API_KEY'
-  | 'OPENAI_COMPAT_MODEL' | 'OPENAI_COMPAT_CHEAP_MODEL' | 'LLM_TIMEOUT_MS' | 'LLM_DAILY_TOKENS_PER_SUBJECT' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_HALF_OPEN_MS'
-  | 'CHAT_CACHE_TTL_SECONDS' | 'CHAT_ANSWER_CACHE_TTL_SECONDS' | 'CHAT_CACHE_MAX_ENTRIES' | 'CHAT_CONFIDENCE_THRESHOLD' | 'CHAT_MAX_MESSAGE_CHARS' | 'CHAT_CONTINUE_AS_NEW_TURNS'
-  | 'CHAT_STREAM_COALESCE_MS' | 'LLM_PRICES' | 'REDIS_URL' | 'TASK_QUEUE' | 'MEMORY_REDACT_IPS'
-  | 'PROMETHEUS_URL' | 'PROMETHEUS_AUTH' | 'PROMETHEUS_TENANT' | 'LOKI_URL' | 'LOKI_AUTH' | 'LOKI_TENANT' | 'TEMPO_URL' | 'TEMPO_AUTH' | 'TEMPO_TENANT'
-  | 'BACKEND_QUERY_TIMEOUT_MS' | 'INCIDENT_WEBHOOK_URL' | 'PAGERDUTY_ROUTING_KEY' | 'PAGERDUTY_EVENTS_URL' | 'INCIDENT_RATE_WINDOW'
-  | 'INCIDENT_RECHECK_INTERVAL' | 'INCIDENT_SCOPE_LABELS' | 'INCIDENT_ENVIRONMENT' | 'INCIDENT_QUERY_BUDGET'
-  | 'INCIDENT_TOKEN_BUDGET' | 'INCIDENT_LLM_QUERIES_PER_ROUND' | 'INCIDENT_CHECK_TIME_BUDGET'
+  | 'ANTHROPIC_API_KEY'
+  | 'ANTHROPIC_BASE_URL'
+  | 'ANTHROPIC_MODEL'
+  | 'ANTHROPIC_CHEAP_MODEL'
+  | 'OPENAI_COMPAT_URL'
+  | 'OPENAI_COMPAT_API_KEY'
+  | 'OPENAI_COMPAT_MODEL'
+  | 'OPENAI_COMPAT_CHEAP_MODEL'
+  | 'LLM_TIMEOUT_MS'
+  | 'LLM_DAILY_TOKENS_PER_SUBJECT'
+  | 'LLM_BREAKER_THRESHOLD'
+  | 'LLM_BREAKER_HALF_OPEN_MS'
+  | 'CHAT_CACHE_TTL_SECONDS'
+  | 'CHAT_ANSWER_CACHE_TTL_SECONDS'
+  | 'CHAT_CACHE_MAX_ENTRIES'
+  | 'CHAT_CONFIDENCE_THRESHOLD'
+  | 'CHAT_MAX_MESSAGE_CHARS'
+  | 'CHAT_CONTINUE_AS_NEW_TURNS'
+  | 'CHAT_STREAM_COALESCE_MS'
+  | 'LLM_PRICES'
+  | 'REDIS_URL'
+  | 'TASK_QUEUE'
+  | 'MEMORY_REDACT_IPS'
+  | 'PROMETHEUS_URL'
+  | 'PROMETHEUS_AUTH'
+  | 'PROMETHEUS_TENANT'
+  | 'LOKI_URL'
+  | 'LOKI_AUTH'
+  | 'LOKI_TENANT'
+  | 'TEMPO_URL'
+  | 'TEMPO_AUTH'
+  | 'TEMPO_TENANT'
+  | 'BACKEND_QUERY_TIMEOUT_MS'
+  | 'INCIDENT_WEBHOOK_URL'
+  | 'PAGERDUTY_ROUTING_KEY'
+  | 'PAGERDUTY_EVENTS_URL'
+  | 'INCIDENT_RATE_WINDOW'
+  | 'INCIDENT_RECHECK_INTERVAL'
+  | 'INCIDENT_SCOPE_LABELS'
+  | 'INCIDENT_ENVIRONMENT'
+  | 'INCIDENT_QUERY_BUDGET'
+  | 'INCIDENT_TOKEN_BUDGET'
+  | 'INCIDENT_LLM_QUERIES_PER_ROUND'
+  | 'INCIDENT_CHECK_TIME_BUDGET'
 >;
 
 /**
@@ -43,7 +79,10 @@ export type ChatConfig = Pick<
  */
 export function parsePrices(value: string | undefined): Record<string, ModelPrice> {
   const out: Record<string, ModelPrice> = {};
-  for (const entry of (value ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [model, price] = entry.split('=');
     const [input, output] = (price ?? '').split('/');
     if (model && input && output) out[model.trim()] = { inputPerMTok: Number(input), outputPerMTok: Number(output) };
@@ -94,7 +133,13 @@ export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): Ch
   const cache = new ResponseCache({ name: 'understanding', maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_CACHE_TTL_SECONDS * 1000, ...(redis ? { redis } : {}) });
   const answerCache =
     config.CHAT_ANSWER_CACHE_TTL_SECONDS > 0
-      ? new ResponseCache({ name: 'answer', maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_ANSWER_CACHE_TTL_SECONDS * 1000, keyPrefix: 'copilot:answer:', ...(redis ? { redis } : {}) })
+      ? new ResponseCache({
+          name: 'answer',
+          maxEntries: config.CHAT_CACHE_MAX_ENTRIES,
+          ttlMs: config.CHAT_ANSWER_CACHE_TTL_SECONDS * 1000,
+          keyPrefix: 'copilot:answer:',
+          ...(redis ? { redis } : {}),
+        })
       : undefined;
   const router = createRouter(config);
   const backends = incidentBackends(config);

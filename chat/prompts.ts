@@ -48,7 +48,7 @@ export const RunQueryInput = ModelQuery;
 
 export const RUN_QUERY_TOOL: LlmTool = llmTool(
   'run_query',
-  'Run a read-only query against Prometheus (promql), Loki (logql) or Tempo (traceql) over the conversation\'s time range.',
+  "Run a read-only query against Prometheus (promql), Loki (logql) or Tempo (traceql) over the conversation's time range.",
   RunQueryInput,
 );
 

@@ -12,7 +12,10 @@ export const EXIT = {
 
 /** Thrown by commands that want a specific exit code after printing their own output. */
 export class ExitWith extends Error {
-  constructor(readonly code: number, message = '') {
+  constructor(
+    readonly code: number,
+    message = '',
+  ) {
     super(message);
     this.name = 'ExitWith';
   }

@@ -23,14 +23,7 @@ export interface CliContext {
 
 export type CommandModule = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: readonly CommandModule[] = [
-  loginCommand,
-  runbooksCommand,
-  runsCommand,
-  chatCommand,
-  incidentsCommand,
-  mcpCommand,
-];
+const COMMANDS: readonly CommandModule[] = [loginCommand, runbooksCommand, runsCommand, chatCommand, incidentsCommand, mcpCommand];
 
 export function buildProgram(): Command {
   const program = new Command('copilot')

@@ -83,11 +83,15 @@ export async function watchRun(client: ApiClient, runId: string, options: { mode
         const gate = str(d.gateId);
         running.delete(gate);
         const roles = Array.isArray(d.roles) ? d.roles.join(', ') : '';
-        line(`${colors.yellow('⏸')} approval "${gate}" waiting${d.message ? `: ${str(d.message)}` : ''} (roles: ${roles}${d.fourEyes ? ', four eyes' : ''}; expires ${str(d.expiresAt)})`);
+        line(
+          `${colors.yellow('⏸')} approval "${gate}" waiting${d.message ? `: ${str(d.message)}` : ''} (roles: ${roles}${d.fourEyes ? ', four eyes' : ''}; expires ${str(d.expiresAt)})`,
+        );
         return line(colors.dim(`  copilot runs approve ${runId} ${gate}   |   copilot runs reject ${runId} ${gate}`));
       }
       case 'approval.decided':
-        return line(`${d.status === 'approved' ? colors.green('✔') : colors.red('✖')} approval "${str(d.gateId)}" ${status(str(d.status))}${d.decidedBy ? ` by ${str(d.decidedBy)}` : ''}${d.via ? ` via ${str(d.via)}` : ''}${d.comment ? `: ${str(d.comment)}` : ''}`);
+        return line(
+          `${d.status === 'approved' ? colors.green('✔') : colors.red('✖')} approval "${str(d.gateId)}" ${status(str(d.status))}${d.decidedBy ? ` by ${str(d.decidedBy)}` : ''}${d.via ? ` via ${str(d.via)}` : ''}${d.comment ? `: ${str(d.comment)}` : ''}`,
+        );
       case 'approval.refused':
         return line(`${colors.red('!')} approval signal refused: ${str(d.reason ?? d.error)}`);
       case 'compensation.started':

@@ -5,9 +5,12 @@ import { McpServersEnv } from '../mcp/serversConfig';
  * Every environment variable the copilot reads, validated once at start-up. A bad or missing value
  * stops the process with a message naming the variable (see loadConfig). Documented in README.md.
  */
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const optionalUrl = z.string().url().optional();
 
@@ -26,7 +29,10 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
   PROMETHEUS_URL: optionalUrl,
   /** Static tokens: `token=subject:role[+role...]`, comma-separated. */
   /** `token=subject:role[+role…]`, comma-separated; each token at least MIN_STATIC_TOKEN_LENGTH characters (api/auth/staticTokens.ts checks). */
@@ -53,12 +59,18 @@ export const EnvSchema = z.object({
   MEMORY_LONG_TTL_DAYS: z.coerce.number().positive().default(90),
   MEMORY_CONTEXT_BUDGET_TOKENS: z.coerce.number().int().min(256).default(8000),
   MEMORY_TIER_DEADLINE_MS: z.coerce.number().int().min(10).default(250),
-  MEMORY_REDACT_IPS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  MEMORY_REDACT_IPS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   MEMORY_IMPLICIT_PREFERENCE_THRESHOLD: z.coerce.number().int().min(2).default(3),
   VECTOR_STORE: z.enum(['pgvector', 'qdrant', 'embedded']).optional(),
   QDRANT_URL: optionalUrl,
   QDRANT_API_KEY: z.string().optional(),
-  QDRANT_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, _ and - only').default('copilot_memories'),
+  QDRANT_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, _ and - only')
+    .default('copilot_memories'),
   EMBEDDER: z.enum(['hashed', 'transformers', 'api']).default('hashed'),
   EMBEDDING_DIM: z.coerce.number().int().min(16).max(4096).default(384),
   EMBEDDER_MODEL_PATH: z.string().optional(),
@@ -79,24 +91,36 @@ export const EnvSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METRICS_HOST: z.string().default('127.0.0.1'),
   TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-  METRICS_STUCK_RUN_AFTER: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30m" or "2h"').default('2h'),
+  METRICS_STUCK_RUN_AFTER: z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30m" or "2h"')
+    .default('2h'),
   RATE_LIMIT_PER_SUBJECT: z.coerce.number().int().min(0).default(1200),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(2400),
   RATE_LIMIT_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(0).default(60),
   RATE_LIMIT_WEBHOOK_PER_SOURCE: z.coerce.number().int().min(0).default(600),
   TRUST_PROXY: z.string().optional(),
   ALERTMANAGER_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  INCIDENT_RECHECK_INTERVAL: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30s", "5m" or "1h"').default('5m'),
+  INCIDENT_RECHECK_INTERVAL: z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30s", "5m" or "1h"')
+    .default('5m'),
   INCIDENT_QUERY_BUDGET: z.coerce.number().int().min(10).default(300),
   // LLM tokens (input + output) one investigation may spend over its whole life; then heuristics only.
   INCIDENT_TOKEN_BUDGET: z.coerce.number().int().min(1000).default(200_000),
   // Read-only queries the LLM may run through its tools in one round (0: structured output only).
   INCIDENT_LLM_QUERIES_PER_ROUND: z.coerce.number().int().min(0).max(50).default(6),
   // How long one check may keep iterating (widening its window) before it reports what it has.
-  INCIDENT_CHECK_TIME_BUDGET: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30s", "5m" or "1h"').default('10m'),
+  INCIDENT_CHECK_TIME_BUDGET: z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as "30s", "5m" or "1h"')
+    .default('10m'),
   INCIDENT_SCOPE_LABELS: csv.default(['cluster', 'namespace', 'environment']),
   INCIDENT_ENVIRONMENT: z.enum(['staging', 'production']).default('production'),
-  INCIDENT_RATE_WINDOW: z.string().regex(/^\d+(s|m|h)$/, 'must be a PromQL duration such as "2m"').default('2m'),
+  INCIDENT_RATE_WINDOW: z
+    .string()
+    .regex(/^\d+(s|m|h)$/, 'must be a PromQL duration such as "2m"')
+    .default('2m'),
   INCIDENT_WEBHOOK_URL: optionalUrl,
   PAGERDUTY_ROUTING_KEY: z.string().optional(),
   PAGERDUTY_EVENTS_URL: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
@@ -128,13 +152,22 @@ export const EnvSchema = z.object({
   CHAT_STREAM_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(50),
   CHAT_REPLY_WAIT_MS: z.coerce.number().int().min(100).default(60000),
   // MCP (mcp/README.md). Approving through MCP is off unless an admin turns it on; four-eyes still holds.
-  MCP_ALLOW_APPROVALS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  MCP_ALLOW_APPROVALS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** JSON array of external MCP servers (streamable HTTP or stdio) with read-only tool allowlists, for investigations. */
   MCP_SERVERS: McpServersEnv.optional(),
   // Slack (slack/README.md). Enabled when SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN are set; SLACK_APP_TOKEN selects Socket Mode.
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
-  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)').optional(),
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, 'must be a bot token (xoxb-…)')
+    .optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'must be an app-level token (xapp-…)')
+    .optional(),
   /** `SLACKUSERID=subject:role[+role…]`, comma-separated (as AUTH_TOKENS). */
   SLACK_USERS: z.string().optional(),
   /** Role for workspace members in neither SLACK_USERS nor the mapping table; unset: they are refused. */
@@ -156,14 +189,11 @@ export type AppConfig = z.infer<typeof EnvSchema>;
  */
 export const MIN_STATIC_TOKEN_LENGTH = 8;
 export const STATIC_TOKEN_TOO_SHORT =
-  `the token must be at least ${MIN_STATIC_TOKEN_LENGTH} characters (entries are token=subject:role[+role...]; ` +
-  'make one with `openssl rand -hex 16`)';
+  `the token must be at least ${MIN_STATIC_TOKEN_LENGTH} characters (entries are token=subject:role[+role...]; ` + 'make one with `openssl rand -hex 16`)';
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
-    super(
-      'Invalid configuration:\n' + issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n'),
-    );
+    super('Invalid configuration:\n' + issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n'));
     this.name = 'ConfigError';
   }
 }
@@ -174,9 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') cleaned[key] = value;
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })));
   }
   if (parsed.data.AUTH_JWT_SECRET && parsed.data.AUTH_JWKS_URL) {
     throw new ConfigError([{ variable: 'AUTH_JWKS_URL', message: 'set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' }]);

@@ -81,8 +81,16 @@ export class EventFanout {
     private readonly store: FanoutSource,
     private readonly options: EventFanoutOptions = {},
   ) {
-    this.pollIntervalMs = z.number().int().positive().parse(options.pollIntervalMs ?? 2000);
-    this.batchSize = z.number().int().positive().parse(options.batchSize ?? 500);
+    this.pollIntervalMs = z
+      .number()
+      .int()
+      .positive()
+      .parse(options.pollIntervalMs ?? 2000);
+    this.batchSize = z
+      .number()
+      .int()
+      .positive()
+      .parse(options.batchSize ?? 500);
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -134,17 +142,19 @@ export class EventFanout {
   }
 
   private listen(): void {
-    this.listening = this.store.subscribe((streamId) => this.wake(streamId)).then(
-      async (unlisten) => {
-        if (this.closed) return void (await unlisten().catch(() => undefined));
-        this.unlisten = unlisten;
-        this.wakeAll(); // anything appended before LISTEN was active got no NOTIFY to us
-      },
-      (err: unknown) => {
-        this.logger.warn({ err }, 'event fanout could not LISTEN; relying on polling until it can');
-        this.listening = undefined;
-      },
-    );
+    this.listening = this.store
+      .subscribe((streamId) => this.wake(streamId))
+      .then(
+        async (unlisten) => {
+          if (this.closed) return void (await unlisten().catch(() => undefined));
+          this.unlisten = unlisten;
+          this.wakeAll(); // anything appended before LISTEN was active got no NOTIFY to us
+        },
+        (err: unknown) => {
+          this.logger.warn({ err }, 'event fanout could not LISTEN; relying on polling until it can');
+          this.listening = undefined;
+        },
+      );
   }
 
   private wake(streamId: string): void {

@@ -80,10 +80,7 @@ function validate(streamId: string, events: NewEvent[]): { event: NewEvent; json
     }
     const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > MAX_EVENT_DATA_BYTES) {
-      throw new EventValidationError(
-        `event ${i} (${clean.type}): data is ${bytes} bytes serialized; the limit is ${MAX_EVENT_DATA_BYTES} bytes (256 KiB)`,
-        true,
-      );
+      throw new EventValidationError(`event ${i} (${clean.type}): data is ${bytes} bytes serialized; the limit is ${MAX_EVENT_DATA_BYTES} bytes (256 KiB)`, true);
     }
     return { event: clean, json };
   });
@@ -113,10 +110,10 @@ export class SqlEventStore implements EventStore {
       await tx.query('set transaction isolation level read committed');
       await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
       const byKey = new Map<string, StoredEvent>();
-      const existing = await tx.query<EventRow>(
-        `select ${COLUMNS} from run_events where stream_id = $1 and dedupe_key = any($2::text[])`,
-        [streamId, events.map((e) => e.dedupeKey)],
-      );
+      const existing = await tx.query<EventRow>(`select ${COLUMNS} from run_events where stream_id = $1 and dedupe_key = any($2::text[])`, [
+        streamId,
+        events.map((e) => e.dedupeKey),
+      ]);
       for (const row of existing) byKey.set(row.dedupe_key ?? '', toStored(row));
 
       const fresh: { seq: number; type: string; data: string; dedupeKey: string }[] = [];
@@ -153,10 +150,7 @@ export class SqlEventStore implements EventStore {
     if (!args.success) {
       throw new EventValidationError(`afterSeq must be an integer >= 0 and limit an integer in 1..${MAX_LIST_LIMIT}`);
     }
-    const rows = await this.db.query<EventRow>(
-      `select ${COLUMNS} from run_events where stream_id = $1 and seq > $2 order by seq limit $3`,
-      [streamId, afterSeq, limit],
-    );
+    const rows = await this.db.query<EventRow>(`select ${COLUMNS} from run_events where stream_id = $1 and seq > $2 order by seq limit $3`, [streamId, afterSeq, limit]);
     return rows.map(toStored);
   }
 
@@ -176,9 +170,6 @@ export class SqlEventStore implements EventStore {
 }
 
 async function maxSeq(q: Queryable, streamId: string): Promise<number> {
-  const [row] = await q.query<{ max: string | number | bigint }>(
-    'select coalesce(max(seq), 0) as max from run_events where stream_id = $1',
-    [streamId],
-  );
+  const [row] = await q.query<{ max: string | number | bigint }>('select coalesce(max(seq), 0) as max from run_events where stream_id = $1', [streamId]);
   return Number(row?.max ?? 0);
 }

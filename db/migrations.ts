@@ -37,4 +37,6 @@ const CORE_MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Every migration in version order; feature modules add their list here. */
-export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS, ...MEMORY_MIGRATIONS, ...INCIDENT_MIGRATIONS, ...AUDIT_MIGRATIONS, ...SLACK_MIGRATIONS].sort((a, b) => a.version - b.version);
+export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS, ...MEMORY_MIGRATIONS, ...INCIDENT_MIGRATIONS, ...AUDIT_MIGRATIONS, ...SLACK_MIGRATIONS].sort(
+  (a, b) => a.version - b.version,
+);

@@ -71,9 +71,7 @@ export class PgliteDatabase implements Database {
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
     assertChannelName(channel);
     // PGlite invokes callbacks from queueMicrotask: a throw there would be an uncaught exception.
-    const unlisten = await this.pg.listen(channel, (payload) =>
-      callSafely(this.logger, 'LISTEN callback', () => onPayload(payload)),
-    );
+    const unlisten = await this.pg.listen(channel, (payload) => callSafely(this.logger, 'LISTEN callback', () => onPayload(payload)));
     let done = false;
     return async () => {
       if (done || this.pg.closed) return;

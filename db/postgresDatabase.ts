@@ -1,13 +1,5 @@
 import { Client, Pool, escapeIdentifier, type PoolClient } from 'pg';
-import {
-  assertChannelName,
-  callSafely,
-  redactDatabaseUrl,
-  silentLogger,
-  type Database,
-  type DbLogger,
-  type Queryable,
-} from './database';
+import { assertChannelName, callSafely, redactDatabaseUrl, silentLogger, type Database, type DbLogger, type Queryable } from './database';
 import { sanitizeParams } from './sanitize';
 
 export interface PostgresDatabaseOptions {

@@ -16,8 +16,7 @@ export interface ExpressionReferences {
   roots: string[];
 }
 
-const STRING_LITERAL =
-  /(?:\b[rRbB]{1,2})?(?:"""[\s\S]*?"""|'''[\s\S]*?'''|"(?:\\[\s\S]|[^"\\])*"|'(?:\\[\s\S]|[^'\\])*')/g;
+const STRING_LITERAL = /(?:\b[rRbB]{1,2})?(?:"""[\s\S]*?"""|'''[\s\S]*?'''|"(?:\\[\s\S]|[^"\\])*"|'(?:\\[\s\S]|[^'\\])*')/g;
 const BRACKET_REF = /(?<![\w.$])(params|steps)\s*\[\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*\]/g;
 const PARAM_REF = /(?<![\w.$])params\s*\.\s*([A-Za-z_]\w*)/g;
 const STEP_REF = /(?<![\w.$])steps\s*\.\s*([A-Za-z_]\w*(?:-\w+)*)/g;
@@ -28,10 +27,7 @@ const BIND_VAR = /\bbind\s*\(\s*([A-Za-z_]\w*)\s*,/g;
 const IDENTIFIER = /(?<![\w$]|\.\s*)([A-Za-z_]\w*)\b(?!\s*\()/g;
 
 /** Literals, keywords and type names that may appear bare in an expression. */
-const BUILTIN_NAMES = new Set([
-  'true', 'false', 'null', 'in',
-  'int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'type', 'null_type', 'dyn',
-]);
+const BUILTIN_NAMES = new Set(['true', 'false', 'null', 'in', 'int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'type', 'null_type', 'dyn']);
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
@@ -67,9 +63,7 @@ export function scanReferences(expression: string): ExpressionReferences {
     if (match[2]) bound.add(match[2]);
   }
   for (const match of code.matchAll(BIND_VAR)) bound.add(match[1]!);
-  const roots = [...code.matchAll(IDENTIFIER)]
-    .map((m) => m[1]!)
-    .filter((name) => !BUILTIN_NAMES.has(name) && !bound.has(name));
+  const roots = [...code.matchAll(IDENTIFIER)].map((m) => m[1]!).filter((name) => !BUILTIN_NAMES.has(name) && !bound.has(name));
 
   return { params: unique(params), steps: unique(steps), hyphenated: unique(hyphenated), roots: unique(roots) };
 }

@@ -133,9 +133,7 @@ export function planRun(definition: RunbookDefinition, params: Record<string, un
     for (const [k, v] of Object.entries(step)) if (!CONTROL_KEYS.has(k)) raw[k] = v;
     const action = renderPartially(raw, context, '', unresolved) as Record<string, unknown>;
     const compensateUnresolved: string[] = [];
-    const compensate = step.compensate
-      ? (renderPartially(step.compensate, context, 'compensate', compensateUnresolved) as Record<string, unknown>)
-      : undefined;
+    const compensate = step.compensate ? (renderPartially(step.compensate, context, 'compensate', compensateUnresolved) as Record<string, unknown>) : undefined;
     return {
       id,
       ...(step.name !== undefined ? { name: step.name } : {}),
@@ -155,17 +153,19 @@ export function planRun(definition: RunbookDefinition, params: Record<string, un
     if (step.type !== 'approval') return [];
     const outcome = planned.get(step.id)?.when?.outcome;
     const message = planned.get(step.id)?.action.message;
-    return [{
-      gateId: step.id,
-      stops: outcome === 'skipped' ? 'skipped' : outcome === 'at-run-time' ? 'maybe' : 'stop',
-      ...(typeof message === 'string' ? { message } : {}),
-      roles: step.approvers.roles,
-      count: step.approvers.count,
-      fourEyes: step.fourEyes,
-      requesterMayApprove: !step.fourEyes,
-      ...(step.timeout !== undefined ? { timeout: step.timeout } : {}),
-      guards: steps.filter((s) => s.gatedBy.includes(step.id)).map((s) => s.id),
-    }];
+    return [
+      {
+        gateId: step.id,
+        stops: outcome === 'skipped' ? 'skipped' : outcome === 'at-run-time' ? 'maybe' : 'stop',
+        ...(typeof message === 'string' ? { message } : {}),
+        roles: step.approvers.roles,
+        count: step.approvers.count,
+        fourEyes: step.fourEyes,
+        requesterMayApprove: !step.fourEyes,
+        ...(step.timeout !== undefined ? { timeout: step.timeout } : {}),
+        guards: steps.filter((s) => s.gatedBy.includes(step.id)).map((s) => s.id),
+      },
+    ];
   });
 
   return {

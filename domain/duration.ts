@@ -7,9 +7,7 @@ import { z } from 'zod';
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-export const Duration = z
-  .string()
-  .regex(DURATION_RE, 'must be a duration such as "500ms", "2s", "10m", "4h" or "1d"');
+export const Duration = z.string().regex(DURATION_RE, 'must be a duration such as "500ms", "2s", "10m", "4h" or "1d"');
 export type Duration = z.infer<typeof Duration>;
 
 export function durationToMs(value: string): number {

@@ -15,8 +15,12 @@ export interface RunMetadataInput {
 
 // Control characters and markdown punctuation out: params are caller text shown as markdown in the UI.
 const text = (value: unknown): string | undefined =>
-  // eslint-disable-next-line no-control-regex
-  typeof value === 'string' || typeof value === 'number' ? String(value).replace(/[\u0000-\u001f\u007f`*_[\]<>|]/g, ' ').slice(0, 80) : undefined;
+  typeof value === 'string' || typeof value === 'number'
+    ? String(value)
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\u0000-\u001f\u007f`*_[\]<>|]/g, ' ')
+        .slice(0, 80)
+    : undefined;
 
 /** Well-known params that say what a run touches, in the order the summary names them. */
 function facts(params: Record<string, unknown>): { service?: string; version?: string; environment?: string } {

@@ -14,9 +14,7 @@ import type { ValidationIssue } from './validationIssue';
 
 export type ParamValueSpec = Pick<ParamSpec, 'type' | 'enum' | 'pattern' | 'minimum' | 'maximum'>;
 
-export type ResolveParamsResult =
-  | { ok: true; params: Record<string, unknown> }
-  | { ok: false; issues: ValidationIssue[] };
+export type ResolveParamsResult = { ok: true; params: Record<string, unknown> } | { ok: false; issues: ValidationIssue[] };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

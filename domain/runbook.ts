@@ -17,7 +17,10 @@ export const ParamSpec = z
     description: z.string().optional(),
     required: z.boolean().default(false),
     default: z.unknown().optional(),
-    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    enum: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .optional(),
     pattern: z.string().optional(),
     minimum: z.number().optional(),
     maximum: z.number().optional(),
@@ -35,9 +38,7 @@ export const RetrySpec = z
   .strict();
 export type RetrySpec = z.infer<typeof RetrySpec>;
 
-const StepId = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a lower-case letter and use only a-z, 0-9, "_" and "-"');
+const StepId = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a lower-case letter and use only a-z, 0-9, "_" and "-"');
 
 export const HttpRequestSpec = z
   .object({
@@ -96,10 +97,7 @@ export const RESERVED_GATE_OUTPUTS: readonly string[] = ['decidedBy', 'via', 'vo
 export const Escalation = z
   .object({
     after: Duration,
-    to: z.union([
-      z.object({ roles: z.array(Role).min(1) }).strict(),
-      z.object({ subjects: z.array(z.string().min(1).max(200)).min(1).max(50) }).strict(),
-    ]),
+    to: z.union([z.object({ roles: z.array(Role).min(1) }).strict(), z.object({ subjects: z.array(z.string().min(1).max(200)).min(1).max(50) }).strict()]),
     /** Emit `approval.escalated` (surfaces notify the new approvers). */
     notify: z.boolean().default(true),
   })
@@ -167,15 +165,7 @@ export const ForeachStep = z
   })
   .strict();
 
-export const Step = z.discriminatedUnion('type', [
-  CommandStep,
-  HttpStep,
-  QueryStep,
-  ApprovalStep,
-  WaitStep,
-  RunbookStep,
-  ForeachStep,
-]);
+export const Step = z.discriminatedUnion('type', [CommandStep, HttpStep, QueryStep, ApprovalStep, WaitStep, RunbookStep, ForeachStep]);
 export type Step = z.infer<typeof Step>;
 export type StepType = Step['type'];
 export type ApprovalStep = z.infer<typeof ApprovalStep>;

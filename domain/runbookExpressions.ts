@@ -107,11 +107,7 @@ function checkTemplates(step: LooseStep, scope: ExpressionScope, site: Site, val
     }
     return issues;
   }
-  const entries: [PathSegment, unknown][] = Array.isArray(value)
-    ? value.map((v, i) => [i, v])
-    : value !== null && typeof value === 'object'
-      ? Object.entries(value)
-      : [];
+  const entries: [PathSegment, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : value !== null && typeof value === 'object' ? Object.entries(value) : [];
   return entries.flatMap(([key, child]) => checkTemplates(step, scope, { ...site, path: [...site.path, key] }, child));
 }
 
@@ -143,11 +139,7 @@ export function checkStepExpressions(step: LooseStep, scope: ExpressionScope): R
 
   if (step.type === 'foreach') {
     if (typeof raw.items === 'string' && raw.items) {
-      issues.push(
-        ...(raw.items.includes('${{')
-          ? checkTemplates(step, scope, site([], 'items'), raw.items)
-          : checkCel(step, scope, site([], 'items'), raw.items)),
-      );
+      issues.push(...(raw.items.includes('${{') ? checkTemplates(step, scope, site([], 'items'), raw.items) : checkCel(step, scope, site([], 'items'), raw.items)));
     } else if (Array.isArray(raw.items)) {
       issues.push(...checkTemplates(step, scope, site([], 'items'), raw.items));
     }

@@ -22,9 +22,7 @@ export function readSteps(steps: unknown): LooseStep[] {
   steps.forEach((raw: unknown, index) => {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
     const record = raw as Record<string, unknown>;
-    const needs = Array.isArray(record.needs)
-      ? record.needs.flatMap((id: unknown, i) => (typeof id === 'string' ? [{ id, index: i }] : []))
-      : [];
+    const needs = Array.isArray(record.needs) ? record.needs.flatMap((id: unknown, i) => (typeof id === 'string' ? [{ id, index: i }] : [])) : [];
     out.push({
       index,
       id: typeof record.id === 'string' ? record.id : undefined,

@@ -23,9 +23,7 @@ export interface ValidateRunbookOptions {
   knownRunbooks?: ReadonlySet<string> | readonly string[];
 }
 
-export type RunbookValidationResult =
-  | { ok: true; definition: RunbookDefinition }
-  | { ok: false; issues: ValidationIssue[] };
+export type RunbookValidationResult = { ok: true; definition: RunbookDefinition } | { ok: false; issues: ValidationIssue[] };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -98,10 +96,7 @@ function dedupe(issues: RawIssue[]): RawIssue[] {
   });
 }
 
-function finish(
-  result: { issues: RawIssue[]; definition?: RunbookDefinition },
-  lineOf?: (path: RawIssue['path']) => number | undefined,
-): RunbookValidationResult {
+function finish(result: { issues: RawIssue[]; definition?: RunbookDefinition }, lineOf?: (path: RawIssue['path']) => number | undefined): RunbookValidationResult {
   if (result.issues.length === 0 && result.definition) return { ok: true, definition: result.definition };
   const issues = result.issues.map((raw): ValidationIssue => {
     const issue: ValidationIssue = { path: formatPath(raw.path), message: raw.message };

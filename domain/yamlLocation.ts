@@ -26,8 +26,7 @@ export function readYaml(text: string): YamlSource {
   const errors = doc.errors.map((err) => ({ message: cleanMessage(err.message), line: err.linePos?.[0]?.line }));
   const value: unknown = errors.length ? undefined : doc.toJS({ maxAliasCount: 100 });
 
-  const lineAt = (node: { range?: [number, number, number] | null } | null | undefined) =>
-    node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  const lineAt = (node: { range?: [number, number, number] | null } | null | undefined) => (node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
 
   function lineOf(path: readonly PathSegment[]): number | undefined {
     let node: unknown = doc.contents;

@@ -71,11 +71,7 @@ function schemaAt(root: ZodLike, input: unknown, path: readonly PathSegment[]): 
     }
     if (i === path.length) break;
     const segment = path[i]!;
-    const next: ZodLike | undefined =
-      def.type === 'object' ? def.shape?.[String(segment)]
-      : def.type === 'array' ? def.element
-      : def.type === 'record' ? def.valueType
-      : undefined;
+    const next: ZodLike | undefined = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
     schema = next ? unwrap(next) : undefined;
   }
   return schema;
@@ -130,9 +126,7 @@ function convertOne(issue: LooseIssue, input: unknown, schema: ZodLike): RawIssu
       if (issue.note === 'No matching discriminator') {
         const expected = (issue.options ?? []).map(String).join(', ');
         const noun = unionNoun(path);
-        const message =
-          value === undefined ? `missing required field "type"; expected one of ${expected}`
-          : `unknown ${noun} ${previewValue(value)}; expected one of ${expected}`;
+        const message = value === undefined ? `missing required field "type"; expected one of ${expected}` : `unknown ${noun} ${previewValue(value)}; expected one of ${expected}`;
         return [{ path, message }];
       }
       // A plain union (e.g. foreach `items`): a wrong type is reported once; otherwise explain the
@@ -145,9 +139,7 @@ function convertOne(issue: LooseIssue, input: unknown, schema: ZodLike): RawIssu
       }
       const informative = branches.find((b) => !(b.length === 1 && b[0]?.code === 'invalid_type'));
       if (informative) {
-        return informative.flatMap((inner) =>
-          convertOne({ ...inner, path: [...path, ...inner.path] }, input, schema),
-        );
+        return informative.flatMap((inner) => convertOne({ ...inner, path: [...path, ...inner.path] }, input, schema));
       }
       return [{ path, message: issue.message }];
     }
@@ -172,8 +164,7 @@ function convertOne(issue: LooseIssue, input: unknown, schema: ZodLike): RawIssu
       const values = issue.values ?? [];
       // Allowed values come from the schema; the received one from the caller, so it is only previewed.
       const shown = values.map((v) => (typeof v === 'string' ? v : previewValue(v))).join(', ');
-      const message =
-        values.length === 1 ? `must be ${previewValue(values[0])}` : `must be one of ${shown}, got ${previewValue(value)}`;
+      const message = values.length === 1 ? `must be ${previewValue(values[0])}` : `must be one of ${shown}, got ${previewValue(value)}`;
       return [{ path, message }];
     }
     case 'too_small':

@@ -70,7 +70,9 @@ async function main(): Promise<void> {
     const client = prom ? new PrometheusClient({ url: prom.url, timeoutMs: 5000 }) : undefined;
     const grounding = new Grounding(client ? { prometheus: client } : {});
     const queries = await checkGeneratedQueries([...TUNING_UTTERANCES, ...HELD_OUT_UTTERANCES], grounding, client);
-    out(`Generated queries: ${queries.generated}, failing the grammar: ${queries.invalid.length}; PromQL executed against the real Prometheus: ${client ? `${queries.promqlRun}, failed: ${queries.promqlFailed.length}` : 'skipped (prometheus not installed)'}`);
+    out(
+      `Generated queries: ${queries.generated}, failing the grammar: ${queries.invalid.length}; PromQL executed against the real Prometheus: ${client ? `${queries.promqlRun}, failed: ${queries.promqlFailed.length}` : 'skipped (prometheus not installed)'}`,
+    );
     for (const q of [...queries.invalid, ...queries.promqlFailed].slice(0, 10)) out(`- "${q.text}": ${q.query} — ${q.error ?? 'invalid'}`);
     out();
 
@@ -82,7 +84,10 @@ async function main(): Promise<void> {
       const rows = await runTelemetryScenarios(prom.url, pivot, now);
       out('| scenario | what | expected | top hypothesis | confidence | component | cause | queries | gather → hypothesis |');
       out('|---|---|---|---|---|---|---|---|---|');
-      for (const r of rows) out(`| ${r.id} | ${r.what} | ${r.expected} | ${r.got} | ${r.confidence} | ${r.componentRight ? 'right' : 'WRONG'} | ${r.causeRight ? 'right' : 'WRONG'} | ${r.queries} | ${r.ms.toFixed(0)} ms |`);
+      for (const r of rows)
+        out(
+          `| ${r.id} | ${r.what} | ${r.expected} | ${r.got} | ${r.confidence} | ${r.componentRight ? 'right' : 'WRONG'} | ${r.causeRight ? 'right' : 'WRONG'} | ${r.queries} | ${r.ms.toFixed(0)} ms |`,
+        );
       const right = rows.filter((r) => r.componentRight && r.causeRight).length;
       out();
       out(`${right}/${rows.length} with the right component and cause. Our own set: a regression guard, not an accuracy claim.`);
@@ -102,7 +107,8 @@ async function main(): Promise<void> {
     try {
       const config = loadConfig(env);
       const rows = await scoreLlmUnderstanding(config, HELD_OUT_UTTERANCES);
-      if (rows.length === 0) out('no provider configured (ANTHROPIC_API_KEY / OPENAI_COMPAT_URL unset): skipped; `npm run evals -- --fake-llm` checks the wiring against the fake Messages API');
+      if (rows.length === 0)
+        out('no provider configured (ANTHROPIC_API_KEY / OPENAI_COMPAT_URL unset): skipped; `npm run evals -- --fake-llm` checks the wiring against the fake Messages API');
       else {
         if (fake) out('**FAKE Messages API** (wiring check only: every answer is "GeneralQuery")');
         out('| provider | held-out utterances | answered by the LLM | degraded to rules | intent accuracy (LLM answers) | entity F1 (LLM answers) |');

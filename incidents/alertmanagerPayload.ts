@@ -74,7 +74,15 @@ export function serviceOf(labels: Record<string, string>): string | undefined {
 }
 
 const SEVERITIES: Record<string, IncidentSeverity> = {
-  critical: 'critical', page: 'critical', high: 'high', error: 'high', major: 'high', warning: 'warning', warn: 'warning', info: 'info', low: 'info',
+  critical: 'critical',
+  page: 'critical',
+  high: 'high',
+  error: 'high',
+  major: 'high',
+  warning: 'warning',
+  warn: 'warning',
+  info: 'info',
+  low: 'info',
 };
 
 export function severityOf(labels: Record<string, string>): IncidentSeverity {

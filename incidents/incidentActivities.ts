@@ -126,10 +126,13 @@ export function createIncidentActivities(deps: IncidentActivityDeps) {
     await repo.saveState(state, report);
     await repo.closeAlerts(state.incidentId);
     const top = topHypothesis(state.hypotheses);
-    const fix = state.actions.filter((a) => a.runId).map((a) => `${a.runbook} ${JSON.stringify(a.params)} (${a.runId})`).join('; ');
+    const fix = state.actions
+      .filter((a) => a.runId)
+      .map((a) => `${a.runbook} ${JSON.stringify(a.params)} (${a.runId})`)
+      .join('; ');
     await deps.memory.recordResolution({
       incidentId: state.incidentId,
-      ...(state.service ?? top?.service ? { service: state.service ?? top?.service } : {}),
+      ...((state.service ?? top?.service) ? { service: state.service ?? top?.service } : {}),
       title: state.title,
       rootCause: top ? `${top.service}: ${top.statement}` : 'unknown',
       fix: fix || state.resolution || 'none recorded',

@@ -39,7 +39,13 @@ export class SqlIncidentMemory implements IncidentMemory {
     if (words.length === 0 && !service) return [];
     const tsquery = words.join(' | ');
     const rows = await this.db.query<{
-      incident_id: string; service: string | null; title: string; root_cause: string; fix: string; fix_worked: boolean | null; score: number | string;
+      incident_id: string;
+      service: string | null;
+      title: string;
+      root_cause: string;
+      fix: string;
+      fix_worked: boolean | null;
+      score: number | string;
     }>(
       `select incident_id, service, title, root_cause, fix, fix_worked,
               (case when $1 = '' then 0 else ts_rank(to_tsvector('simple', title || ' ' || body), to_tsquery('simple', $1)) end)

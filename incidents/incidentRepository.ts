@@ -94,22 +94,48 @@ export class IncidentRepository {
          backend = excluded.backend, ok = excluded.ok, summary = excluded.summary, body = excluded.body,
          error = excluded.error, ran_at = excluded.ran_at, time_range = excluded.time_range`,
       [
-        record.evidenceId, incidentId, record.kind, record.language, record.query, record.backend, record.ok, record.summary,
-        json, record.error ?? null, record.ranAt, record.range ? toJsonb(record.range) : null,
+        record.evidenceId,
+        incidentId,
+        record.kind,
+        record.language,
+        record.query,
+        record.backend,
+        record.ok,
+        record.summary,
+        json,
+        record.error ?? null,
+        record.ranAt,
+        record.range ? toJsonb(record.range) : null,
       ],
     );
   }
 
   async getEvidence(incidentId: string, evidenceId: string): Promise<EvidenceBody | undefined> {
     const [row] = await this.db.query<{
-      evidence_id: string; kind: EvidenceKind; language: QueryLanguage; query: string; backend: string; ok: boolean; summary: string; body: unknown; error: string | null; ran_at: Date | string;
+      evidence_id: string;
+      kind: EvidenceKind;
+      language: QueryLanguage;
+      query: string;
+      backend: string;
+      ok: boolean;
+      summary: string;
+      body: unknown;
+      error: string | null;
+      ran_at: Date | string;
       time_range: QueryRange | null;
     }>('select * from incident_evidence where incident_id = $1 and evidence_id = $2', [incidentId, evidenceId]);
     if (!row) return undefined;
     return {
       record: {
-        evidenceId: row.evidence_id, kind: row.kind, language: row.language, query: row.query, backend: row.backend, ok: row.ok,
-        summary: row.summary, ranAt: new Date(row.ran_at).toISOString(), ...(row.error ? { error: row.error } : {}),
+        evidenceId: row.evidence_id,
+        kind: row.kind,
+        language: row.language,
+        query: row.query,
+        backend: row.backend,
+        ok: row.ok,
+        summary: row.summary,
+        ranAt: new Date(row.ran_at).toISOString(),
+        ...(row.error ? { error: row.error } : {}),
         ...(row.time_range ? { range: row.time_range } : {}),
       },
       body: row.body,
@@ -119,19 +145,15 @@ export class IncidentRepository {
   // --- Alertmanager dedupe -------------------------------------------------------------------
 
   async openIncidentForGroup(groupKey: string): Promise<string | undefined> {
-    const [row] = await this.db.query<{ incident_id: string }>(
-      'select incident_id from incident_alerts where group_key = $1 and open order by created_at desc limit 1',
-      [groupKey],
-    );
+    const [row] = await this.db.query<{ incident_id: string }>('select incident_id from incident_alerts where group_key = $1 and open order by created_at desc limit 1', [
+      groupKey,
+    ]);
     return row?.incident_id;
   }
 
   /** The incident that already saw this alert instance (fingerprint + startsAt), open or not. */
   async incidentForAlert(fingerprint: string, startsAt: string): Promise<string | undefined> {
-    const [row] = await this.db.query<{ incident_id: string }>(
-      'select incident_id from incident_alerts where fingerprint = $1 and starts_at = $2',
-      [fingerprint, startsAt],
-    );
+    const [row] = await this.db.query<{ incident_id: string }>('select incident_id from incident_alerts where fingerprint = $1 and starts_at = $2', [fingerprint, startsAt]);
     return row?.incident_id;
   }
 

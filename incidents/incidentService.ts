@@ -33,8 +33,7 @@ export class IncidentError extends CodedError<'incident', IncidentErrorCode> {
 /** How investigations are started: the task queue plus the per-incident knobs of IncidentInput. */
 export type IncidentSettings = { taskQueue: string } & Pick<
   IncidentInput,
-  'recheckIntervalMs' | 'environment' | 'scopeLabels' | 'queryLimit' | 'continueAfterEvents' | 'llmHypotheses'
-  | 'tokenLimit' | 'llmQueriesPerRound' | 'checkTimeLimitMs'
+  'recheckIntervalMs' | 'environment' | 'scopeLabels' | 'queryLimit' | 'continueAfterEvents' | 'llmHypotheses' | 'tokenLimit' | 'llmQueriesPerRound' | 'checkTimeLimitMs'
 >;
 
 export interface StartIncidentRequest {
@@ -119,7 +118,11 @@ export class IncidentService {
     const alerts = toAlertRefs(payload);
     const open = await this.repo.openIncidentForGroup(payload.groupKey);
     if (open && (await this.signalAlerts(open, alerts))) {
-      await this.repo.registerAlerts(open, payload.groupKey, alerts.filter((a) => a.status === 'firing'));
+      await this.repo.registerAlerts(
+        open,
+        payload.groupKey,
+        alerts.filter((a) => a.status === 'firing'),
+      );
       return { action: 'signalled', incidentId: open };
     }
     const known = await Promise.all(alerts.map((a) => this.repo.incidentForAlert(a.fingerprint, a.startsAt)));
@@ -183,9 +186,7 @@ export class IncidentService {
   }
 
   resolve(incidentId: string, by: string, resolution?: string): Promise<IncidentState> {
-    return this.update(incidentId, () =>
-      this.client.workflow.getHandle(incidentId).executeUpdate(resolveUpdate, { args: [{ by, ...(resolution ? { resolution } : {}) }] }),
-    );
+    return this.update(incidentId, () => this.client.workflow.getHandle(incidentId).executeUpdate(resolveUpdate, { args: [{ by, ...(resolution ? { resolution } : {}) }] }));
   }
 
   remediationStarted(incidentId: string, actionId: string, runId: string, by: string): Promise<ProposedAction> {

@@ -22,11 +22,31 @@ import { MemoryIncidentMemory } from './memoryIncidentMemory';
 /** Builds the incident pieces from configuration, for api/main.ts, workers/main.ts and scripts/dev.ts. */
 type IncidentConfig = Pick<
   AppConfig,
-  | 'PROMETHEUS_URL' | 'PROMETHEUS_AUTH' | 'PROMETHEUS_TENANT' | 'LOKI_URL' | 'LOKI_AUTH' | 'LOKI_TENANT' | 'TEMPO_URL' | 'TEMPO_AUTH' | 'TEMPO_TENANT'
-  | 'BACKEND_QUERY_TIMEOUT_MS' | 'INCIDENT_WEBHOOK_URL' | 'PAGERDUTY_ROUTING_KEY' | 'PAGERDUTY_EVENTS_URL' | 'INCIDENT_RATE_WINDOW'
-  | 'INCIDENT_RECHECK_INTERVAL' | 'INCIDENT_SCOPE_LABELS' | 'INCIDENT_ENVIRONMENT' | 'INCIDENT_QUERY_BUDGET' | 'TASK_QUEUE'
-  | 'INCIDENT_TOKEN_BUDGET' | 'INCIDENT_LLM_QUERIES_PER_ROUND' | 'INCIDENT_CHECK_TIME_BUDGET' | 'MCP_SERVERS'
-> & IncidentLlmConfig;
+  | 'PROMETHEUS_URL'
+  | 'PROMETHEUS_AUTH'
+  | 'PROMETHEUS_TENANT'
+  | 'LOKI_URL'
+  | 'LOKI_AUTH'
+  | 'LOKI_TENANT'
+  | 'TEMPO_URL'
+  | 'TEMPO_AUTH'
+  | 'TEMPO_TENANT'
+  | 'BACKEND_QUERY_TIMEOUT_MS'
+  | 'INCIDENT_WEBHOOK_URL'
+  | 'PAGERDUTY_ROUTING_KEY'
+  | 'PAGERDUTY_EVENTS_URL'
+  | 'INCIDENT_RATE_WINDOW'
+  | 'INCIDENT_RECHECK_INTERVAL'
+  | 'INCIDENT_SCOPE_LABELS'
+  | 'INCIDENT_ENVIRONMENT'
+  | 'INCIDENT_QUERY_BUDGET'
+  | 'TASK_QUEUE'
+  | 'INCIDENT_TOKEN_BUDGET'
+  | 'INCIDENT_LLM_QUERIES_PER_ROUND'
+  | 'INCIDENT_CHECK_TIME_BUDGET'
+  | 'MCP_SERVERS'
+> &
+  IncidentLlmConfig;
 
 /** An LLM provider is configured: investigations ask it for hypotheses after the heuristics. */
 export function llmConfigured(config: IncidentLlmConfig): boolean {
@@ -82,7 +102,16 @@ export function createIncidentWorkerActivities(config: IncidentConfig, db: Datab
     ...incidentBackends(config),
     ...(notifier ? { notifier } : {}),
     rateWindow: config.INCIDENT_RATE_WINDOW,
-    ...(router.configured ? { llm: { router, timeoutMs: config.LLM_TIMEOUT_MS, redactor: new Redactor({ redactIps: config.MEMORY_REDACT_IPS }), ...(config.MCP_SERVERS ? { mcpServers: config.MCP_SERVERS } : {}) } } : {}),
+    ...(router.configured
+      ? {
+          llm: {
+            router,
+            timeoutMs: config.LLM_TIMEOUT_MS,
+            redactor: new Redactor({ redactIps: config.MEMORY_REDACT_IPS }),
+            ...(config.MCP_SERVERS ? { mcpServers: config.MCP_SERVERS } : {}),
+          },
+        }
+      : {}),
   });
 }
 

@@ -23,8 +23,18 @@ import type { Hypothesis, LlmHypothesisRequest, LlmHypothesisResult } from './ty
  */
 export type IncidentLlmConfig = Pick<
   AppConfig,
-  | 'ANTHROPIC_API_KEY' | 'ANTHROPIC_BASE_URL' | 'ANTHROPIC_MODEL' | 'ANTHROPIC_CHEAP_MODEL' | 'OPENAI_COMPAT_URL' | 'OPENAI_COMPAT_API_KEY'
-  | 'OPENAI_COMPAT_MODEL' | 'OPENAI_COMPAT_CHEAP_MODEL' | 'LLM_TIMEOUT_MS' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_HALF_OPEN_MS' | 'MEMORY_REDACT_IPS'
+  | 'ANTHROPIC_API_KEY'
+  | 'ANTHROPIC_BASE_URL'
+  | 'ANTHROPIC_MODEL'
+  | 'ANTHROPIC_CHEAP_MODEL'
+  | 'OPENAI_COMPAT_URL'
+  | 'OPENAI_COMPAT_API_KEY'
+  | 'OPENAI_COMPAT_MODEL'
+  | 'OPENAI_COMPAT_CHEAP_MODEL'
+  | 'LLM_TIMEOUT_MS'
+  | 'LLM_BREAKER_THRESHOLD'
+  | 'LLM_BREAKER_HALF_OPEN_MS'
+  | 'MEMORY_REDACT_IPS'
 >;
 
 export const HYPOTHESES_TOOL = 'report_hypotheses';
@@ -116,10 +126,19 @@ function line(redactor: Redactor, text: string, max: number): string {
 }
 
 export function buildHypothesisPrompt(req: LlmHypothesisRequest, redactor: Redactor, tools: LlmTool[] = [], queryAllowance = 0): string {
-  const queries = req.queries.slice(-MAX_QUERIES_SHOWN).map((q) => `- id=${q.evidenceId} ${q.kind}/${q.language} on ${q.backend} ${q.ok ? 'ok' : 'FAILED'}: ${line(redactor, q.summary, 300)}`);
-  const signals = req.signals.slice(-MAX_SIGNALS_SHOWN).map((s) => `- [${s.kind}] service=${s.service} weight=${Math.round(s.weight * 1000) / 1000} evidence=${s.evidenceId}: ${line(redactor, s.text, 300)}`);
-  const hypotheses = req.hypotheses.filter((h) => h.source !== 'llm').slice(0, 5).map((h) => `- ${h.service} (${h.confidence}) evidence=${h.evidence.join(',')}: ${line(redactor, h.statement, 400)}`);
-  const scope = Object.entries(req.scope ?? {}).map(([k, v]) => `${k}="${line(redactor, v, 100)}"`).join(', ');
+  const queries = req.queries
+    .slice(-MAX_QUERIES_SHOWN)
+    .map((q) => `- id=${q.evidenceId} ${q.kind}/${q.language} on ${q.backend} ${q.ok ? 'ok' : 'FAILED'}: ${line(redactor, q.summary, 300)}`);
+  const signals = req.signals
+    .slice(-MAX_SIGNALS_SHOWN)
+    .map((s) => `- [${s.kind}] service=${s.service} weight=${Math.round(s.weight * 1000) / 1000} evidence=${s.evidenceId}: ${line(redactor, s.text, 300)}`);
+  const hypotheses = req.hypotheses
+    .filter((h) => h.source !== 'llm')
+    .slice(0, 5)
+    .map((h) => `- ${h.service} (${h.confidence}) evidence=${h.evidence.join(',')}: ${line(redactor, h.statement, 400)}`);
+  const scope = Object.entries(req.scope ?? {})
+    .map(([k, v]) => `${k}="${line(redactor, v, 100)}"`)
+    .join(', ');
   return [
     `Incident round ${req.round}${req.service ? `, reported service ${req.service}` : ''}.`,
     untrustedBlock('incident-title', line(redactor, req.title, 300)),
@@ -137,7 +156,9 @@ export function buildHypothesisPrompt(req: LlmHypothesisRequest, redactor: Redac
         ].join(' ')
       : '',
     `Call ${HYPOTHESES_TOOL} with your hypotheses; evidenceRefs must be ids from the evidence list above${tools.length > 0 && queryAllowance > 0 ? ' or from your query results' : ''}.`,
-  ].filter(Boolean).join('\n\n');
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 /** Upper bound of a request's input tokens: ~3 characters per token is conservative for English and JSON. */
@@ -181,9 +202,10 @@ export async function llmHypotheses(deps: LlmHypothesesDeps, req: LlmHypothesisR
   if (!deps.router.configured) return { ok: false, reason: 'no LLM provider is configured', tokens: 0, queries: [] };
   const redactor = deps.redactor ?? new Redactor();
   const allowance = req.queryAllowance ?? 0;
-  const runner = deps.tools && req.window && allowance > 0
-    ? new QueryToolRunner(deps.tools, { incidentId: req.incidentId, round: req.round, window: req.window }, allowance, redactor)
-    : undefined;
+  const runner =
+    deps.tools && req.window && allowance > 0
+      ? new QueryToolRunner(deps.tools, { incidentId: req.incidentId, round: req.round, window: req.window }, allowance, redactor)
+      : undefined;
   const stepDeadline = AbortSignal.timeout(deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
   let mcp: McpToolset | undefined;
   let tokens = 0;
@@ -236,7 +258,8 @@ export async function llmHypotheses(deps: LlmHypothesesDeps, req: LlmHypothesisR
         if (!mayQuery) return done({ ok: false, reason: `no ${HYPOTHESES_TOOL} call in the answer` });
         // Plain text instead of a tool call: the next turn forces the report.
         forceReport = true;
-        if (response.content.length > 0) messages.push({ role: 'assistant', content: response.content }, { role: 'user', content: [{ type: 'text', text: `Call ${HYPOTHESES_TOOL} now.` }] });
+        if (response.content.length > 0)
+          messages.push({ role: 'assistant', content: response.content }, { role: 'user', content: [{ type: 'text', text: `Call ${HYPOTHESES_TOOL} now.` }] });
         continue;
       }
       // Every tool_use needs its tool_result in the next message (the Messages API insists).
@@ -244,7 +267,12 @@ export async function llmHypotheses(deps: LlmHypothesesDeps, req: LlmHypothesisR
       const results: LlmContent[] = [];
       for (const call of calls) {
         if (call.name === HYPOTHESES_TOOL) {
-          results.push({ type: 'tool_result', toolUseId: call.id, content: `${verdict && !verdict.ok ? verdict.reason : 'not accepted'}; call ${HYPOTHESES_TOOL} again with ids from the evidence list`, isError: true });
+          results.push({
+            type: 'tool_result',
+            toolUseId: call.id,
+            content: `${verdict && !verdict.ok ? verdict.reason : 'not accepted'}; call ${HYPOTHESES_TOOL} again with ids from the evidence list`,
+            isError: true,
+          });
         } else if (runner?.handles(call.name) && mayQuery) {
           results.push({ type: 'tool_result', toolUseId: call.id, ...(await runner.run(call.name, call.input)) });
         } else if (mcp?.handles(call.name) && mayQuery) {

@@ -50,7 +50,7 @@ const lookback = {
   type: 'integer',
   minimum: 1,
   maximum: MAX_LOOKBACK_MINUTES,
-  description: 'Minutes before the incident start (pivot) the range begins; default: the round\'s window. The range always ends now.',
+  description: "Minutes before the incident start (pivot) the range begins; default: the round's window. The range always ends now.",
 };
 
 interface ToolSpec {
@@ -62,27 +62,43 @@ interface ToolSpec {
 
 const SPECS: ToolSpec[] = [
   {
-    language: 'promql', kind: 'metrics', backend: 'prometheus',
+    language: 'promql',
+    kind: 'metrics',
+    backend: 'prometheus',
     tool: {
       name: 'query_prometheus',
-      description: 'Run a read-only PromQL range query over the incident window. Returns per-series min/max/avg, the mean before and after the incident start, and the evidence id to cite.',
+      description:
+        'Run a read-only PromQL range query over the incident window. Returns per-series min/max/avg, the mean before and after the incident start, and the evidence id to cite.',
       inputSchema: { type: 'object', properties: { query: { type: 'string', description: 'PromQL expression' }, minutesBefore: lookback }, required: ['query'] },
     },
   },
   {
-    language: 'logql', kind: 'logs', backend: 'loki',
+    language: 'logql',
+    kind: 'logs',
+    backend: 'loki',
     tool: {
       name: 'query_loki',
-      description: 'Run a read-only LogQL query (log or metric query) over the incident window. Returns matching lines (newest first) or series statistics, and the evidence id to cite.',
-      inputSchema: { type: 'object', properties: { query: { type: 'string', description: 'LogQL expression, e.g. {service="api"} |= "error"' }, minutesBefore: lookback }, required: ['query'] },
+      description:
+        'Run a read-only LogQL query (log or metric query) over the incident window. Returns matching lines (newest first) or series statistics, and the evidence id to cite.',
+      inputSchema: {
+        type: 'object',
+        properties: { query: { type: 'string', description: 'LogQL expression, e.g. {service="api"} |= "error"' }, minutesBefore: lookback },
+        required: ['query'],
+      },
     },
   },
   {
-    language: 'traceql', kind: 'traces', backend: 'tempo',
+    language: 'traceql',
+    kind: 'traces',
+    backend: 'tempo',
     tool: {
       name: 'search_traces',
       description: 'Search traces with TraceQL over the incident window. Returns trace ids, root service, root span and duration, and the evidence id to cite.',
-      inputSchema: { type: 'object', properties: { query: { type: 'string', description: 'TraceQL, e.g. { resource.service.name = "api" && status = error }' }, minutesBefore: lookback }, required: ['query'] },
+      inputSchema: {
+        type: 'object',
+        properties: { query: { type: 'string', description: 'TraceQL, e.g. { resource.service.name = "api" && status = error }' }, minutesBefore: lookback },
+        required: ['query'],
+      },
     },
   },
 ];
@@ -100,7 +116,9 @@ function mean(values: number[]): number {
 }
 
 function describeSeries(s: SeriesSummary, pivotSec: number): string {
-  const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(', ');
+  const labels = Object.entries(s.labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ');
   const before = mean(s.points.filter(([t]) => t < pivotSec).map(([, v]) => v));
   const after = mean(s.points.filter(([t]) => t >= pivotSec).map(([, v]) => v));
   return `{${labels}} min ${fmt(s.stats.min)} max ${fmt(s.stats.max)} avg ${fmt(s.stats.avg)} last ${fmt(s.stats.last)}; mean before start ${fmt(before)}, after ${fmt(after)}`;
@@ -160,10 +178,21 @@ export class QueryToolRunner {
     const pivot = new Date(this.scope.window.pivot);
     const start = minutesBefore ? new Date(pivot.getTime() - minutesBefore * 60_000) : new Date(this.scope.window.start);
     const end = new Date(Math.max(new Date(this.scope.window.end).getTime(), pivot.getTime() + 60_000));
-    const { record, value } = await this.recorder.run(spec.kind, spec.language, spec.backend, query, () => this.execute(spec, query, start, end), (v) => v, { start, end });
+    const { record, value } = await this.recorder.run(
+      spec.kind,
+      spec.language,
+      spec.backend,
+      query,
+      () => this.execute(spec, query, start, end),
+      (v) => v,
+      { start, end },
+    );
     const head = `evidence id=${record.evidenceId} (${spec.language} on ${spec.backend}, ${start.toISOString()} to ${end.toISOString()})`;
     if (!value) return { content: `${head}: FAILED: ${this.line(record.error ?? 'error', 300)}`, isError: true };
-    return { content: `${head}: ${this.line(record.summary, 300)}\n${untrustedBlock('query-result', value.lines.map((l) => this.line(l, 300)).join('\n') || '(empty)')}`, isError: false };
+    return {
+      content: `${head}: ${this.line(record.summary, 300)}\n${untrustedBlock('query-result', value.lines.map((l) => this.line(l, 300)).join('\n') || '(empty)')}`,
+      isError: false,
+    };
   }
 
   private line(text: string, max: number): string {

@@ -85,19 +85,21 @@ export class McpToolset {
   static async open(servers: readonly McpServerConfig[], repo: IncidentRepository, scope: QueryToolScope, budget: McpBudget, redactor: Redactor): Promise<McpToolset> {
     const set = new McpToolset(repo, scope, budget, redactor);
     const taken = new Set<string>();
-    const listed = await Promise.all(servers.map(async (server) => {
-      const client = new Client({ name: 'copilot-investigation', version: '0.1.0' });
-      try {
-        await client.connect(transportFor(server), { timeout: CONNECT_TIMEOUT_MS });
-        set.clients.push(client);
-        const { tools } = await client.listTools(undefined, { timeout: CONNECT_TIMEOUT_MS });
-        return { server, client, tools };
-      } catch (err) {
-        await client.close().catch(() => undefined);
-        set.unavailable.push(`mcp:${server.name}: ${(err instanceof Error ? err.message : String(err)).slice(0, 200)}`);
-        return undefined;
-      }
-    }));
+    const listed = await Promise.all(
+      servers.map(async (server) => {
+        const client = new Client({ name: 'copilot-investigation', version: '0.1.0' });
+        try {
+          await client.connect(transportFor(server), { timeout: CONNECT_TIMEOUT_MS });
+          set.clients.push(client);
+          const { tools } = await client.listTools(undefined, { timeout: CONNECT_TIMEOUT_MS });
+          return { server, client, tools };
+        } catch (err) {
+          await client.close().catch(() => undefined);
+          set.unavailable.push(`mcp:${server.name}: ${(err instanceof Error ? err.message : String(err)).slice(0, 200)}`);
+          return undefined;
+        }
+      }),
+    );
     for (const entry of listed) {
       if (!entry) continue;
       const allowed = new Set(entry.server.allowedTools);

@@ -54,20 +54,20 @@ export class MemoryIncidentMemory implements IncidentMemory {
 }
 
 function one(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > FIELD_MAX ? `${flat.slice(0, FIELD_MAX)}…` : flat;
 }
 
 /** The memory text: one field per line, so it reads well in context and parses back. */
 export function summaryOf(r: IncidentResolution): string {
   const worked = r.fixWorked === undefined ? 'unknown' : r.fixWorked ? 'yes' : 'no';
-  return [
-    `Incident ${r.incidentId} [service ${r.service ?? 'unknown'}]: ${one(r.title)}`,
-    `Root cause: ${one(r.rootCause)}`,
-    `Fix: ${one(r.fix)}`,
-    `Fix worked: ${worked}`,
-  ].join('\n');
+  return [`Incident ${r.incidentId} [service ${r.service ?? 'unknown'}]: ${one(r.title)}`, `Root cause: ${one(r.rootCause)}`, `Fix: ${one(r.fix)}`, `Fix worked: ${worked}`].join(
+    '\n',
+  );
 }
 
 export function parseSummary(text: string): Omit<SimilarIncident, 'score'> | undefined {

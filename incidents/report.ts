@@ -31,7 +31,9 @@ export function renderReport(s: IncidentState): string {
     '',
     '## Summary',
     '',
-    top ? `Most likely root cause: **${untrusted(top.service)}** (confidence ${top.confidence}). ${md(top.statement)}` : `No root cause was identified${s.conclusion ? `: ${md(s.conclusion.summary)}` : ''}.`,
+    top
+      ? `Most likely root cause: **${untrusted(top.service)}** (confidence ${top.confidence}). ${md(top.statement)}`
+      : `No root cause was identified${s.conclusion ? `: ${md(s.conclusion.summary)}` : ''}.`,
     // Insufficient evidence says what was looked for in vain (queries as code spans).
     ...(!top && s.conclusion?.matchedNothing.length ? ['', 'Searched and matched nothing:', '', ...s.conclusion.matchedNothing.slice(0, 10).map((q) => `- ${code(q)}`)] : []),
     ...(s.resolution ? ['', `Resolution: ${md(s.resolution)}`] : []),
@@ -45,7 +47,10 @@ export function renderReport(s: IncidentState): string {
     '## Proposed actions',
     '',
     ...(s.actions.length
-      ? s.actions.map((a) => `- ${code(a.runbook)} ${code(JSON.stringify(a.params))}: ${md(a.reason)}${a.runId ? ` — started as ${code(a.runId)} by ${md(a.startedBy ?? '?')}` : ' — not started'}`)
+      ? s.actions.map(
+          (a) =>
+            `- ${code(a.runbook)} ${code(JSON.stringify(a.params))}: ${md(a.reason)}${a.runId ? ` — started as ${code(a.runId)} by ${md(a.startedBy ?? '?')}` : ' — not started'}`,
+        )
       : ['None.']),
     '',
     '## Missing data',
@@ -64,7 +69,10 @@ export function renderReport(s: IncidentState): string {
     '',
     '| time | language | query | range | result | evidence |',
     '|---|---|---|---|---|---|',
-    ...s.queries.map((q) => `| ${md(q.ranAt)} | ${q.language} | ${code(q.query)} | ${q.range ? `${md(q.range.start)} → ${md(q.range.end)}${q.range.stepSeconds ? ` step ${q.range.stepSeconds}s` : ''}` : ''} | ${q.ok ? untrusted(q.summary) : `failed: ${untrusted(q.error ?? '')}`} | ${code(q.evidenceId)} |`),
+    ...s.queries.map(
+      (q) =>
+        `| ${md(q.ranAt)} | ${q.language} | ${code(q.query)} | ${q.range ? `${md(q.range.start)} → ${md(q.range.end)}${q.range.stepSeconds ? ` step ${q.range.stepSeconds}s` : ''}` : ''} | ${q.ok ? untrusted(q.summary) : `failed: ${untrusted(q.error ?? '')}`} | ${code(q.evidenceId)} |`,
+    ),
     '',
   ];
   return lines.join('\n');

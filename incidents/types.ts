@@ -136,8 +136,7 @@ export interface LlmHypothesisRequest {
  * whether or not it produced hypotheses (both absent in histories before the query tools).
  */
 export type LlmHypothesisResult =
-  | { ok: true; hypotheses: Hypothesis[]; provider: string; tokens: number; queries?: QueryRecord[] }
-  | { ok: false; reason: string; tokens?: number; queries?: QueryRecord[] };
+  { ok: true; hypotheses: Hypothesis[]; provider: string; tokens: number; queries?: QueryRecord[] } | { ok: false; reason: string; tokens?: number; queries?: QueryRecord[] };
 
 export interface ProposedAction {
   id: string;

@@ -59,14 +59,20 @@ export class LlmRouter {
   private readonly routed: Routed[];
   private readonly now: () => number;
 
-  constructor(providers: readonly LlmProvider[], private readonly options: RouterOptions) {
+  constructor(
+    providers: readonly LlmProvider[],
+    private readonly options: RouterOptions,
+  ) {
     this.now = options.now ?? Date.now;
     this.routed = providers.map((provider) => {
       // Only failures that say "this provider is in trouble" count; a 400 is our request's fault.
-      const breaker = circuitBreaker(handleWhen((err) => asLlmError(err, provider.name).retryable), {
-        halfOpenAfter: options.halfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(options.breakerThreshold),
-      });
+      const breaker = circuitBreaker(
+        handleWhen((err) => asLlmError(err, provider.name).retryable),
+        {
+          halfOpenAfter: options.halfOpenAfterMs,
+          breaker: new ConsecutiveBreaker(options.breakerThreshold),
+        },
+      );
       llmBreakerState.set({ provider: provider.name }, BREAKER_GAUGE[CircuitState.Closed]);
       breaker.onStateChange((state) => llmBreakerState.set({ provider: provider.name }, BREAKER_GAUGE[state]));
       return { provider, breaker, policy: wrap(breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive)), unhealthyUntil: 0 };

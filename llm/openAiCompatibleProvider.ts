@@ -18,7 +18,10 @@ export interface OpenAiCompatibleOptions {
 }
 
 interface Chunk {
-  choices?: { delta?: { content?: string | null; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[];
+  choices?: {
+    delta?: { content?: string | null; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] };
+    finish_reason?: string | null;
+  }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
 }
 
@@ -117,7 +120,10 @@ export class OpenAiCompatibleProvider implements LlmProvider {
 
 function toWire(message: LlmRequest['messages'][number]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  const text = message.content.filter((c) => c.type === 'text').map((c) => (c as { text: string }).text).join('');
+  const text = message.content
+    .filter((c) => c.type === 'text')
+    .map((c) => (c as { text: string }).text)
+    .join('');
   const uses = message.content.filter((c): c is Extract<LlmContent, { type: 'tool_use' }> => c.type === 'tool_use');
   const results = message.content.filter((c): c is Extract<LlmContent, { type: 'tool_result' }> => c.type === 'tool_result');
   for (const r of results) out.push({ role: 'tool', tool_call_id: r.toolUseId, content: r.content });

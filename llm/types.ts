@@ -59,7 +59,10 @@ export interface LlmProvider {
 }
 
 export function textOf(response: Pick<LlmResponse, 'content'>): string {
-  return response.content.filter((c): c is { type: 'text'; text: string } => c.type === 'text').map((c) => c.text).join('');
+  return response.content
+    .filter((c): c is { type: 'text'; text: string } => c.type === 'text')
+    .map((c) => c.text)
+    .join('');
 }
 
 export function toolUses(response: Pick<LlmResponse, 'content'>): { id: string; name: string; input: Record<string, unknown> }[] {

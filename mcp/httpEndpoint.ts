@@ -53,7 +53,12 @@ export function mcpEndpoint(deps: McpEndpointDeps): RequestHandler {
       jsonRpcError(res, 405, 'Method not allowed: this MCP endpoint is stateless; send JSON-RPC messages with POST.', { Allow: 'POST' });
       return;
     }
-    const server = createCopilotMcpServer(mcp, { principal: principalOf(res), log: loggerOf(res), ...(mcp.audit ? { audit: mcp.audit } : {}), ...(requestIdOf(res) ? { requestId: requestIdOf(res)! } : {}) });
+    const server = createCopilotMcpServer(mcp, {
+      principal: principalOf(res),
+      log: loggerOf(res),
+      ...(mcp.audit ? { audit: mcp.audit } : {}),
+      ...(requestIdOf(res) ? { requestId: requestIdOf(res)! } : {}),
+    });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();

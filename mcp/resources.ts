@@ -48,49 +48,65 @@ export function registerResources(server: McpServer, ctx: CallContext, deps: Mcp
   server.registerResource(
     'runbook',
     new ResourceTemplate('copilot://runbooks/{name}', {
-      list: async () => read(async () => ({
-        resources: deps.catalogue.names().map((name) => ({ uri: `copilot://runbooks/${name}`, name: `runbook ${name}`, mimeType: 'application/yaml' })),
-      })),
+      list: async () =>
+        read(async () => ({
+          resources: deps.catalogue.names().map((name) => ({ uri: `copilot://runbooks/${name}`, name: `runbook ${name}`, mimeType: 'application/yaml' })),
+        })),
     }),
     { title: 'Runbook', description: 'A catalogue runbook as YAML (defaults applied)', mimeType: 'application/yaml' },
-    async (uri, vars) => read(async () => {
-      const { name } = checked(RunbookNameParam, { name: variable(vars.name) }, 'runbook name');
-      const runbook = deps.catalogue.get(name);
-      if (!runbook) throw new McpError(ErrorCode.InvalidParams, `no runbook named "${name}" in the catalogue`);
-      return { contents: [{ uri: uri.href, mimeType: 'application/yaml', text: toYaml(runbook) }] };
-    }),
+    async (uri, vars) =>
+      read(async () => {
+        const { name } = checked(RunbookNameParam, { name: variable(vars.name) }, 'runbook name');
+        const runbook = deps.catalogue.get(name);
+        if (!runbook) throw new McpError(ErrorCode.InvalidParams, `no runbook named "${name}" in the catalogue`);
+        return { contents: [{ uri: uri.href, mimeType: 'application/yaml', text: toYaml(runbook) }] };
+      }),
   );
 
   server.registerResource(
     'incident-report',
     new ResourceTemplate('copilot://incidents/{incidentId}/report', {
-      list: async () => read(async () => ({
-        resources: deps.incidents
-          ? (await deps.incidents.repo.list({ limit: LISTED })).map((i) => ({ uri: `copilot://incidents/${i.incidentId}/report`, name: `incident ${i.incidentId}`, description: i.title.slice(0, 200), mimeType: 'text/markdown' }))
-          : [],
-      })),
+      list: async () =>
+        read(async () => ({
+          resources: deps.incidents
+            ? (await deps.incidents.repo.list({ limit: LISTED })).map((i) => ({
+                uri: `copilot://incidents/${i.incidentId}/report`,
+                name: `incident ${i.incidentId}`,
+                description: i.title.slice(0, 200),
+                mimeType: 'text/markdown',
+              }))
+            : [],
+        })),
     }),
-    { title: 'Incident report', description: 'An incident\'s postmortem as markdown: timeline, hypotheses, evidence queries', mimeType: 'text/markdown' },
-    async (uri, vars) => read(async () => {
-      const { incidentId } = checked(IncidentIdParam, { incidentId: variable(vars.incidentId) }, 'incident id');
-      const svc = incidentService(deps);
-      const text = (await svc.repo.getReport(incidentId)) ?? renderReport(await mapped(svc.getState(incidentId)));
-      return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text }] };
-    }),
+    { title: 'Incident report', description: "An incident's postmortem as markdown: timeline, hypotheses, evidence queries", mimeType: 'text/markdown' },
+    async (uri, vars) =>
+      read(async () => {
+        const { incidentId } = checked(IncidentIdParam, { incidentId: variable(vars.incidentId) }, 'incident id');
+        const svc = incidentService(deps);
+        const text = (await svc.repo.getReport(incidentId)) ?? renderReport(await mapped(svc.getState(incidentId)));
+        return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text }] };
+      }),
   );
 
   server.registerResource(
     'run',
     new ResourceTemplate('copilot://runs/{runId}', {
-      list: async () => read(async () => ({
-        resources: (await deps.runs.listRuns({ pageSize: LISTED })).items.map((r) => ({ uri: `copilot://runs/${r.runId}`, name: `run ${r.runId}`, description: `${r.runbook}: ${r.status}`, mimeType: 'application/json' })),
-      })),
+      list: async () =>
+        read(async () => ({
+          resources: (await deps.runs.listRuns({ pageSize: LISTED })).items.map((r) => ({
+            uri: `copilot://runs/${r.runId}`,
+            name: `run ${r.runId}`,
+            description: `${r.runbook}: ${r.status}`,
+            mimeType: 'application/json',
+          })),
+        })),
     }),
-    { title: 'Run state', description: 'A run\'s state as JSON (the same as get_run)', mimeType: 'application/json' },
-    async (uri, vars) => read(async () => {
-      const { runId } = checked(RunIdParam, { runId: variable(vars.runId) }, 'run id');
-      const state = await deps.runs.getState(runId);
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(state, null, 2) }] };
-    }),
+    { title: 'Run state', description: "A run's state as JSON (the same as get_run)", mimeType: 'application/json' },
+    async (uri, vars) =>
+      read(async () => {
+        const { runId } = checked(RunIdParam, { runId: variable(vars.runId) }, 'run id');
+        const state = await deps.runs.getState(runId);
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(state, null, 2) }] };
+      }),
   );
 }

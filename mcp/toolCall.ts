@@ -42,12 +42,7 @@ function describeRoles(roles: readonly Role[]): string {
   return roles.length === 1 ? `the "${roles[0]}" role` : `one of the roles ${roles.map((r) => `"${r}"`).join(', ')}`;
 }
 
-export async function guardedCall(
-  ctx: CallContext,
-  policy: ToolPolicy,
-  args: Record<string, unknown>,
-  handler: () => Promise<Record<string, unknown>>,
-): Promise<CallToolResult> {
+export async function guardedCall(ctx: CallContext, policy: ToolPolicy, args: Record<string, unknown>, handler: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
   const record = (outcome: 'ok' | 'refused' | 'failed', statusCode: number, reason: string | null, result?: Record<string, unknown>): void => {
     if (!ctx.audit) return;
     const target = policy.target?.(args, result)?.slice(0, 500) ?? null;

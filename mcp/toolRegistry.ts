@@ -32,7 +32,6 @@ export function registerGuardedTool<I extends z.ZodObject, O extends z.ZodObject
     spec.name,
     { title: spec.title, description: spec.description, inputSchema: spec.input, outputSchema: spec.output, annotations: { title: spec.title, ...spec.annotations } },
     // The SDK has already parsed the arguments with spec.input; the cast only restores that type.
-    ((args: unknown, extra: ToolExtra) =>
-      guardedCall(ctx, { tool: spec.name, ...spec.policy }, args as Record<string, unknown>, () => run(args as z.output<I>, extra))) as never,
+    ((args: unknown, extra: ToolExtra) => guardedCall(ctx, { tool: spec.name, ...spec.policy }, args as Record<string, unknown>, () => run(args as z.output<I>, extra))) as never,
   );
 }

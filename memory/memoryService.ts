@@ -74,10 +74,7 @@ export class MemoryService {
     readonly options: MemoryServiceOptions,
   ) {
     this.now = deps.now ?? Date.now;
-    this.assembler = new ContextAssembler(
-      { ...deps, summariser: deps.summariser ?? new ExtractiveSummariser(), now: this.now },
-      options,
-    );
+    this.assembler = new ContextAssembler({ ...deps, summariser: deps.summariser ?? new ExtractiveSummariser(), now: this.now }, options);
   }
 
   get backends(): { shortTerm: string; vectors: string; embedder: string } {

@@ -53,9 +53,7 @@ export interface OpenMemoryOptions {
 
 export async function openMemory(config: MemoryConfig, db: Database, logger?: DbLogger, now?: () => number, options: OpenMemoryOptions = {}): Promise<MemoryRuntime> {
   const shortOptions = { ttlSeconds: config.MEMORY_SHORT_TTL_SECONDS, maxTurns: config.MEMORY_SHORT_MAX_TURNS };
-  const short: ShortTermStore = config.REDIS_URL
-    ? await RedisShortTermStore.connect(config.REDIS_URL, shortOptions)
-    : new InProcessShortTermStore(shortOptions, now);
+  const short: ShortTermStore = config.REDIS_URL ? await RedisShortTermStore.connect(config.REDIS_URL, shortOptions) : new InProcessShortTermStore(shortOptions, now);
   let vectors: VectorStore | undefined;
   try {
     const embedder = await createEmbedder(config);
@@ -63,11 +61,7 @@ export async function openMemory(config: MemoryConfig, db: Database, logger?: Db
     const service = new MemoryService(
       {
         short,
-        sessions: new SessionRepository(
-          db,
-          { turnsMs: config.MEMORY_TURN_RETENTION_HOURS * 3_600_000, summariesMs: config.MEMORY_SUMMARY_RETENTION_DAYS * 86_400_000 },
-          now,
-        ),
+        sessions: new SessionRepository(db, { turnsMs: config.MEMORY_TURN_RETENTION_HOURS * 3_600_000, summariesMs: config.MEMORY_SUMMARY_RETENTION_DAYS * 86_400_000 }, now),
         records: new MemoryRecordRepository(db, now),
         choices: new ChoiceRepository(db),
         vectors,

@@ -16,8 +16,7 @@
  * (825 K vs 810 K tokens) and ~20 % high on plain English prose, never low on the samples in
  * test/memory/tokenizer.unit.test.ts except single CJK strings (3 vs 4).
  */
-const PRE_TOKENIZER =
-  /'(?:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
+const PRE_TOKENIZER = /'(?:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
 
 const LATIN = /^[\p{Script=Latin}]+$/u;
 

@@ -75,7 +75,7 @@ export const sseClients = new Gauge({
 
 export const fanoutLag = new Histogram({
   name: 'copilot_event_fanout_lag_seconds',
-  help: 'Delay from an event being stored to its delivery to this replica\'s SSE subscribers',
+  help: "Delay from an event being stored to its delivery to this replica's SSE subscribers",
   buckets: SECONDS,
   registers,
 });

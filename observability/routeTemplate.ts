@@ -7,6 +7,10 @@ import type { Request } from 'express';
 export function routeTemplate(req: Request): string | undefined {
   const route = req.route as { path?: string | RegExp | (string | RegExp)[] } | undefined;
   if (route?.path === undefined) return undefined;
-  const path = Array.isArray(route.path) ? route.path.map((p) => (typeof p === 'string' ? p : p.source)).join('|') : typeof route.path === 'string' ? route.path : route.path.source;
+  const path = Array.isArray(route.path)
+    ? route.path.map((p) => (typeof p === 'string' ? p : p.source)).join('|')
+    : typeof route.path === 'string'
+      ? route.path
+      : route.path.source;
   return `${req.baseUrl}${path}`;
 }

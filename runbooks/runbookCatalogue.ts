@@ -78,10 +78,11 @@ export class RunbookCatalogue {
     } catch (err) {
       throw new Error(`cannot read runbook directory ${dir}: ${(err as Error).message}`);
     }
-    const files = entries.filter((e) => e.isFile() && YAML_FILE.test(e.name)).map((e) => e.name).sort();
-    const sources = await Promise.all(
-      files.map(async (file) => ({ file, text: await readFile(path.join(dir, file), 'utf8') })),
-    );
+    const files = entries
+      .filter((e) => e.isFile() && YAML_FILE.test(e.name))
+      .map((e) => e.name)
+      .sort();
+    const sources = await Promise.all(files.map(async (file) => ({ file, text: await readFile(path.join(dir, file), 'utf8') })));
     return RunbookCatalogue.fromSources(sources, dir);
   }
 

@@ -95,7 +95,13 @@ async function main(): Promise<void> {
   const uiPort = Number(new URL(config.TEMPORAL_UI_URL).port || 8233);
   // A second dev.sh on this machine must not silently attach to the first one's Temporal server.
   await assertPortsFree([
-    { host: host || '127.0.0.1', port: Number(portText || 7233), what: 'the Temporal frontend', variable: 'TEMPORAL_ADDRESS', example: `TEMPORAL_ADDRESS=127.0.0.1:${Number(portText || 7233) + 10}` },
+    {
+      host: host || '127.0.0.1',
+      port: Number(portText || 7233),
+      what: 'the Temporal frontend',
+      variable: 'TEMPORAL_ADDRESS',
+      example: `TEMPORAL_ADDRESS=127.0.0.1:${Number(portText || 7233) + 10}`,
+    },
     { host: host || '127.0.0.1', port: uiPort, what: 'the Temporal Web UI', variable: 'TEMPORAL_UI_URL', example: `TEMPORAL_UI_URL=http://127.0.0.1:${uiPort + 10}` },
     { host: config.HOST, port: config.PORT, what: 'the API', variable: 'PORT', example: `PORT=${config.PORT + 10}` },
   ]);
@@ -185,7 +191,11 @@ async function main(): Promise<void> {
       database: () => db.ping(),
     },
   });
-  registerTemporalGauges(registry, { client, stuckAfterMs: durationToMs(config.METRICS_STUCK_RUN_AFTER), onError: (err) => logger.warn({ err }, 'run gauges: visibility count failed') });
+  registerTemporalGauges(registry, {
+    client,
+    stuckAfterMs: durationToMs(config.METRICS_STUCK_RUN_AFTER),
+    onError: (err) => logger.warn({ err }, 'run gauges: visibility count failed'),
+  });
   const api = await startHttpServer(app, { host: config.HOST, port: config.PORT });
   await slack?.receiver.start();
   printBanner(config, { apiUrl: api.url, uiUrl: temporal.uiUrl ?? '', temporalAddress: temporal.address, cliPath, ...(demoTarget ? { demoUrl: demoTarget.url } : {}) });
@@ -288,10 +298,13 @@ interface BannerUrls {
 }
 
 function printBanner(config: AppConfig, { apiUrl, uiUrl, temporalAddress, cliPath, demoUrl }: BannerUrls): void {
-  const tokens = (config.AUTH_TOKENS ?? '').split(',').filter(Boolean).map((entry) => {
-    const [token, who] = entry.split('=');
-    return { token: token ?? '', who: who ?? '' };
-  });
+  const tokens = (config.AUTH_TOKENS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => {
+      const [token, who] = entry.split('=');
+      return { token: token ?? '', who: who ?? '' };
+    });
   const admin = tokens[0]?.token ?? '<your token>';
   const cliDir = path.dirname(cliPath);
   const namespace = config.TEMPORAL_NAMESPACE === 'default' ? '' : ` --namespace ${shellQuote(config.TEMPORAL_NAMESPACE)}`;
@@ -318,7 +331,7 @@ function printBanner(config: AppConfig, { apiUrl, uiUrl, temporalAddress, cliPat
     `  curl -N -H "Authorization: Bearer $TOKEN" ${apiUrl}/api/v1/runs/<runId>/events`,
     '',
     'Approve a waiting run as the Temporal UI would (recorded as via temporal-signal, the name as claimed;',
-    'a refused signal shows why in the UI\'s current details and as an approval.refused event):',
+    "a refused signal shows why in the UI's current details and as an approval.refused event):",
     ...(onPath(cliDir) ? [] : [`  export PATH=${shellQuote(cliDir)}:"$PATH"      # puts this temporal CLI on PATH`]),
     `  ${shellQuote(cliPath)} workflow signal --address ${temporalAddress}${namespace} --workflow-id <runId> \\`,
     `       --name approval --input ${shellQuote(signalInput)}`,

@@ -91,7 +91,12 @@ export interface GateCard {
   outcome?: { status: string; by?: string | null; at?: string; via?: string | null };
 }
 
-const OUTCOME_WORDS: Record<string, string> = { approved: ':white_check_mark: Approved', rejected: ':x: Rejected', expired: ':hourglass: Expired', cancelled: ':no_entry_sign: Cancelled' };
+const OUTCOME_WORDS: Record<string, string> = {
+  approved: ':white_check_mark: Approved',
+  rejected: ':x: Rejected',
+  expired: ':hourglass: Expired',
+  cancelled: ':no_entry_sign: Cancelled',
+};
 
 export function gateCardText(card: GateCard): string {
   if (card.outcome) {
@@ -104,7 +109,12 @@ export function gateCardText(card: GateCard): string {
 export function gateCardBlocks(card: GateCard, links: Links): KnownBlock[] {
   const who = `${card.count} × ${card.roles.map(escapeText).join(' or ')}${card.fourEyes ? `, not ${escapeText(card.requestedBy)} (four-eyes)` : ''}`;
   const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwn(`*Approval ${card.outcome ? 'request' : 'needed'}* · \`${escapeText(card.runbook)}\` · ${escapeText(card.runId)}\nGate *${escapeText(card.gateId)}*${card.message ? `: ${escapeText(card.message)}` : ''}`) },
+    {
+      type: 'section',
+      text: mrkdwn(
+        `*Approval ${card.outcome ? 'request' : 'needed'}* · \`${escapeText(card.runbook)}\` · ${escapeText(card.runId)}\nGate *${escapeText(card.gateId)}*${card.message ? `: ${escapeText(card.message)}` : ''}`,
+      ),
+    },
     {
       type: 'section',
       fields: [
@@ -159,7 +169,12 @@ export function proposalBlocks(text: string, card: ProposalCard): KnownBlock[] {
     blocks.push({ type: 'section', fields: [mrkdwn(`*Runbook*\n\`${escapeText(card.runbook ?? '—')}\``), mrkdwn(`*Parameters*\n${paramsText(card.params)}`)] });
   }
   if (card.outcome) {
-    const word = card.outcome.status === 'confirmed' ? ':white_check_mark: Confirmed' : card.outcome.status === 'cancelled' ? ':heavy_multiplication_x: Cancelled' : 'Replaced by a newer proposal';
+    const word =
+      card.outcome.status === 'confirmed'
+        ? ':white_check_mark: Confirmed'
+        : card.outcome.status === 'cancelled'
+          ? ':heavy_multiplication_x: Cancelled'
+          : 'Replaced by a newer proposal';
     blocks.push({ type: 'context', elements: [mrkdwn(`${word} by ${escapeText(card.outcome.by)}`)] });
   } else {
     const value = JSON.stringify({ sessionId: card.sessionId, proposalId: card.proposalId } satisfies ProposalButtonValue);
@@ -177,14 +192,21 @@ export function proposalBlocks(text: string, card: ProposalCard): KnownBlock[] {
 }
 
 const STEP_ICONS: Record<string, string> = {
-  'step.started': ':arrow_forward:', 'step.succeeded': ':white_check_mark:', 'step.failed': ':x:', 'step.skipped': ':fast_forward:',
-  'compensation.started': ':leftwards_arrow_with_hook:', 'compensation.step.succeeded': ':leftwards_arrow_with_hook:', 'compensation.step.failed': ':warning:', 'compensation.completed': ':leftwards_arrow_with_hook:',
+  'step.started': ':arrow_forward:',
+  'step.succeeded': ':white_check_mark:',
+  'step.failed': ':x:',
+  'step.skipped': ':fast_forward:',
+  'compensation.started': ':leftwards_arrow_with_hook:',
+  'compensation.step.succeeded': ':leftwards_arrow_with_hook:',
+  'compensation.step.failed': ':warning:',
+  'compensation.completed': ':leftwards_arrow_with_hook:',
 };
 
 /** One line of the run's progress message for an event, or undefined for events not shown. */
 export function progressLine(type: string, data: Record<string, unknown>): string | undefined {
   const str = (v: unknown) => (typeof v === 'string' ? escapeText(v) : '');
-  if (type.startsWith('step.') && type !== 'step.log' && type !== 'step.retrying') return `${STEP_ICONS[type] ?? ''} step \`${str(data.stepId)}\` ${type.slice(5)}${type === 'step.failed' && data.error ? `: ${str(data.error)}` : ''}`;
+  if (type.startsWith('step.') && type !== 'step.log' && type !== 'step.retrying')
+    return `${STEP_ICONS[type] ?? ''} step \`${str(data.stepId)}\` ${type.slice(5)}${type === 'step.failed' && data.error ? `: ${str(data.error)}` : ''}`;
   if (type.startsWith('compensation.')) return `${STEP_ICONS[type] ?? ''} ${type.replace('.', ' ').replace('.', ' ')}${data.stepId ? ` \`${str(data.stepId)}\`` : ''}`;
   if (type === 'approval.requested') return `:raised_hand: waiting for approval \`${str(data.gateId)}\``;
   if (type === 'approval.decided') return `:ballot_box_with_check: approval \`${str(data.gateId)}\` ${str(data.status)}${data.decidedBy ? ` by ${str(data.decidedBy)}` : ''}`;
@@ -222,12 +244,21 @@ export function incidentCardBlocks(card: IncidentCard, links: Links): KnownBlock
     ? `*Leading hypothesis* (${Math.round(top.confidence * 100)}%${top.feedback ? `, ${escapeText(top.feedback)} by ${escapeText(top.feedbackBy ?? '?')}` : ''}): ${escapeText(top.statement)}`
     : '_No hypothesis yet: the investigation is gathering evidence._';
   const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwn(`*Incident* \`${escapeText(card.incidentId)}\` · *${escapeText(card.severity)}* · ${escapeText(card.status)}\n${escapeText(card.title)}${card.service ? ` (service \`${escapeText(card.service)}\`)` : ''}`) },
+    {
+      type: 'section',
+      text: mrkdwn(
+        `*Incident* \`${escapeText(card.incidentId)}\` · *${escapeText(card.severity)}* · ${escapeText(card.status)}\n${escapeText(card.title)}${card.service ? ` (service \`${escapeText(card.service)}\`)` : ''}`,
+      ),
+    },
     { type: 'section', text: mrkdwn(lead) },
   ];
   const open = card.actions.filter((a) => !a.runId).slice(0, 3);
   const started = card.actions.filter((a) => a.runId);
-  if (started.length) blocks.push({ type: 'context', elements: [mrkdwn(started.map((a) => `:arrow_forward: \`${escapeText(a.runbook)}\` ${escapeText(a.runId ?? '')} started by ${escapeText(a.startedBy ?? '?')}`).join('\n'))] });
+  if (started.length)
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(started.map((a) => `:arrow_forward: \`${escapeText(a.runbook)}\` ${escapeText(a.runId ?? '')} started by ${escapeText(a.startedBy ?? '?')}`).join('\n'))],
+    });
   if (card.status !== 'resolved') {
     const value = (extra: Partial<IncidentButtonValue>) => JSON.stringify({ incidentId: card.incidentId, ...extra } satisfies IncidentButtonValue);
     blocks.push({
@@ -237,8 +268,20 @@ export function incidentCardBlocks(card: IncidentCard, links: Links): KnownBlock
         { type: 'button', action_id: ACTION.incidentNote, text: { type: 'plain_text', text: 'Add note' }, value: value({}) },
         ...(top && !top.feedback
           ? [
-              { type: 'button' as const, action_id: ACTION.incidentConfirm, style: 'primary' as const, text: { type: 'plain_text' as const, text: 'Confirm hypothesis' }, value: value({ hypothesisId: top.id }) },
-              { type: 'button' as const, action_id: ACTION.incidentReject, style: 'danger' as const, text: { type: 'plain_text' as const, text: 'Reject hypothesis' }, value: value({ hypothesisId: top.id }) },
+              {
+                type: 'button' as const,
+                action_id: ACTION.incidentConfirm,
+                style: 'primary' as const,
+                text: { type: 'plain_text' as const, text: 'Confirm hypothesis' },
+                value: value({ hypothesisId: top.id }),
+              },
+              {
+                type: 'button' as const,
+                action_id: ACTION.incidentReject,
+                style: 'danger' as const,
+                text: { type: 'plain_text' as const, text: 'Reject hypothesis' },
+                value: value({ hypothesisId: top.id }),
+              },
             ]
           : []),
         ...open.map((a) => ({
@@ -270,7 +313,12 @@ export function noteModal(incidentId: string, channel: string) {
     submit: { type: 'plain_text' as const, text: 'Add' },
     close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks: [
-      { type: 'input' as const, block_id: NOTE_VIEW.block, label: { type: 'plain_text' as const, text: clip(`Note for ${incidentId}`, 150) }, element: { type: 'plain_text_input' as const, action_id: NOTE_VIEW.action, multiline: true, max_length: 3000 } },
+      {
+        type: 'input' as const,
+        block_id: NOTE_VIEW.block,
+        label: { type: 'plain_text' as const, text: clip(`Note for ${incidentId}`, 150) },
+        element: { type: 'plain_text_input' as const, action_id: NOTE_VIEW.action, multiline: true, max_length: 3000 },
+      },
     ],
   };
 }

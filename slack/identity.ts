@@ -27,7 +27,10 @@ export function parseSlackUsers(spec: string | undefined): SlackUsersMap {
     if (!SLACK_USER_ID.test(userId)) return problems.push(`${label}: "${userId}" is not a Slack user id (U… or W…)`);
     if (out.has(userId)) return problems.push(`${label}: ${userId} is listed twice`);
     const roles: Role[] = [];
-    for (const name of entry.slice(colon + 1).split('+').filter(Boolean)) {
+    for (const name of entry
+      .slice(colon + 1)
+      .split('+')
+      .filter(Boolean)) {
       const role = Role.safeParse(name);
       if (!role.success) return problems.push(`${label}: unknown role "${name}" (viewer, operator, approver, admin)`);
       roles.push(role.data);

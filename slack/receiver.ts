@@ -95,9 +95,7 @@ export function createSlackReceiver(options: SlackReceiverOptions): SlackReceive
   const logger = slackLoggerFrom(options.logger);
   const router = Router();
   const socket = options.appToken !== undefined;
-  const receiver = socket
-    ? undefined
-    : new ExpressReceiver({ signingSecret: options.signingSecret, endpoints: SLACK_EVENTS_PATH, processBeforeResponse: true, router, logger });
+  const receiver = socket ? undefined : new ExpressReceiver({ signingSecret: options.signingSecret, endpoints: SLACK_EVENTS_PATH, processBeforeResponse: true, router, logger });
   const app = new App({
     ...(receiver ? { receiver } : { socketMode: true, appToken: options.appToken, signingSecret: options.signingSecret }),
     // A fixed bot token: no auth.test round trip per request (the API process never calls the Web API).
@@ -166,7 +164,8 @@ export function createSlackReceiver(options: SlackReceiverOptions): SlackReceive
     });
   });
 
-  const gateHandler = (decision: 'approve' | 'reject') =>
+  const gateHandler =
+    (decision: 'approve' | 'reject') =>
     async ({ ack, body, action }: { ack: () => Promise<void>; body: ActionBody; action: ButtonAction }) => {
       const value = parseJson<GateButtonValue>(action.value);
       if (value && typeof value.runId === 'string' && typeof value.gateId === 'string') {
@@ -187,7 +186,8 @@ export function createSlackReceiver(options: SlackReceiverOptions): SlackReceive
   app.action(ACTION.approve, gateHandler('approve') as never);
   app.action(ACTION.reject, gateHandler('reject') as never);
 
-  const proposalHandler = (answer: 'confirm' | 'cancel') =>
+  const proposalHandler =
+    (answer: 'confirm' | 'cancel') =>
     async ({ ack, body, action }: { ack: () => Promise<void>; body: ActionBody; action: ButtonAction }) => {
       const value = parseJson<ProposalButtonValue>(action.value);
       if (value && typeof value.sessionId === 'string' && typeof value.proposalId === 'string') {
@@ -208,7 +208,8 @@ export function createSlackReceiver(options: SlackReceiverOptions): SlackReceive
   app.action(ACTION.confirm, proposalHandler('confirm') as never);
   app.action(ACTION.cancel, proposalHandler('cancel') as never);
 
-  const incidentHandler = (op: 'open-note' | 'feedback' | 'remediate', verdict?: 'confirm' | 'reject') =>
+  const incidentHandler =
+    (op: 'open-note' | 'feedback' | 'remediate', verdict?: 'confirm' | 'reject') =>
     async ({ ack, body, action }: { ack: () => Promise<void>; body: ActionBody; action: ButtonAction }) => {
       const value = parseJson<IncidentButtonValue>(action.value);
       if (value && typeof value.incidentId === 'string') {

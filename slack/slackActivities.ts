@@ -12,10 +12,37 @@ import { resolveRunRequest } from '../api/runRequest';
 import type { IncidentService } from '../incidents/incidentService';
 import type { ApprovalState } from '../domain/runState';
 import { RunClientError, type RunClient } from '../temporal/runClient';
-import { ACTION, escapeText, gateCardBlocks, gateCardText, incidentCardBlocks, incidentCardText, noteModal, type IncidentCard, progressBlocks, progressLine, proposalBlocks, runLinks, slackDate, type GateCard, type Links } from './blocks';
+import {
+  ACTION,
+  escapeText,
+  gateCardBlocks,
+  gateCardText,
+  incidentCardBlocks,
+  incidentCardText,
+  noteModal,
+  type IncidentCard,
+  progressBlocks,
+  progressLine,
+  proposalBlocks,
+  runLinks,
+  slackDate,
+  type GateCard,
+  type Links,
+} from './blocks';
 import type { SlackIdentity, SlackPrincipal } from './identity';
 import type { SlackStore } from './slackStore';
-import type { ChatTurnResult, CommandPlan, FollowIncidentInput, FollowRunInput, SlackIncidentWork, ProposalAnswerResult, SlackCommandWork, SlackGateWork, SlackMessageWork, SlackProposalWork } from './slackTypes';
+import type {
+  ChatTurnResult,
+  CommandPlan,
+  FollowIncidentInput,
+  FollowRunInput,
+  SlackIncidentWork,
+  ProposalAnswerResult,
+  SlackCommandWork,
+  SlackGateWork,
+  SlackMessageWork,
+  SlackProposalWork,
+} from './slackTypes';
 import { isPermanentSlackFailure, postToResponseUrl, slackCall } from './webApi';
 
 /**
@@ -107,7 +134,16 @@ export function createSlackActivities(deps: SlackActivityDeps) {
     });
   }
 
-  async function auditSlack(principal: { sub: string; roles: string[] } | undefined, slackUser: string, action: string, target: string, inputs: unknown, outcome: 'ok' | 'refused' | 'failed', reason: string | null, key: string): Promise<void> {
+  async function auditSlack(
+    principal: { sub: string; roles: string[] } | undefined,
+    slackUser: string,
+    action: string,
+    target: string,
+    inputs: unknown,
+    outcome: 'ok' | 'refused' | 'failed',
+    reason: string | null,
+    key: string,
+  ): Promise<void> {
     if (!deps.audit) return;
     await deps.audit.append({
       subject: principal?.sub ?? `slack:${slackUser}`,
@@ -254,14 +290,18 @@ export function createSlackActivities(deps: SlackActivityDeps) {
     if (card) {
       const summary = proposal.summary;
       await tolerant('proposal card', () =>
-        update(card, escapeText(summary), proposalBlocks(summary, {
-          sessionId: work.sessionId,
-          proposalId: work.proposalId,
-          summary,
-          ...(proposal.runbook ? { runbook: proposal.runbook } : {}),
-          ...(proposal.params ? { params: proposal.params } : {}),
-          outcome: { status: work.answer === 'confirm' ? 'confirmed' : 'cancelled', by: principal.sub },
-        })),
+        update(
+          card,
+          escapeText(summary),
+          proposalBlocks(summary, {
+            sessionId: work.sessionId,
+            proposalId: work.proposalId,
+            summary,
+            ...(proposal.runbook ? { runbook: proposal.runbook } : {}),
+            ...(proposal.params ? { params: proposal.params } : {}),
+            outcome: { status: work.answer === 'confirm' ? 'confirmed' : 'cancelled', by: principal.sub },
+          }),
+        ),
       );
     }
     return {
@@ -308,8 +348,10 @@ export function createSlackActivities(deps: SlackActivityDeps) {
     if (votedAlready) return;
     if (gate.status !== 'pending') return refuse(`Gate "${gate.gateId}" of ${work.runId} is already ${outcomeText(gate)}.`);
     if (Date.parse(gate.expiresAt) <= Date.now()) return refuse(`Gate "${gate.gateId}" of ${work.runId} expired at ${slackDate(gate.expiresAt)}.`);
-    if (gate.fourEyes && state.requestedBy === principal.sub) return refuse(`Four-eyes: you (${principal.sub}) requested ${work.runId}, so someone else must decide gate "${gate.gateId}".`);
-    if (!hasAnyRole(principal, gate.requiredRoles as Role[])) return refuse(`Gate "${gate.gateId}" needs the role ${gate.requiredRoles.join(' or ')}; you (${principal.sub}) have ${principal.roles.join(', ') || 'none'}.`);
+    if (gate.fourEyes && state.requestedBy === principal.sub)
+      return refuse(`Four-eyes: you (${principal.sub}) requested ${work.runId}, so someone else must decide gate "${gate.gateId}".`);
+    if (!hasAnyRole(principal, gate.requiredRoles as Role[]))
+      return refuse(`Gate "${gate.gateId}" needs the role ${gate.requiredRoles.join(' or ')}; you (${principal.sub}) have ${principal.roles.join(', ') || 'none'}.`);
     const decision = {
       gateId: gate.gateId,
       decision: work.decision,
@@ -356,7 +398,9 @@ export function createSlackActivities(deps: SlackActivityDeps) {
         const s = await deps.runs.getState(runId);
         const gates = s.approvals.map((g) => `gate \`${escapeText(g.gateId)}\` ${g.status}${g.decidedBy ? ` by ${escapeText(g.decidedBy)}` : ''}`).join(', ');
         const steps = s.steps.map((st) => `\`${escapeText(st.id)}\` ${st.status}`).join(', ');
-        await respond(`*${escapeText(s.runbook)}* ${escapeText(runId)}: *${s.status}*${s.waitingFor ? ` (${escapeText(s.waitingFor)})` : ''}\nrequested by ${escapeText(s.requestedBy)}\nsteps: ${steps || '—'}${gates ? `\n${gates}` : ''}\n${runLinks(runId, settings.links)}`);
+        await respond(
+          `*${escapeText(s.runbook)}* ${escapeText(runId)}: *${s.status}*${s.waitingFor ? ` (${escapeText(s.waitingFor)})` : ''}\nrequested by ${escapeText(s.requestedBy)}\nsteps: ${steps || '—'}${gates ? `\n${gates}` : ''}\n${runLinks(runId, settings.links)}`,
+        );
       } catch (err) {
         if (!(err instanceof RunClientError && err.code === 'run_not_found')) throw err;
         await respond(`Run ${escapeText(runId)} does not exist.`);
@@ -433,7 +477,11 @@ export function createSlackActivities(deps: SlackActivityDeps) {
         header = renderHeader();
         if (thread) {
           const t = thread;
-          await tolerant('progress', async () => void (await postOnce(`run/${runId}/progress`, { channel: t.channel, threadTs: t.ts, text: header, blocks: progressBlocks(header, lines, settings.links, runId) })));
+          await tolerant(
+            'progress',
+            async () =>
+              void (await postOnce(`run/${runId}/progress`, { channel: t.channel, threadTs: t.ts, text: header, blocks: progressBlocks(header, lines, settings.links, runId) })),
+          );
         }
         return undefined;
       }
@@ -458,13 +506,30 @@ export function createSlackActivities(deps: SlackActivityDeps) {
         };
         cards.set(d.gateId, card);
         for (const t of await gateTargets(d.gateId)) {
-          await tolerant('gate card', async () => void (await postOnce(t.key, { channel: t.channel, ...(t.threadTs ? { threadTs: t.threadTs } : {}), text: gateCardText(card), blocks: gateCardBlocks(card, settings.links) })));
+          await tolerant(
+            'gate card',
+            async () =>
+              void (await postOnce(t.key, {
+                channel: t.channel,
+                ...(t.threadTs ? { threadTs: t.threadTs } : {}),
+                text: gateCardText(card),
+                blocks: gateCardBlocks(card, settings.links),
+              })),
+          );
         }
       }
       if (e.type === 'approval.decided' && typeof d.gateId === 'string' && live) {
         const base = cards.get(d.gateId);
         if (base) {
-          const decided: GateCard = { ...base, outcome: { status: typeof d.status === 'string' ? d.status : 'decided', by: typeof d.decidedBy === 'string' ? d.decidedBy : null, at: e.createdAt, via: typeof d.via === 'string' ? d.via : null } };
+          const decided: GateCard = {
+            ...base,
+            outcome: {
+              status: typeof d.status === 'string' ? d.status : 'decided',
+              by: typeof d.decidedBy === 'string' ? d.decidedBy : null,
+              at: e.createdAt,
+              via: typeof d.via === 'string' ? d.via : null,
+            },
+          };
           cards.set(d.gateId, decided);
           for (const t of await gateTargets(d.gateId)) {
             const posted = await store.message(t.key);
@@ -497,7 +562,19 @@ export function createSlackActivities(deps: SlackActivityDeps) {
             if (t) {
               const error = typeof e.data.error === 'string' ? `: ${escapeText(e.data.error)}` : '';
               const text = `${TERMINAL_ICON[terminal] ?? ''} \`${escapeText(run.runbook)}\` ${escapeText(runId)} *${terminal}*${error}`;
-              await tolerant('final', async () => void (await postOnce(`run/${runId}/final`, { channel: t.channel, threadTs: t.ts, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, { type: 'context', elements: [{ type: 'mrkdwn', text: runLinks(runId, settings.links) }] }] })));
+              await tolerant(
+                'final',
+                async () =>
+                  void (await postOnce(`run/${runId}/final`, {
+                    channel: t.channel,
+                    threadTs: t.ts,
+                    text,
+                    blocks: [
+                      { type: 'section', text: { type: 'mrkdwn', text } },
+                      { type: 'context', elements: [{ type: 'mrkdwn', text: runLinks(runId, settings.links) }] },
+                    ],
+                  })),
+              );
             }
           }
           return;
@@ -552,7 +629,12 @@ export function createSlackActivities(deps: SlackActivityDeps) {
           return refuse(`The proposed run is not valid: ${err instanceof Error ? err.message : String(err)}.`);
         }
         // Keyed per incident + action, as POST …/remediate: a repeated click lands on the same run.
-        const started = await deps.runs.startRun({ runbook: resolved.runbook, params: resolved.params, requestedBy: principal, idempotencyKey: `incident:${work.incidentId}:${proposed.id}`.slice(0, 200) });
+        const started = await deps.runs.startRun({
+          runbook: resolved.runbook,
+          params: resolved.params,
+          requestedBy: principal,
+          idempotencyKey: `incident:${work.incidentId}:${proposed.id}`.slice(0, 200),
+        });
         await incidents.remediationStarted(work.incidentId, proposed.id, started.runId, principal.sub);
         const card = await store.message(incidentCardKey(work.incidentId));
         if (card) await store.setRunThread(started.runId, card.channel, card.ts);
@@ -560,13 +642,22 @@ export function createSlackActivities(deps: SlackActivityDeps) {
       }
     } catch (err) {
       const coded = err as { code?: string; message?: string };
-      if (typeof coded.code === 'string' && ['not_found', 'resolved', 'unknown_hypothesis', 'unknown_action'].includes(coded.code)) return refuse(`${coded.message ?? coded.code}.`);
+      if (typeof coded.code === 'string' && ['not_found', 'resolved', 'unknown_hypothesis', 'unknown_action'].includes(coded.code))
+        return refuse(`${coded.message ?? coded.code}.`);
       throw err;
     }
     await auditSlack(principal, work.user, action, work.incidentId, inputs, 'ok', null, work.key);
   }
 
-  const INCIDENT_CARD_EVENTS = new Set(['incident.started', 'incident.hypotheses', 'incident.action.proposed', 'incident.feedback', 'incident.note', 'incident.remediation.started', 'incident.resolved']);
+  const INCIDENT_CARD_EVENTS = new Set([
+    'incident.started',
+    'incident.hypotheses',
+    'incident.action.proposed',
+    'incident.feedback',
+    'incident.note',
+    'incident.remediation.started',
+    'incident.resolved',
+  ]);
 
   /** Posts the incident's card in SLACK_INCIDENTS_CHANNEL and keeps it current until the incident is resolved. */
   async function slackFollowIncident(input: FollowIncidentInput): Promise<void> {

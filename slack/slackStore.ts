@@ -110,16 +110,17 @@ export class SlackStore {
 
   async messagesWithPrefix(prefix: string): Promise<(PostedMessage & { key: string })[]> {
     const rows = await this.db.query<{ message_key: string; channel: string; ts: string }>(
-      "select message_key, channel, ts from slack_messages where starts_with(message_key, $1) order by message_key",
+      'select message_key, channel, ts from slack_messages where starts_with(message_key, $1) order by message_key',
       [prefix],
     );
     return rows.map((r) => ({ key: r.message_key, channel: r.channel, ts: r.ts }));
   }
 
   async recordMessage(key: string, message: PostedMessage): Promise<void> {
-    await this.db.query(
-      'insert into slack_messages (message_key, channel, ts) values ($1, $2, $3) on conflict (message_key) do update set updated_at = now()',
-      [key, message.channel, message.ts],
-    );
+    await this.db.query('insert into slack_messages (message_key, channel, ts) values ($1, $2, $3) on conflict (message_key) do update set updated_at = now()', [
+      key,
+      message.channel,
+      message.ts,
+    ]);
   }
 }

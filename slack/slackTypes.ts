@@ -79,10 +79,7 @@ export interface ProposalAnswerResult {
   send?: SlackMessageWork;
 }
 
-export type CommandPlan =
-  | { kind: 'done' }
-  | { kind: 'gate'; work: SlackGateWork }
-  | { kind: 'chat'; work: SlackMessageWork };
+export type CommandPlan = { kind: 'done' } | { kind: 'gate'; work: SlackGateWork } | { kind: 'chat'; work: SlackMessageWork };
 
 export interface FollowRunInput {
   runId: string;

@@ -25,8 +25,19 @@ import { createWebClient } from './webApi';
  */
 export type SlackConfig = Pick<
   AppConfig,
-  | 'SLACK_SIGNING_SECRET' | 'SLACK_BOT_TOKEN' | 'SLACK_APP_TOKEN' | 'SLACK_USERS' | 'SLACK_DEFAULT_ROLE' | 'SLACK_APPROVALS_CHANNEL'
-  | 'SLACK_INCIDENTS_CHANNEL' | 'SLACK_API_URL' | 'SLACK_CONSOLE_URL' | 'SLACK_EDIT_INTERVAL_MS' | 'TASK_QUEUE' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'
+  | 'SLACK_SIGNING_SECRET'
+  | 'SLACK_BOT_TOKEN'
+  | 'SLACK_APP_TOKEN'
+  | 'SLACK_USERS'
+  | 'SLACK_DEFAULT_ROLE'
+  | 'SLACK_APPROVALS_CHANNEL'
+  | 'SLACK_INCIDENTS_CHANNEL'
+  | 'SLACK_API_URL'
+  | 'SLACK_CONSOLE_URL'
+  | 'SLACK_EDIT_INTERVAL_MS'
+  | 'TASK_QUEUE'
+  | 'TEMPORAL_UI_URL'
+  | 'TEMPORAL_NAMESPACE'
 >;
 
 export function slackEnabled(config: SlackConfig): boolean {
@@ -82,7 +93,12 @@ export function createSlackWorkerActivities(config: SlackConfig & ChatConfig, de
     ...(deps.incidents ? { incidents: deps.incidents } : {}),
     ...(deps.catalogue ? { catalogue: deps.catalogue } : {}),
     // Only create/send/state are used here; waiting for replies is the API's.
-    sessions: createSessionService(config, { client: deps.client, events: deps.events, fanout: { subscribe: () => ({ close: () => undefined }) }, ...(deps.memory ? { memory: deps.memory } : {}) }),
+    sessions: createSessionService(config, {
+      client: deps.client,
+      events: deps.events,
+      fanout: { subscribe: () => ({ close: () => undefined }) },
+      ...(deps.memory ? { memory: deps.memory } : {}),
+    }),
     events: deps.events,
     client: deps.client,
     taskQueue: config.TASK_QUEUE,

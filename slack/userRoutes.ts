@@ -17,7 +17,12 @@ import type { SlackStore } from './slackStore';
 export const SlackUserIdParam = z.strictObject({ slackUserId: z.string().regex(SLACK_USER_ID, 'must be a Slack user id (U… or W…)') });
 
 export const SlackUserBody = z.strictObject({
-  subject: z.string().trim().min(1, 'must not be empty').max(200).regex(/^[^\s:,=]+$/, 'must not contain spaces, ":", "," or "="'),
+  subject: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200)
+    .regex(/^[^\s:,=]+$/, 'must not contain spaces, ":", "," or "="'),
   roles: z.array(Role).min(1, 'must hold at least one role').max(4),
 });
 

@@ -17,15 +17,40 @@ export const SLACK_FAILURE = {
 
 /** Platform errors that a retry cannot fix (https://api.slack.com/methods/chat.postMessage#errors and friends). */
 const PERMANENT_ERRORS = new Set([
-  'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
-  'token_expired', 'missing_scope', 'no_permission', 'msg_too_long', 'invalid_blocks', 'invalid_blocks_format',
-  'message_not_found', 'cant_update_message', 'edit_window_closed', 'user_not_found', 'user_not_in_channel',
-  'invalid_arguments', 'invalid_arg_name', 'no_text', 'expired_trigger_id', 'invalid_trigger_id', 'view_too_large',
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'missing_scope',
+  'no_permission',
+  'msg_too_long',
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'message_not_found',
+  'cant_update_message',
+  'edit_window_closed',
+  'user_not_found',
+  'user_not_in_channel',
+  'invalid_arguments',
+  'invalid_arg_name',
+  'no_text',
+  'expired_trigger_id',
+  'invalid_trigger_id',
+  'view_too_large',
 ]);
 
 const quietLogger: SlackLogger = {
-  debug() {}, info() {}, warn() {}, error() {},
-  setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  getLevel: () => LogLevel.ERROR,
+  setName() {},
 };
 
 export function createWebClient(token: string, apiUrl: string, timeoutMs = 10_000): WebClient {

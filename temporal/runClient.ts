@@ -188,10 +188,7 @@ export class RunClient {
     }
     const existing = await this.client.workflow.getHandle(runId).describe();
     if (existing.memo?.requestHash !== hash) {
-      throw new RunClientError(
-        'idempotency_conflict',
-        'this idempotencyKey was already used for a run with a different runbook or params',
-      );
+      throw new RunClientError('idempotency_conflict', 'this idempotencyKey was already used for a run with a different runbook or params');
     }
     return { runId, created: false, status: summaryFrom(existing).status };
   }

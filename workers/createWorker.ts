@@ -17,7 +17,18 @@ export interface RunbookWorkerOptions {
   /** Worker plugins, e.g. OpenTelemetryPlugin when tracing is on (needs a bundle built from source). */
   plugins?: WorkerOptions['plugins'];
   /** Extra worker tuning (concurrency limits, identity, shutdown grace). */
-  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'identity' | 'shutdownGraceTime' | 'shutdownForceTime' | 'maxCachedWorkflows'>>;
+  tuning?: Partial<
+    Pick<
+      WorkerOptions,
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxConcurrentLocalActivityExecutions'
+      | 'identity'
+      | 'shutdownGraceTime'
+      | 'shutdownForceTime'
+      | 'maxCachedWorkflows'
+    >
+  >;
 }
 
 export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<Worker> {
@@ -26,9 +37,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     shutdownGraceTime: '10s',
     ...(options.plugins ? { plugins: options.plugins } : {}),
     ...options.tuning,

@@ -78,10 +78,7 @@ async function main(): Promise<void> {
           { host: config.METRICS_HOST, port: config.METRICS_PORT },
         )
       : undefined;
-  logger.info(
-    { taskQueue: config.TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, runbooks: catalogue.names(), metrics: metrics?.url ?? 'off' },
-    'worker started',
-  );
+  logger.info({ taskQueue: config.TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, runbooks: catalogue.names(), metrics: metrics?.url ?? 'off' }, 'worker started');
   // Runtime.install's default shutdown hooks call worker.shutdown() on SIGINT/SIGTERM.
   await worker.run();
   await metrics?.close();

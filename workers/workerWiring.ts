@@ -75,7 +75,17 @@ export async function createCopilotWorker(deps: CopilotWorkerDeps): Promise<Work
       ...createIncidentWorkerActivities(config, deps.db, slackAnnouncingEvents(config, deps.client, events), deps.memory),
       ...createChatWorkerActivities(config, deps.chat, { events: audited, catalogue: deps.catalogue, runs: deps.runs, incidents: deps.incidents, memory: deps.memory }),
       // Slack (slack/README.md): only when SLACK_BOT_TOKEN is set, as for the API.
-      ...createSlackWorkerActivities(config, { client: deps.client, db: deps.db, events, runs: deps.runs, incidents: deps.incidents, catalogue: deps.catalogue, memory: deps.memory, audit: deps.auditLog, logger }),
+      ...createSlackWorkerActivities(config, {
+        client: deps.client,
+        db: deps.db,
+        events,
+        runs: deps.runs,
+        incidents: deps.incidents,
+        catalogue: deps.catalogue,
+        memory: deps.memory,
+        audit: deps.auditLog,
+        logger,
+      }),
     },
   });
 }

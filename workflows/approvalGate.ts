@@ -68,18 +68,14 @@ export class ApprovalGates {
       throw ApplicationFailure.nonRetryable(`approval gate "${gate.gateId}" is already ${gate.status}`, APPROVAL_REJECTION.alreadyDecided);
     }
     if (gate.fourEyes && vote.approver === this.rt.state.requestedBy) {
-      throw ApplicationFailure.nonRetryable(
-        `four-eyes: ${vote.approver} requested this run and cannot decide gate "${gate.gateId}"`,
-        APPROVAL_REJECTION.forbidden,
-      );
+      throw ApplicationFailure.nonRetryable(`four-eyes: ${vote.approver} requested this run and cannot decide gate "${gate.gateId}"`, APPROVAL_REJECTION.forbidden);
     }
     // Escalations widen the roles and may name subjects who may decide whatever roles they hold.
     const roles = [...gate.requiredRoles, ...(gate.escalatedRoles ?? [])];
     const named = gate.escalatedSubjects?.includes(vote.approver) ?? false;
     if (vote.roles && !named && !hasAnyRole({ roles: [...vote.roles] }, roles as Role[])) {
       throw ApplicationFailure.nonRetryable(
-        `gate "${gate.gateId}" needs one of the roles ${roles.join(', ')}` +
-          (gate.escalatedSubjects?.length ? ` (or to be one of ${gate.escalatedSubjects.join(', ')})` : ''),
+        `gate "${gate.gateId}" needs one of the roles ${roles.join(', ')}` + (gate.escalatedSubjects?.length ? ` (or to be one of ${gate.escalatedSubjects.join(', ')})` : ''),
         APPROVAL_REJECTION.forbidden,
       );
     }

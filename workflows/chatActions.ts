@@ -73,24 +73,29 @@ export class ChatActions {
     const principal: ChatPrincipal = { sub: msg.principal.sub, roles: msg.principal.roles };
     const prepared = await acts.chatPrepareDecision({ ...(runId ? { runId } : {}), decision, principal });
     if (!prepared.ok) return reply(prepared.message, { actionRefused: true, ...(prepared.runId ? { runId: prepared.runId } : {}) });
-    await this.offer(msg, {
-      id: `p-${msg.turnId}-1`,
-      kind: 'decide-gate',
-      runId: prepared.runId,
-      runbook: prepared.runbook,
-      gateId: prepared.gateId,
-      decision,
-      text: msg.content.slice(0, 200),
-      requiredRole: 'approver',
-      requestedBy: msg.principal.sub,
-      turnId: msg.turnId,
-      summary: prepared.summary,
-    }, reply);
+    await this.offer(
+      msg,
+      {
+        id: `p-${msg.turnId}-1`,
+        kind: 'decide-gate',
+        runId: prepared.runId,
+        runbook: prepared.runbook,
+        gateId: prepared.gateId,
+        decision,
+        text: msg.content.slice(0, 200),
+        requiredRole: 'approver',
+        requestedBy: msg.principal.sub,
+        turnId: msg.turnId,
+        summary: prepared.summary,
+      },
+      reply,
+    );
   }
 
   /** Open / note / resolve / remediate an incident: looked up, described, and only proposed. */
   async proposeIncident(msg: QueuedMessage, action: IncidentProposalAction, entities: Entity[], reply: Reply): Promise<void> {
-    if (!hasRole(msg.principal, 'operator')) return reply(roleRefusal(action === 'create' ? 'Opening an incident' : action === 'remediate' ? 'Starting a remediation' : 'Changing an incident', 'operator'));
+    if (!hasRole(msg.principal, 'operator'))
+      return reply(roleRefusal(action === 'create' ? 'Opening an incident' : action === 'remediate' ? 'Starting a remediation' : 'Changing an incident', 'operator'));
     const prepared = await acts.chatPrepareIncident({ action, text: msg.content, entities });
     if (!prepared.ok) return reply(prepared.message, { actionRefused: true });
     const { ok: _ok, ...fields } = prepared;
@@ -102,7 +107,15 @@ export class ChatActions {
     const runId = this.runInFocus(entities);
     if (!runId) return reply(noRunInFocus('cancel'));
     const run = this.rt.state.runs.find((r) => r.runId === runId);
-    const proposal: Proposal = { id: `p-${msg.turnId}-1`, kind: 'cancel-run', runId, requiredRole: 'operator', requestedBy: msg.principal.sub, turnId: msg.turnId, summary: `I will cancel ${run?.runbook ?? 'run'} ${runId}; completed steps will be compensated.` };
+    const proposal: Proposal = {
+      id: `p-${msg.turnId}-1`,
+      kind: 'cancel-run',
+      runId,
+      requiredRole: 'operator',
+      requestedBy: msg.principal.sub,
+      turnId: msg.turnId,
+      summary: `I will cancel ${run?.runbook ?? 'run'} ${runId}; completed steps will be compensated.`,
+    };
     await this.offer(msg, proposal, reply);
   }
 
@@ -137,11 +150,20 @@ export class ChatActions {
     if (proposal.kind !== 'start-run') {
       const result = await acts.chatExecuteIncident({ proposal, principal, idempotencyKey: `chat:${this.rt.input.sessionId}:${proposal.id}` });
       if (result.incidentId) {
-        this.rt.state.focus = [{ type: 'incident_id' as const, value: result.incidentId, turn: this.rt.state.turnCounter }, ...this.rt.state.focus.filter((f) => f.value !== result.incidentId)].slice(0, 20);
+        this.rt.state.focus = [
+          { type: 'incident_id' as const, value: result.incidentId, turn: this.rt.state.turnCounter },
+          ...this.rt.state.focus.filter((f) => f.value !== result.incidentId),
+        ].slice(0, 20);
       }
       if (!result.ok) return reply(result.text, { actionRefused: true });
       const action = proposal.kind.replace('incident-', '');
-      await this.rt.turnEvent(msg.turnId, 'action.incident', { proposalId: proposal.id, action, incidentId: result.incidentId, ...(result.runId ? { runId: result.runId } : {}), by: principal.sub });
+      await this.rt.turnEvent(msg.turnId, 'action.incident', {
+        proposalId: proposal.id,
+        action,
+        incidentId: result.incidentId,
+        ...(result.runId ? { runId: result.runId } : {}),
+        by: principal.sub,
+      });
       if (result.runId) await this.track(result.runId, proposal.runbook!, msg, proposal);
       return reply(result.text, { ...(result.incidentId ? { incidentId: result.incidentId } : {}), ...(result.runId ? { runId: result.runId } : {}) });
     }
@@ -160,9 +182,18 @@ export class ChatActions {
   private async track(runId: string, runbook: string, msg: QueuedMessage, proposal: Proposal): Promise<void> {
     const run: FollowedRun = { runId, runbook, status: 'running', pendingGates: [] };
     this.rt.state.runs = [run, ...this.rt.state.runs.filter((r) => r.runId !== run.runId)].slice(0, 10);
-    this.rt.state.focus = [{ type: 'run_id' as const, value: run.runId, turn: this.rt.state.turnCounter }, ...this.rt.state.focus.filter((f) => f.type !== 'run_id' || f.value !== run.runId)].slice(0, 20);
+    this.rt.state.focus = [
+      { type: 'run_id' as const, value: run.runId, turn: this.rt.state.turnCounter },
+      ...this.rt.state.focus.filter((f) => f.type !== 'run_id' || f.value !== run.runId),
+    ].slice(0, 20);
     // Same command order as before the refactor (event, then follower), so old histories replay.
-    await this.rt.turnEvent(msg.turnId, 'action.started', { proposalId: proposal.id, runId: run.runId, runbook: run.runbook, params: proposal.params, requestedBy: msg.principal.sub });
+    await this.rt.turnEvent(msg.turnId, 'action.started', {
+      proposalId: proposal.id,
+      runId: run.runId,
+      runbook: run.runbook,
+      params: proposal.params,
+      requestedBy: msg.principal.sub,
+    });
     this.follow(run);
   }
 
@@ -192,7 +223,10 @@ export class ChatActions {
     if (!hasRole(msg.principal, 'operator')) return reply(roleRefusal(action === 'create' ? 'Opening an incident' : 'Changing an incident', 'operator'));
     const result = await acts.chatIncident({ action, text: msg.content, entities, principal: { sub: msg.principal.sub, roles: msg.principal.roles } });
     if (result.incidentId) {
-      this.rt.state.focus = [{ type: 'incident_id' as const, value: result.incidentId, turn: this.rt.state.turnCounter }, ...this.rt.state.focus.filter((f) => f.value !== result.incidentId)].slice(0, 20);
+      this.rt.state.focus = [
+        { type: 'incident_id' as const, value: result.incidentId, turn: this.rt.state.turnCounter },
+        ...this.rt.state.focus.filter((f) => f.value !== result.incidentId),
+      ].slice(0, 20);
       if (result.ok) await this.rt.turnEvent(msg.turnId, 'action.incident', { action, incidentId: result.incidentId });
     }
     await reply(result.text);

@@ -93,7 +93,10 @@ export class ChatRuntime {
       // with its oversized fields cut rather than lose the turn, or the session, to it. Reachable only
       // since that failure is non-retryable, so the patch leaves older histories replaying as before.
       if (permanentFailureOf(err)?.type !== PERMANENT_FAILURE.eventTooLarge || !patched('chat-event-too-large-shrinks')) throw err;
-      seq = await local.chatEmitEvents(this.streamId, batch.map((e) => ({ ...e, data: shrinkEventData(e.data) })));
+      seq = await local.chatEmitEvents(
+        this.streamId,
+        batch.map((e) => ({ ...e, data: shrinkEventData(e.data) })),
+      );
     }
     this.lastSeq = Math.max(this.lastSeq, seq);
   }

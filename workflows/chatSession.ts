@@ -21,9 +21,13 @@ export async function chatSession(input: ChatSessionInput): Promise<void> {
     validator: (msg: SendMessageInput) => rt.validate(msg),
     description: 'Post a user message {"content":"…","principal":{"sub":"…","roles":[…]}}; returns the turn id. Empty, oversized or foreign messages are refused.',
   });
-  setHandler(endSessionSignal, (e) => {
-    rt.endRequestedBy ??= e?.by ?? 'unknown';
-  }, { description: 'End the conversation: {"by":"<who>"}.' });
+  setHandler(
+    endSessionSignal,
+    (e) => {
+      rt.endRequestedBy ??= e?.by ?? 'unknown';
+    },
+    { description: 'End the conversation: {"by":"<who>"}.' },
+  );
 
   if (input.carried) {
     await rt.emit([{ type: 'session.continued', key: `session.continued/${rt.state.generation}`, data: { generation: rt.state.generation } }]);

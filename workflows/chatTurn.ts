@@ -82,7 +82,13 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
     return;
   }
 
-  const { usage, ...understood } = await understanding.chatUnderstand({ sessionId: rt.input.sessionId, subject: msg.principal.sub, text: msg.content, focus: rt.state.focus, ...(rt.state.last ? { last: rt.state.last } : {}) });
+  const { usage, ...understood } = await understanding.chatUnderstand({
+    sessionId: rt.input.sessionId,
+    subject: msg.principal.sub,
+    text: msg.content,
+    focus: rt.state.focus,
+    ...(rt.state.last ? { last: rt.state.last } : {}),
+  });
   u = understood;
   rt.addUsage(usage);
   rt.state.focus = mergeFocus(rt.state.focus, u.entities, rt.state.turnCounter);

@@ -16,26 +16,27 @@ export async function compensate(rt: RunRuntime, completed: readonly Compensable
   if (completed.length === 0) return;
   const order = [...completed].reverse();
   rt.setStatus('compensating');
-  await rt.emit([
-    { type: 'compensation.started', key: 'compensation/started', data: { reason, steps: order.map((c) => c.stepId) } },
-  ]);
+  await rt.emit([{ type: 'compensation.started', key: 'compensation/started', data: { reason, steps: order.map((c) => c.stepId) } }]);
   let failures = 0;
   for (const { stepId, action } of order) {
     try {
       // Templates see every step's output, including the compensated step's own.
-      const { output } = await runAction(rt, action, {
-        stepId,
-        stepKey: `${stepId}:compensate`,
-        lifecycle: false,
-        retry: { maxAttempts: 5, initialInterval: '1s', backoffCoefficient: 2 },
-      }, rt.template);
+      const { output } = await runAction(
+        rt,
+        action,
+        {
+          stepId,
+          stepKey: `${stepId}:compensate`,
+          lifecycle: false,
+          retry: { maxAttempts: 5, initialInterval: '1s', backoffCoefficient: 2 },
+        },
+        rt.template,
+      );
       rt.step(stepId).status = 'compensated';
       await rt.emit([{ type: 'compensation.step.succeeded', key: `compensation/${stepId}/succeeded`, data: { stepId, output } }]);
     } catch (err) {
       failures++;
-      await rt.emit([
-        { type: 'compensation.step.failed', key: `compensation/${stepId}/failed`, data: { stepId, error: (err as Error).message } },
-      ]);
+      await rt.emit([{ type: 'compensation.step.failed', key: `compensation/${stepId}/failed`, data: { stepId, error: (err as Error).message } }]);
     }
   }
   rt.state.compensated = failures === 0;

@@ -1,13 +1,4 @@
-import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  patched,
-  setHandler,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import { PERMANENT_FAILURE, permanentFailureOf } from '../domain/failureTypes';
 import type { AlertRef, IncidentInput, IncidentState } from '../incidents/types';
 import {
@@ -104,7 +95,12 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
       if (verdict === 'confirm') h.confidence = 1;
       s.hypotheses.sort((a, b) => (b.feedback === 'rejected' ? -1 : b.confidence) - (a.feedback === 'rejected' ? -1 : a.confidence));
       try {
-        await rt.emit('incident.feedback', `feedback/${hypothesisId}/${s.notes.length}/${h.feedback}`, { hypothesisId, verdict, by, ...(comment ? { comment } : {}) }, { shrink: false });
+        await rt.emit(
+          'incident.feedback',
+          `feedback/${hypothesisId}/${s.notes.length}/${h.feedback}`,
+          { hypothesisId, verdict, by, ...(comment ? { comment } : {}) },
+          { shrink: false },
+        );
         await rt.save();
       } catch (err) {
         await rejectInput(err, 'feedback', by, () => s.hypotheses.splice(0, s.hypotheses.length, ...before));
@@ -151,8 +147,13 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
 
   if (!input.carried) {
     await rt.emit('incident.started', 'started', {
-      title: s.title, severity: s.severity, service: s.service ?? null, source: s.source, labels: s.labels,
-      requestedBy: input.requestedBy.sub, alerts: s.alerts.length,
+      title: s.title,
+      severity: s.severity,
+      service: s.service ?? null,
+      source: s.source,
+      labels: s.labels,
+      requestedBy: input.requestedBy.sub,
+      alerts: s.alerts.length,
     });
     await rt.save();
     await rt.notify('create');
@@ -190,7 +191,10 @@ export async function incidentInvestigation(input: IncidentInput): Promise<Incid
   const { reportChars } = await acts.finalizeIncident(s);
   await rt.notify('resolve');
   await rt.emit('incident.resolved', 'resolved', {
-    status: 'resolved', resolvedBy: s.resolvedBy, resolution: s.resolution ?? null, reportChars,
+    status: 'resolved',
+    resolvedBy: s.resolvedBy,
+    resolution: s.resolution ?? null,
+    reportChars,
     top: s.hypotheses[0] ? { service: s.hypotheses[0].service, confidence: s.hypotheses[0].confidence } : null,
   });
   await condition(allHandlersFinished);

@@ -54,7 +54,9 @@ export async function investigate(rt: IncidentRuntime, reason: 'initial' | 'rech
     const top = topHypothesis(s.hypotheses);
     await rt.emit('incident.hypotheses', `hypotheses/${s.rounds}`, {
       round: s.rounds,
-      hypotheses: s.hypotheses.slice(0, 5).map((h) => ({ id: h.id, service: h.service, statement: h.statement, confidence: h.confidence, evidence: h.evidence, source: h.source ?? 'heuristic' })),
+      hypotheses: s.hypotheses
+        .slice(0, 5)
+        .map((h) => ({ id: h.id, service: h.service, statement: h.statement, confidence: h.confidence, evidence: h.evidence, source: h.source ?? 'heuristic' })),
       missing: s.missing,
     });
     await rt.save();
@@ -94,15 +96,24 @@ async function llmStep(rt: IncidentRuntime, previous: Hypothesis[], window: Gath
   const { tokenLimit, tokensUsed } = s.budget;
   if (budgeted && tokenLimit > 0 && tokensUsed >= tokenLimit) {
     // The model's earlier hypotheses stand: they were formed while the budget lasted.
-    s.hypotheses = mergeLlmHypotheses(s.hypotheses, previous.filter((h) => h.source === 'llm'), previous);
+    s.hypotheses = mergeLlmHypotheses(
+      s.hypotheses,
+      previous.filter((h) => h.source === 'llm'),
+      previous,
+    );
     s.llm = { round: s.rounds, status: 'skipped', degraded: `LLM skipped, heuristic hypotheses kept: token budget spent (${tokensUsed} of ${tokenLimit})` };
     await rt.emit('incident.budget.exhausted', 'budget/tokens', { budget: 'tokens', tokensUsed, tokenLimit });
     await rt.emit('incident.llm', `llm/${s.rounds}`, { ...s.llm, hypotheses: [] });
     return [];
   }
   const request: LlmHypothesisRequest = {
-    incidentId: s.incidentId, round: s.rounds, title: s.title, ...(s.service ? { service: s.service } : {}),
-    queries: s.queries, signals: s.signals, hypotheses: s.hypotheses,
+    incidentId: s.incidentId,
+    round: s.rounds,
+    title: s.title,
+    ...(s.service ? { service: s.service } : {}),
+    queries: s.queries,
+    signals: s.signals,
+    hypotheses: s.hypotheses,
     ...(budgeted
       ? {
           window: { start: window.start, pivot: window.pivot, end: window.end },
@@ -156,7 +167,7 @@ function plan(rt: IncidentRuntime, i: number): GatherRequest {
     start: new Date(pivot.getTime() - lookback).toISOString(),
     pivot: pivot.toISOString(),
     end: (now > pivot ? now : new Date(pivot.getTime() + 60_000)).toISOString(),
-    ...(s.service ?? top?.service ? { service: s.service ?? top?.service } : {}),
+    ...((s.service ?? top?.service) ? { service: s.service ?? top?.service } : {}),
     ...(s.service ? { serviceKnown: true } : {}),
     scope,
     alertExprs: [...new Set(s.alerts.map((a) => a.expr).filter((e): e is string => Boolean(e)))].slice(0, 5),

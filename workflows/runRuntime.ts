@@ -72,7 +72,10 @@ export class RunRuntime {
       // Only reachable since the activity fails such an append permanently; the patch keeps
       // histories that got here before replaying.
       if (permanentFailureOf(err)?.type !== PERMANENT_FAILURE.eventTooLarge || !patched('run-event-too-large-shrinks')) throw err;
-      await local.emitRunEvents(this.input.runId, batch.map((e) => ({ ...e, data: shrinkEventData(e.data) })));
+      await local.emitRunEvents(
+        this.input.runId,
+        batch.map((e) => ({ ...e, data: shrinkEventData(e.data) })),
+      );
     }
   }
 
@@ -111,8 +114,7 @@ export class RunRuntime {
     }
     for (const gate of pending) {
       lines.push(
-        `Waiting for approval \`${gate.gateId}\` (${gate.requiredCount} × ${gate.requiredRoles.join('/')}` +
-          `${gate.fourEyes ? ', four-eyes' : ''}) until ${gate.expiresAt}.`,
+        `Waiting for approval \`${gate.gateId}\` (${gate.requiredCount} × ${gate.requiredRoles.join('/')}` + `${gate.fourEyes ? ', four-eyes' : ''}) until ${gate.expiresAt}.`,
       );
     }
     if (pending.length) {
@@ -124,10 +126,7 @@ export class RunRuntime {
     }
     if (running.length) lines.push(`Running: ${running.join(', ')}`);
     if (this.signalNotice) lines.push(this.signalNotice);
-    const waitingFor = [
-      ...(pause ? [`resume (paused by ${pause.by})`] : []),
-      ...(pending.length ? [`approval: ${pending.map((g) => g.gateId).join(', ')}`] : []),
-    ];
+    const waitingFor = [...(pause ? [`resume (paused by ${pause.by})`] : []), ...(pending.length ? [`approval: ${pending.map((g) => g.gateId).join(', ')}`] : [])];
     this.state.waitingFor = waitingFor.length ? waitingFor.join('; ') : undefined;
     if (this.state.waitingFor === undefined) delete this.state.waitingFor;
     setCurrentDetails(lines.join('\n\n'));

@@ -1,13 +1,4 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  allHandlersFinished,
-  condition,
-  isCancellation,
-  log,
-  patched,
-  setHandler,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, allHandlersFinished, condition, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
 import { APPROVAL_TIMED_OUT, type DecideApprovalInput } from '../domain/approval';
 import { eventDataBytes, MAX_EVENT_DATA_BYTES } from '../domain/eventPayload';
 import { PERMANENT_FAILURE, RUN_FAILURE } from '../domain/failureTypes';
@@ -183,7 +174,9 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, pause: PauseCont
           state.error = message;
           state.attempts = err instanceof StepFailure ? err.attempts : state.attempts;
           await CancellationScope.nonCancellable(() =>
-            rt.emit([{ type: 'step.failed', key: `${step.id}/failed`, data: { stepId: step.id, error: message, attempts: state.attempts, continueOnError: step.continueOnError } }]),
+            rt.emit([
+              { type: 'step.failed', key: `${step.id}/failed`, data: { stepId: step.id, error: message, attempts: state.attempts, continueOnError: step.continueOnError } },
+            ]),
           );
           if (step.continueOnError && !(err instanceof ApplicationFailure && err.type === APPROVAL_TIMED_OUT)) {
             rt.template.steps[step.id] = { status: 'failed', output: { error: message } };

@@ -84,12 +84,7 @@ function stepFailure(err: unknown, maxAttempts: number): unknown {
   return err;
 }
 
-export async function runAction(
-  rt: RunRuntime,
-  action: ForeachAction,
-  target: ActionTarget,
-  ctx: TemplateContext,
-): Promise<{ output: unknown; attempts: number }> {
+export async function runAction(rt: RunRuntime, action: ForeachAction, target: ActionTarget, ctx: TemplateContext): Promise<{ output: unknown; attempts: number }> {
   const runId = rt.input.runId;
   const base = {
     runId,
@@ -122,12 +117,7 @@ export async function runAction(
   return { output: result.output, attempts: result.attempt };
 }
 
-async function runChild(
-  rt: RunRuntime,
-  name: string,
-  rawParams: Record<string, unknown>,
-  target: ActionTarget,
-): Promise<{ output: unknown; attempts: number }> {
+async function runChild(rt: RunRuntime, name: string, rawParams: Record<string, unknown>, target: ActionTarget): Promise<{ output: unknown; attempts: number }> {
   const acts = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5 } });
   let definition;
   try {

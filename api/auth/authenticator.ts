@@ -7,9 +7,7 @@ import { StaticTokens } from './staticTokens';
  * Turns a bearer token into a Principal. Static tokens are tried first (cheap, constant time);
  * tokens shaped like a JWT then go to the JWT verifier when one is configured.
  */
-export type AuthOutcome =
-  | { ok: true; principal: Principal }
-  | { ok: false; reason: 'missing' | 'invalid' | 'expired' | 'unavailable'; detail: string };
+export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'invalid' | 'expired' | 'unavailable'; detail: string };
 
 export interface Authenticator {
   authenticate(token: string): Promise<AuthOutcome>;
@@ -19,9 +17,7 @@ export interface Authenticator {
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-export function createAuthenticator(
-  config: Pick<AppConfig, 'AUTH_TOKENS' | 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE'>,
-): Authenticator {
+export function createAuthenticator(config: Pick<AppConfig, 'AUTH_TOKENS' | 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE'>): Authenticator {
   const tokens = StaticTokens.parse(config.AUTH_TOKENS);
   const jwt =
     config.AUTH_JWT_SECRET || config.AUTH_JWKS_URL

@@ -6,9 +6,7 @@ import { Role, type Principal } from '../../domain/roles';
  * comes from a JWKS endpoint (cached and refreshed by jose). `sub` is required; the `roles` claim
  * may be an array or a space-separated string, and roles this copilot does not know are ignored.
  */
-export type JwtOutcome =
-  | { ok: true; principal: Principal }
-  | { ok: false; reason: 'expired' | 'invalid' | 'unavailable'; detail: string };
+export type JwtOutcome = { ok: true; principal: Principal } | { ok: false; reason: 'expired' | 'invalid' | 'unavailable'; detail: string };
 
 export interface JwtVerifierOptions {
   secret?: string;
@@ -54,10 +52,7 @@ export class JwtVerifier {
         ...(this.options.audience ? { audience: this.options.audience } : {}),
       };
       // Two overloads (static key vs. key function): narrow so TypeScript picks one.
-      payload =
-        typeof this.key === 'function'
-          ? (await jwtVerify(token, this.key, verifyOptions)).payload
-          : (await jwtVerify(token, this.key, verifyOptions)).payload;
+      payload = typeof this.key === 'function' ? (await jwtVerify(token, this.key, verifyOptions)).payload : (await jwtVerify(token, this.key, verifyOptions)).payload;
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'expired', detail: 'the token has expired' };
       if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {

@@ -41,7 +41,10 @@ export class StaticTokens {
       if (sub === '') return problems.push(`${label} has no subject (token=subject:role[+role...])`);
       const named = `${label} (subject "${sub}")`;
       if (token.length < MIN_STATIC_TOKEN_LENGTH) return problems.push(`${named}: ${STATIC_TOKEN_TOO_SHORT}`);
-      const roleNames = rest.slice(colon + 1).split('+').filter(Boolean);
+      const roleNames = rest
+        .slice(colon + 1)
+        .split('+')
+        .filter(Boolean);
       if (roleNames.length === 0) return problems.push(`${named} has no role`);
       const roles: Role[] = [];
       for (const name of roleNames) {

@@ -53,7 +53,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'the caller lacks the role (checked before any validation)',
   404: 'no such resource',
   405: 'the path exists with other methods (see Allow)',
-  409: 'conflict with the resource\'s state (already decided, closed, idempotency key reused)',
+  409: "conflict with the resource's state (already decided, closed, idempotency key reused)",
   413: 'body or params over the size limit',
   415: 'the body is not JSON',
   422: 'well-formed but not acceptable (e.g. unknown runbook parameter)',
@@ -106,7 +106,10 @@ function operationObject(op: Operation): OperationObject {
   const params: ParameterObject[] = [...parameters(op.params, 'path'), ...parameters(op.query, 'query')];
   if (op.sse) params.push({ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'resume after this event id' });
   return {
-    operationId: `${op.method}${openApiPath(op.path).replace(/[{}]/g, '').replace(/\/([a-z0-9])/gi, (_m, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '')}`,
+    operationId: `${op.method}${openApiPath(op.path)
+      .replace(/[{}]/g, '')
+      .replace(/\/([a-z0-9])/gi, (_m, c: string) => c.toUpperCase())
+      .replace(/[^A-Za-z0-9]/g, '')}`,
     summary: op.summary,
     tags: [op.tag],
     ...(op.roles ? { security: [{ bearer: [] }], 'x-required-roles': op.roles } : { security: [] }),

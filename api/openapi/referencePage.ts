@@ -22,8 +22,12 @@ function esc(value: unknown): string {
 function operationHtml(method: string, path: string, op: OperationObject): string {
   const params = op.parameters ?? [];
   const roles = op['x-required-roles'] ?? [];
-  const rows = params.map((p) => `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${p.required ? 'yes' : ''}</td><td><code>${esc(JSON.stringify(p.schema))}</code></td></tr>`).join('');
-  const responses = Object.entries(op.responses).map(([status, r]) => `<tr><td>${esc(status)}</td><td>${esc(r.description)}</td></tr>`).join('');
+  const rows = params
+    .map((p) => `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${p.required ? 'yes' : ''}</td><td><code>${esc(JSON.stringify(p.schema))}</code></td></tr>`)
+    .join('');
+  const responses = Object.entries(op.responses)
+    .map(([status, r]) => `<tr><td>${esc(status)}</td><td>${esc(r.description)}</td></tr>`)
+    .join('');
   const body = op.requestBody ? `<h4>Body</h4><pre>${esc(JSON.stringify(op.requestBody.content['application/json'].schema, null, 2))}</pre>` : '';
   return `<div class="op" id="${esc(op.operationId)}"><div><span class="m ${esc(method)}">${esc(method)}</span><code>${esc(path)}</code> — ${esc(op.summary)}</div>
 <div class="roles">${roles.length ? `roles: ${roles.map(esc).join(', ')}` : 'no authentication'}</div>

@@ -34,10 +34,7 @@ export function healthRoutes(readiness: ReadinessChecks, timeoutMs = READY_CHECK
     res.json({ status: 'ok' });
   });
   router.get('/ready', async (_req, res) => {
-    const [temporal, database] = await Promise.all([
-      runCheck(() => readiness.temporal(), timeoutMs),
-      runCheck(() => readiness.database(), timeoutMs),
-    ]);
+    const [temporal, database] = await Promise.all([runCheck(() => readiness.temporal(), timeoutMs), runCheck(() => readiness.database(), timeoutMs)]);
     const ready = temporal.status === 'up' && database.status === 'up';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', checks: { temporal, database } });
   });

@@ -34,7 +34,13 @@ export function nlpRoutes({ chat }: { chat: ChatApi | undefined }): Router {
     res.json({
       intent: { type: result.intent.type, confidence: result.intent.confidence },
       entities: result.entities.map((e) => ({ type: e.type, value: e.value, ...(e.text ? { text: e.text } : {}), ...(e.fromFocus ? { fromFocus: true } : {}) })),
-      queries: result.queries.map((q) => ({ language: q.language, query: q.query, valid: q.valid, ...(q.error ? { error: q.error } : {}), ...(q.description ? { description: q.description } : {}) })),
+      queries: result.queries.map((q) => ({
+        language: q.language,
+        query: q.query,
+        valid: q.valid,
+        ...(q.error ? { error: q.error } : {}),
+        ...(q.description ? { description: q.description } : {}),
+      })),
       source: result.source,
       ...(result.degraded ? { degraded: true, degradedReason: result.degradedReason } : {}),
     });

@@ -89,7 +89,10 @@ export function runRoutes({ config, runs, catalogue }: RunRoutesDeps): Router {
       // 409 with the digest the gate shows now, so the client can show that plan and ask again.
       if (!(err instanceof DigestMismatchError)) throw err;
       const problem = new HttpProblem(409, 'approval-digest-mismatch', err.message, [{ path: 'digest', message: `must be the gate's current digest ${err.currentDigest}` }]);
-      res.status(409).type('application/problem+json').send(JSON.stringify({ ...problem.toBody(requestIdOf(res)), currentDigest: err.currentDigest }));
+      res
+        .status(409)
+        .type('application/problem+json')
+        .send(JSON.stringify({ ...problem.toBody(requestIdOf(res)), currentDigest: err.currentDigest }));
       return;
     }
     res.json(gate);

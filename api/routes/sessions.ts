@@ -64,7 +64,10 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
     parseOrThrow(NoQuery, req.query, 'query');
     parseOrThrow(NoQuery, req.body ?? {}, 'request body');
     const { sessionId } = await service().create(principalOf(res));
-    res.status(201).location(`/api/v1/sessions/${sessionId}`).json({ sessionId, links: { self: `/api/v1/sessions/${sessionId}`, messages: `/api/v1/sessions/${sessionId}/messages`, events: `/api/v1/sessions/${sessionId}/events` } });
+    res
+      .status(201)
+      .location(`/api/v1/sessions/${sessionId}`)
+      .json({ sessionId, links: { self: `/api/v1/sessions/${sessionId}`, messages: `/api/v1/sessions/${sessionId}/messages`, events: `/api/v1/sessions/${sessionId}/events` } });
   });
 
   router.get('/sessions/:id', available, requireRole('viewer'), async (req, res) => {

@@ -48,9 +48,7 @@ export interface AnswerDeps {
 }
 
 function resultsBlock(outcomes: readonly QueryOutcome[]): string {
-  return outcomes
-    .map((o) => untrustedBlock(`${o.language}: ${o.query}`, o.ok ? (o.lines.length ? o.lines.join('\n') : 'no data') : `error: ${o.error ?? 'failed'}`))
-    .join('\n');
+  return outcomes.map((o) => untrustedBlock(`${o.language}: ${o.query}`, o.ok ? (o.lines.length ? o.lines.join('\n') : 'no data') : `error: ${o.error ?? 'failed'}`)).join('\n');
 }
 
 type CachedAnswer = Pick<AnswerResult, 'text' | 'suggestions' | 'outcomes'>;
@@ -68,7 +66,8 @@ export async function answerTurn(sessionId: string, text: string, u: Understandi
   }
   const result = await computeAnswer(sessionId, text, u, deps, streamer, now);
   // A degraded answer is not worth keeping: the next asker should get the full one once it recovers.
-  if (deps.answerCache && !result.degraded) await deps.answerCache.set(key, { text: result.text, suggestions: result.suggestions, outcomes: result.outcomes } satisfies CachedAnswer);
+  if (deps.answerCache && !result.degraded)
+    await deps.answerCache.set(key, { text: result.text, suggestions: result.suggestions, outcomes: result.outcomes } satisfies CachedAnswer);
   return result;
 }
 
@@ -117,7 +116,9 @@ async function llmAnswer(
             `Understood as ${u.intent.type}; entities: ${u.entities.map((e) => `${e.type}=${e.value}`).join(', ') || 'none'}.`,
             first.length ? `Query results:\n${forModel(resultsBlock(first))}` : '',
             userTextForModel(forModel(text), 'User'),
-          ].filter(Boolean).join('\n\n'),
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
         },
       ],
     },
@@ -126,7 +127,12 @@ async function llmAnswer(
   for (let round = 0; round <= deps.maxToolRounds; round++) {
     const response = await deps.router!.complete(
       { system: ANSWER_SYSTEM, messages, tools: round < deps.maxToolRounds ? [RUN_QUERY_TOOL, PROPOSE_ACTION_TOOL] : [PROPOSE_ACTION_TOOL], maxTokens: 1024, tier: 'default' },
-      { onText: (delta) => { reply += delta; streamer.push(delta); } },
+      {
+        onText: (delta) => {
+          reply += delta;
+          streamer.push(delta);
+        },
+      },
     );
     usage.push({ ...response.usage, model: response.model });
     const calls = toolUses(response);
@@ -151,7 +157,13 @@ async function llmAnswer(
         }
         const { language, query } = parsed.data;
         const check = checkQuery(language, query);
-        const q: GeneratedQuery = { language, query, ...check, description: 'requested by the model', ...(u.queries[0]?.start ? { start: u.queries[0].start, end: u.queries[0].end } : {}) };
+        const q: GeneratedQuery = {
+          language,
+          query,
+          ...check,
+          description: 'requested by the model',
+          ...(u.queries[0]?.start ? { start: u.queries[0].start, end: u.queries[0].end } : {}),
+        };
         const outcome = await runQuery(q, deps.backends, now);
         outcomes.push(outcome);
         await deps.onQuery(outcome);

@@ -15,7 +15,15 @@ import type { LastTurn } from '../nlp/references';
 import type { QueryBackends } from '../query/queryRunner';
 import { withPermanentFailures } from '../../activities/permanentFailures';
 import { answerTurn, type SuggestedAction } from './answerTurn';
-import { executeIncident, incidentAction, prepareIncident, type ChatIncidents, type ExecuteIncidentInput, type IncidentActionInput, type IncidentProposalAction } from './incidentActions';
+import {
+  executeIncident,
+  incidentAction,
+  prepareIncident,
+  type ChatIncidents,
+  type ExecuteIncidentInput,
+  type IncidentActionInput,
+  type IncidentProposalAction,
+} from './incidentActions';
 import { ReplyStreamer } from './replyStreamer';
 import { followRun, type FollowInput, type FollowResult } from './runFollower';
 import { cancelRun, decide, prepareAction, prepareDecision, runStatus, type ChatCatalogue, type ChatRuns, type PreparedAction } from './runActions';
@@ -83,7 +91,11 @@ export function createChatActivities(deps: ChatActivityDeps) {
       if (priced.costUsd > 0) llmCost.inc({ model: u.model }, priced.costUsd);
       return addUsage(sum, priced);
     }, EMPTY_USAGE);
-  const runs = (): ChatRuns => deps.runs ?? (() => { throw unavailable('RunClient'); })();
+  const runs = (): ChatRuns =>
+    deps.runs ??
+    (() => {
+      throw unavailable('RunClient');
+    })();
   /** The reason the LLM may not be used for this subject now, or undefined. */
   const budgetBlocks = async (subject: string | undefined): Promise<string | undefined> =>
     subject && deps.router && deps.tokenBudget && !(await deps.tokenBudget.allows(subject)) ? 'token_budget' : undefined;
@@ -124,7 +136,16 @@ export function createChatActivities(deps: ChatActivityDeps) {
             await deps.events.append(input.streamId, [
               {
                 type: 'query.executed',
-                data: { turnId: input.turnId, language: o.language, query: o.query, description: o.description, ok: o.ok, count: o.count, lines: o.lines.slice(0, 10), ...(o.error ? { error: o.error } : {}) },
+                data: {
+                  turnId: input.turnId,
+                  language: o.language,
+                  query: o.query,
+                  description: o.description,
+                  ok: o.ok,
+                  count: o.count,
+                  lines: o.lines.slice(0, 10),
+                  ...(o.error ? { error: o.error } : {}),
+                },
                 dedupeKey: `${input.streamId}/${input.turnId}/a${ctx.info.attempt}/query/${n}`,
               },
             ]);
@@ -134,7 +155,11 @@ export function createChatActivities(deps: ChatActivityDeps) {
         Date.now(),
       );
       await streamer.close();
-      if (input.subject) await deps.tokenBudget?.spend(input.subject, result.usage.reduce((n, u) => n + u.inputTokens + u.outputTokens, 0));
+      if (input.subject)
+        await deps.tokenBudget?.spend(
+          input.subject,
+          result.usage.reduce((n, u) => n + u.inputTokens + u.outputTokens, 0),
+        );
       return {
         text: result.text,
         degraded: result.degraded,
@@ -150,7 +175,12 @@ export function createChatActivities(deps: ChatActivityDeps) {
     },
 
     /** Starts the confirmed proposal as the chatting user; the idempotency key makes a retry land on the same run. */
-    async chatStartRun(input: { runbook: string; params: Record<string, unknown>; principal: Principal; idempotencyKey: string }): Promise<{ ok: boolean; runId?: string; text: string }> {
+    async chatStartRun(input: {
+      runbook: string;
+      params: Record<string, unknown>;
+      principal: Principal;
+      idempotencyKey: string;
+    }): Promise<{ ok: boolean; runId?: string; text: string }> {
       const runbook = deps.catalogue.get(input.runbook);
       if (!runbook) return { ok: false, text: `"${input.runbook}" is no longer in the catalogue.` };
       const started = await runs().startRun({ runbook, params: input.params, requestedBy: input.principal, idempotencyKey: input.idempotencyKey });

@@ -37,7 +37,10 @@ function describe(state: IncidentState): string {
 }
 
 /** What a chat request would do to an incident, looked up but not done. */
-export async function prepareIncident(incidents: ChatIncidents | undefined, input: { action: IncidentProposalAction; text: string; entities: Entity[] }): Promise<PreparedIncident> {
+export async function prepareIncident(
+  incidents: ChatIncidents | undefined,
+  input: { action: IncidentProposalAction; text: string; entities: Entity[] },
+): Promise<PreparedIncident> {
   if (!incidents) return { ok: false, message: 'Incidents are not configured on this server.' };
   const text = input.text.slice(0, MAX_TEXT);
   if (input.action === 'create') {
@@ -64,21 +67,42 @@ export async function prepareIncident(incidents: ChatIncidents | undefined, inpu
     if (err instanceof IncidentError) return { ok: false, incidentId, message: `I cannot find incident ${incidentId}.` };
     throw err;
   }
-  if (state.status === 'resolved') return { ok: false, incidentId, message: `${incidentId} is already resolved${state.resolvedBy ? ` (by ${state.resolvedBy})` : ''}; nothing to change.` };
+  if (state.status === 'resolved')
+    return { ok: false, incidentId, message: `${incidentId} is already resolved${state.resolvedBy ? ` (by ${state.resolvedBy})` : ''}; nothing to change.` };
   if (input.action === 'note') {
     const wanted = entityValue(input.entities, 'severity');
-    const severityNote = wanted ? ` Its severity stays ${state.severity}: chat cannot change an incident's severity, so the note records the request for ${SEVERITY[wanted] ?? wanted}.` : '';
-    return { ok: true, kind: 'incident-note', incidentId, title: state.title, text, summary: `I will add a note to ${incidentId} (${describe(state)}): "${quote(text)}".${severityNote}` };
+    const severityNote = wanted
+      ? ` Its severity stays ${state.severity}: chat cannot change an incident's severity, so the note records the request for ${SEVERITY[wanted] ?? wanted}.`
+      : '';
+    return {
+      ok: true,
+      kind: 'incident-note',
+      incidentId,
+      title: state.title,
+      text,
+      summary: `I will add a note to ${incidentId} (${describe(state)}): "${quote(text)}".${severityNote}`,
+    };
   }
   if (input.action === 'resolve') {
-    return { ok: true, kind: 'incident-resolve', incidentId, title: state.title, text, summary: `I will resolve ${incidentId} (${describe(state)}) with the resolution "${quote(text)}"; the postmortem draft will then be written.` };
+    return {
+      ok: true,
+      kind: 'incident-resolve',
+      incidentId,
+      title: state.title,
+      text,
+      summary: `I will resolve ${incidentId} (${describe(state)}) with the resolution "${quote(text)}"; the postmortem draft will then be written.`,
+    };
   }
   const named = entityValue(input.entities, 'runbook');
   const open = state.actions.filter((a) => !a.runId);
   const action = open.find((a) => a.runbook === named) ?? (named ? undefined : open[0]);
   if (!action) {
     const started = state.actions.filter((a) => a.runId).map((a) => `${a.runbook} (${a.runId})`);
-    return { ok: false, incidentId, message: `${incidentId} has no ${named ? `proposed ${named} ` : ''}remediation waiting to start${started.length ? `; already started: ${started.join(', ')}` : ''}.` };
+    return {
+      ok: false,
+      incidentId,
+      message: `${incidentId} has no ${named ? `proposed ${named} ` : ''}remediation waiting to start${started.length ? `; already started: ${started.join(', ')}` : ''}.`,
+    };
   }
   return {
     ok: true,
@@ -125,7 +149,11 @@ export async function executeIncident(
         source: 'chat',
         requestedBy: input.principal,
       });
-      return { ok: true, incidentId, text: `Opened incident ${incidentId} (${p.severity ?? 'warning'}${p.service ? `, ${p.service}` : ''}); the investigation is gathering metrics, logs and traces.` };
+      return {
+        ok: true,
+        incidentId,
+        text: `Opened incident ${incidentId} (${p.severity ?? 'warning'}${p.service ? `, ${p.service}` : ''}); the investigation is gathering metrics, logs and traces.`,
+      };
     }
     const incidentId = p.incidentId!;
     if (p.kind === 'incident-note') {
@@ -176,7 +204,11 @@ export async function incidentAction(incidents: ChatIncidents | undefined, input
         source: 'chat',
         requestedBy: input.principal,
       });
-      return { ok: true, incidentId: started.incidentId, text: `Opened incident ${started.incidentId} (${severity}${service ? `, ${service}` : ''}); the investigation is gathering metrics, logs and traces.` };
+      return {
+        ok: true,
+        incidentId: started.incidentId,
+        text: `Opened incident ${started.incidentId} (${severity}${service ? `, ${service}` : ''}); the investigation is gathering metrics, logs and traces.`,
+      };
     }
     if (!incidentId) return { ok: false, text: 'Which incident? Give me its id (inc-…).' };
     if (input.action === 'note') {

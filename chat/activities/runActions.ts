@@ -21,9 +21,7 @@ export interface ChatCatalogue {
   names(): readonly string[];
 }
 
-export type PreparedAction =
-  | { ok: true; runbook: string; params: Record<string, unknown>; summary: string }
-  | { ok: false; message: string };
+export type PreparedAction = { ok: true; runbook: string; params: Record<string, unknown>; summary: string } | { ok: false; message: string };
 
 const ENTITY_PARAMS: [Entity['type'], string][] = [
   ['service', 'service'],
@@ -32,7 +30,12 @@ const ENTITY_PARAMS: [Entity['type'], string][] = [
   ['replicas', 'replicas'],
 ];
 
-export function prepareAction(catalogue: ChatCatalogue, intent: IntentType, entities: readonly Entity[], suggestion?: { runbook: string; params: Record<string, unknown> }): PreparedAction {
+export function prepareAction(
+  catalogue: ChatCatalogue,
+  intent: IntentType,
+  entities: readonly Entity[],
+  suggestion?: { runbook: string; params: Record<string, unknown> },
+): PreparedAction {
   const name = suggestion?.runbook ?? entityValue(entities, 'runbook') ?? INTENT_RUNBOOKS[intent];
   if (!name) return { ok: false, message: `Which runbook should I run? Available: ${catalogue.names().join(', ')}.` };
   const runbook = catalogue.get(name);
@@ -58,7 +61,10 @@ function describeState(state: RunState): { text: string; pendingGates: string[] 
   const pending = state.approvals.filter((a) => a.status === 'pending');
   const steps = state.steps.map((s) => `${s.id} ${s.status}`).join(', ');
   const gates = pending.map((g) => `waiting for approval "${g.gateId}" (${g.requiredRoles.join('/')}${g.fourEyes ? ', four-eyes: not the requester' : ''})`);
-  return { text: `${state.runbook} ${state.runId} is ${state.status}. Steps: ${steps}.${gates.length ? ` ${gates.join('; ')}.` : ''}${state.error ? ` Error: ${state.error}` : ''}`, pendingGates: pending.map((g) => g.gateId) };
+  return {
+    text: `${state.runbook} ${state.runId} is ${state.status}. Steps: ${steps}.${gates.length ? ` ${gates.join('; ')}.` : ''}${state.error ? ` Error: ${state.error}` : ''}`,
+    pendingGates: pending.map((g) => g.gateId),
+  };
 }
 
 export async function runStatus(runs: ChatRuns, runId: string): Promise<{ found: boolean; status?: string; text: string; pendingGates: string[] }> {
@@ -81,9 +87,7 @@ export async function cancelRun(runs: ChatRuns, runId: string): Promise<{ ok: bo
   }
 }
 
-export type PreparedDecision =
-  | { ok: true; runId: string; gateId: string; runbook: string; summary: string }
-  | { ok: false; runId?: string; message: string };
+export type PreparedDecision = { ok: true; runId: string; gateId: string; runbook: string; summary: string } | { ok: false; runId?: string; message: string };
 
 /**
  * The run an approve / reject is about: the one named, else the one run waiting for approval that
@@ -99,7 +103,13 @@ async function runToDecide(
     const page = await runs.listRuns({ status: 'waiting_approval', pageSize: 20 });
     const candidates = page.items.filter((r) => r.requestedBy !== principal.sub);
     if (candidates.length !== 1) {
-      return { ok: false, message: candidates.length === 0 ? 'No run is waiting for your approval.' : `Several runs wait for approval: ${candidates.map((c) => `${c.runId} (${c.runbook})`).join(', ')}. Which one?` };
+      return {
+        ok: false,
+        message:
+          candidates.length === 0
+            ? 'No run is waiting for your approval.'
+            : `Several runs wait for approval: ${candidates.map((c) => `${c.runId} (${c.runbook})`).join(', ')}. Which one?`,
+      };
     }
     runId = candidates[0]!.runId;
   }

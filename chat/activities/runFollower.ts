@@ -45,11 +45,26 @@ function forward(input: FollowInput, e: StoredEvent): NewEvent | undefined {
         },
       };
     case 'approval.decided':
-      return { type: 'action.progress', dedupeKey: key, data: { ...base, what: e.type, gateId: d.gateId, decision: d.decision, approver: d.approver, text: `${str(d.approver)} ${str(d.decision) === 'approve' ? 'approved' : 'rejected'} "${str(d.gateId)}".` } };
+      return {
+        type: 'action.progress',
+        dedupeKey: key,
+        data: {
+          ...base,
+          what: e.type,
+          gateId: d.gateId,
+          decision: d.decision,
+          approver: d.approver,
+          text: `${str(d.approver)} ${str(d.decision) === 'approve' ? 'approved' : 'rejected'} "${str(d.gateId)}".`,
+        },
+      };
     case 'run.completed':
     case 'run.failed':
     case 'run.cancelled':
-      return { type: 'action.completed', dedupeKey: key, data: { ...base, status: TERMINAL[e.type], error: d.error, text: `${input.runbook} ${input.runId} ${TERMINAL[e.type]}.` } };
+      return {
+        type: 'action.completed',
+        dedupeKey: key,
+        data: { ...base, status: TERMINAL[e.type], error: d.error, text: `${input.runbook} ${input.runId} ${TERMINAL[e.type]}.` },
+      };
     default:
       return undefined;
   }

@@ -47,7 +47,9 @@ export function proposalQuestion(p: Proposal): string {
 }
 
 export function paramsText(params: Record<string, unknown>): string {
-  return Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
 }
 
 export const NOTHING_TO_CONFIRM = 'There is nothing waiting for a confirmation right now.';

@@ -30,11 +30,17 @@ export interface ResponseCacheOptions {
 
 /** "Show me  P95 latency for Checkout?" and "show me p95 latency for checkout" are one question. */
 export function normaliseText(text: string): string {
-  return text.toLowerCase().replace(/\s+/g, ' ').replace(/[?!.\s]+$/g, '').trim();
+  return text
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/[?!.\s]+$/g, '')
+    .trim();
 }
 
 export function cacheKey(kind: string, text: string, context: unknown): string {
-  return createHash('sha256').update(`${kind}\n${normaliseText(text)}\n${JSON.stringify(context ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${kind}\n${normaliseText(text)}\n${JSON.stringify(context ?? null)}`)
+    .digest('hex');
 }
 
 export class ResponseCache {

@@ -98,7 +98,10 @@ export function extractEntities(text: string, options: ExtractOptions): Entity[]
     }
   }
 
-  const status = /\b([1-5])xx\b|\b([1-5]\d\d)s?\b(?=\s*(?:errors?|responses?|status|codes?|s\b))|\b(?:status|http|code)\s*(?:code\s*)?([1-5]\d\d)\b|\b(?:with|returning|returned|returns|throwing|giving|for)\s+([1-5]\d\d)s?\b(?!\s*(?:ms|s|m|h|%|replicas?|instances?|pods?)\b)/i.exec(scrubbed);
+  const status =
+    /\b([1-5])xx\b|\b([1-5]\d\d)s?\b(?=\s*(?:errors?|responses?|status|codes?|s\b))|\b(?:status|http|code)\s*(?:code\s*)?([1-5]\d\d)\b|\b(?:with|returning|returned|returns|throwing|giving|for)\s+([1-5]\d\d)s?\b(?!\s*(?:ms|s|m|h|%|replicas?|instances?|pods?)\b)/i.exec(
+      scrubbed,
+    );
   if (status) {
     const value = status[1] ? `${status[1]}xx` : (status[2] ?? status[3] ?? status[4])!;
     push(out, { type: 'status_code', value, text: status[0] });

@@ -76,7 +76,13 @@ export class NlpEngine {
     }
     if (!result) {
       const knownServices = await this.deps.grounding.knownServices();
-      const rules = understandWithRules(safe, { now, knownServices, runbooks: this.deps.runbooks(), ...(ctx.focus ? { focus: ctx.focus } : {}), ...(ctx.last ? { last: ctx.last } : {}) });
+      const rules = understandWithRules(safe, {
+        now,
+        knownServices,
+        runbooks: this.deps.runbooks(),
+        ...(ctx.focus ? { focus: ctx.focus } : {}),
+        ...(ctx.last ? { last: ctx.last } : {}),
+      });
       result = {
         ...rules,
         queries: await translate(safe, rules.intent.type, rules.entities, this.deps.grounding, now),
@@ -95,7 +101,10 @@ export class NlpEngine {
   }
 
   private async viaLlm(text: string, ctx: NlpContext, now: number): Promise<ParseResult> {
-    const focus = (ctx.focus ?? []).slice(0, 10).map((f) => `${f.type}=${f.value}`).join(', ');
+    const focus = (ctx.focus ?? [])
+      .slice(0, 10)
+      .map((f) => `${f.type}=${f.value}`)
+      .join(', ');
     const response = await this.deps.router!.complete({
       system: UNDERSTAND_SYSTEM,
       messages: [{ role: 'user', content: [{ type: 'text', text: `Now: ${new Date(now).toISOString()}\nEntities in focus: ${focus || 'none'}\n${userTextForModel(text)}` }] }],
@@ -113,7 +122,12 @@ export class NlpEngine {
     const grounded = await translate(text, resolved.intent.type, resolved.entities, this.deps.grounding, now);
     // The model's own queries are kept only when they parse; the grounded ones stay beside them.
     const fromModel: GeneratedQuery[] = (parsed.data.queries ?? [])
-      .map((q) => ({ ...q, ...checkQuery(q.language, q.query), description: 'proposed by the model', ...(grounded[0]?.start ? { start: grounded[0].start, end: grounded[0].end } : {}) }))
+      .map((q) => ({
+        ...q,
+        ...checkQuery(q.language, q.query),
+        description: 'proposed by the model',
+        ...(grounded[0]?.start ? { start: grounded[0].start, end: grounded[0].end } : {}),
+      }))
       .filter((q) => q.valid && !grounded.some((g) => g.query === q.query));
     return {
       ...resolved,

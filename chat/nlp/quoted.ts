@@ -32,14 +32,19 @@ const SOURCE = String.raw`(?:the\s+|this\s+|that\s+|an?\s+|my\s+|our\s+|your\s+)
 /** Phrases that introduce quoted material: everything after them on the line is theirs. */
 const INTRODUCERS: RegExp[] = [
   new RegExp(String.raw`\b(?:note|text|quote|message|excerpt|snippet|content|output)s?\s+(?:from|of|in)\s+${SOURCE}\b\s*[:\-–—]?`, 'i'),
-  new RegExp(String.raw`\b${SOURCE}\s+(?:says?|said|reads?|read|states?|stated|wrote|writes|claims?|claimed|tells?\s+(?:me|us)(?:\s+to)?|asks?\s+(?:me|us)?\s*to|suggests?|suggested|recommends?|recommended|mentions?|mentioned|contains?|shows?)\b\s*(?:that\b)?\s*[:\-–—]?`, 'i'),
+  new RegExp(
+    String.raw`\b${SOURCE}\s+(?:says?|said|reads?|read|states?|stated|wrote|writes|claims?|claimed|tells?\s+(?:me|us)(?:\s+to)?|asks?\s+(?:me|us)?\s*to|suggests?|suggested|recommends?|recommended|mentions?|mentioned|contains?|shows?)\b\s*(?:that\b)?\s*[:\-–—]?`,
+    'i',
+  ),
   new RegExp(String.raw`\b(?:according\s+to|quoting|quote|forwarded|fwd|pasted|copied|as\s+(?:the\s+)?(?:alert|log|message)\s+puts\s+it)\b\s*(?:${SOURCE})?\s*[:\-–—]`, 'i'),
   /(?:^|[\s,;.*_#])(?:alert|alarm|log(?: line)?|log entry|message|msg|annotation|summary|description|subject|title|body|output|error|stderr|stdout|payload|text|comment|note from \w+|transcript|earlier(?: message)?|previously|you said|i said|quote|excerpt|ticket)\s*:/i,
 ];
 /** Injection and role-play framing: what follows is not the user's request. */
-const FRAMING = /\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+)?(?:previous|prior|above|earlier|preceding|former|system|safety)\b|\b(?:new|updated|system)\s+instructions?\s*:|\b(?:pretend|imagine|role-?play|roleplay|act\s+as|you\s+are\s+now|from\s+now\s+on\s+you|let'?s\s+play|play\s+a\s+game|in\s+a\s+(?:story|game|hypothetical)|hypothetically|as\s+a\s+joke|simulate|jailbreak|developer\s+mode|\bDAN\b)/i;
+const FRAMING =
+  /\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+)?(?:previous|prior|above|earlier|preceding|former|system|safety)\b|\b(?:new|updated|system)\s+instructions?\s*:|\b(?:pretend|imagine|role-?play|roleplay|act\s+as|you\s+are\s+now|from\s+now\s+on\s+you|let'?s\s+play|play\s+a\s+game|in\s+a\s+(?:story|game|hypothetical)|hypothetically|as\s+a\s+joke|simulate|jailbreak|developer\s+mode|\bDAN\b)/i;
 /** A trailing question about what came before ("…; is that real?", "— should I?"). */
-const META_QUESTION = /(?:^|[\s,;:.!?\-–—])(?:(?:is|was|are|were|does|did|do|should|shall|can|could|would|will|must)\s+(?:that|this|these|those)\b[^.?!\n]{0,60}|(?:is|was)\s+it\s+(?:real|legit|legitimate|true|genuine|safe|ok|okay|right|correct|wise|a\s+good\s+idea|a\s+scam|spam|phishing)\b[^.?!\n]{0,30}|(?:what|why|how|who)\b[^.?!\n]{0,30}\b(?:that|this|it|these|those)\b[^.?!\n]{0,40}|real|legit|legitimate|true|genuine|a\s+scam|phishing|spam|(?:any\s+idea|thoughts|ideas|opinions?)\b[^.?!\n]{0,40}|should\s+(?:i|we)(?:\s+do\s+(?:it|that|this))?)\s*\?+\s*$/i;
+const META_QUESTION =
+  /(?:^|[\s,;:.!?\-–—])(?:(?:is|was|are|were|does|did|do|should|shall|can|could|would|will|must)\s+(?:that|this|these|those)\b[^.?!\n]{0,60}|(?:is|was)\s+it\s+(?:real|legit|legitimate|true|genuine|safe|ok|okay|right|correct|wise|a\s+good\s+idea|a\s+scam|spam|phishing)\b[^.?!\n]{0,30}|(?:what|why|how|who)\b[^.?!\n]{0,30}\b(?:that|this|it|these|those)\b[^.?!\n]{0,40}|real|legit|legitimate|true|genuine|a\s+scam|phishing|spam|(?:any\s+idea|thoughts|ideas|opinions?)\b[^.?!\n]{0,40}|should\s+(?:i|we)(?:\s+do\s+(?:it|that|this))?)\s*\?+\s*$/i;
 
 function take(text: string, re: RegExp, quoted: string[], keepPrefix = false): string {
   return text.replace(re, (match: string, prefix?: unknown) => {

@@ -38,13 +38,7 @@ export function isFollowUp(text: string): boolean {
   return FOLLOW_UP.test(text);
 }
 
-export function resolveReferences(
-  text: string,
-  intent: Intent,
-  entities: Entity[],
-  focus: readonly FocusEntity[],
-  last?: LastTurn,
-): { intent: Intent; entities: Entity[] } {
+export function resolveReferences(text: string, intent: Intent, entities: Entity[], focus: readonly FocusEntity[], last?: LastTurn): { intent: Intent; entities: Entity[] } {
   let resolvedIntent = intent;
   let out = [...entities];
   if (last && isFollowUp(text) && last.intent !== 'Unknown') {

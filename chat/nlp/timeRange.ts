@@ -62,7 +62,10 @@ export function parseTimeRange(text: string, now: number): TimeMatch | undefined
     const t = clock(since[1]!, since[2], since[3]);
     if (t) return { range: { start: lastAt(now, t), end: now }, text: since[0] };
   }
-  const relative = /\b(?:(?:in|over|for|during)\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d+|an?|one|two|three|four|five|six|ten|fifteen|twenty|thirty)?\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|[smhdw])\b/i.exec(text);
+  const relative =
+    /\b(?:(?:in|over|for|during)\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d+|an?|one|two|three|four|five|six|ten|fifteen|twenty|thirty)?\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|[smhdw])\b/i.exec(
+      text,
+    );
   if (relative) {
     const rawN = relative[1]?.toLowerCase();
     const n = rawN === undefined ? 1 : /^\d+$/.test(rawN) ? Number(rawN) : (NUMBER_WORDS[rawN] ?? 1);
@@ -99,7 +102,9 @@ export function parseTimeRange(text: string, now: number): TimeMatch | undefined
 }
 
 export function encodeTimeRange(range: TimeRange): string {
-  return 'duration' in range ? JSON.stringify({ duration: range.duration }) : JSON.stringify({ start: new Date(range.start).toISOString(), end: new Date(range.end).toISOString() });
+  return 'duration' in range
+    ? JSON.stringify({ duration: range.duration })
+    : JSON.stringify({ start: new Date(range.start).toISOString(), end: new Date(range.end).toISOString() });
 }
 
 /** Start/end in epoch ms for a stored value; the default window is the last hour. */

@@ -1,16 +1,7 @@
 import type { LokiClient } from '../../adapters/lokiClient';
 import type { PrometheusClient } from '../../adapters/prometheusClient';
 import type { TempoClient } from '../../adapters/tempoClient';
-import {
-  ENV_LABELS,
-  SERVICE_LABELS,
-  UNGROUNDED_LOKI,
-  UNGROUNDED_PROM,
-  UNGROUNDED_TEMPO,
-  type LokiVocabulary,
-  type PromVocabulary,
-  type TempoVocabulary,
-} from './vocabulary';
+import { ENV_LABELS, SERVICE_LABELS, UNGROUNDED_LOKI, UNGROUNDED_PROM, UNGROUNDED_TEMPO, type LokiVocabulary, type PromVocabulary, type TempoVocabulary } from './vocabulary';
 
 /**
  * Reads what really exists from the live backends (Prometheus /api/v1/metadata, /api/v1/labels and
@@ -50,39 +41,54 @@ export class Grounding {
   prometheus(): Promise<PromVocabulary> {
     const prom = this.backends.prometheus;
     if (!prom) return Promise.resolve(UNGROUNDED_PROM);
-    return this.cached(this.prom, async () => {
-      const [names, labels, metadata] = await Promise.all([prom.labelValues('__name__'), prom.labels(), prom.metadata().catch(() => ({}))]);
-      const types: Record<string, string> = {};
-      for (const [name, entries] of Object.entries(metadata)) if (entries[0]) types[name] = entries[0].type;
-      return {
-        grounded: true,
-        metrics: names,
-        types,
-        labels,
-        serviceValues: await valuesOf(labels, SERVICE_LABELS, (l) => prom.labelValues(l)),
-        envValues: await valuesOf(labels, ENV_LABELS, (l) => prom.labelValues(l)),
-      };
-    }, UNGROUNDED_PROM, (c) => (this.prom = c));
+    return this.cached(
+      this.prom,
+      async () => {
+        const [names, labels, metadata] = await Promise.all([prom.labelValues('__name__'), prom.labels(), prom.metadata().catch(() => ({}))]);
+        const types: Record<string, string> = {};
+        for (const [name, entries] of Object.entries(metadata)) if (entries[0]) types[name] = entries[0].type;
+        return {
+          grounded: true,
+          metrics: names,
+          types,
+          labels,
+          serviceValues: await valuesOf(labels, SERVICE_LABELS, (l) => prom.labelValues(l)),
+          envValues: await valuesOf(labels, ENV_LABELS, (l) => prom.labelValues(l)),
+        };
+      },
+      UNGROUNDED_PROM,
+      (c) => (this.prom = c),
+    );
   }
 
   loki(): Promise<LokiVocabulary> {
     const loki = this.backends.loki;
     if (!loki) return Promise.resolve(UNGROUNDED_LOKI);
-    return this.cached(this.lokiVocab, async () => {
-      const labels = await loki.labels();
-      return {
-        grounded: true,
-        labels,
-        serviceValues: await valuesOf(labels, SERVICE_LABELS, (l) => loki.labelValues(l)),
-        envValues: await valuesOf(labels, ENV_LABELS, (l) => loki.labelValues(l)),
-      };
-    }, UNGROUNDED_LOKI, (c) => (this.lokiVocab = c));
+    return this.cached(
+      this.lokiVocab,
+      async () => {
+        const labels = await loki.labels();
+        return {
+          grounded: true,
+          labels,
+          serviceValues: await valuesOf(labels, SERVICE_LABELS, (l) => loki.labelValues(l)),
+          envValues: await valuesOf(labels, ENV_LABELS, (l) => loki.labelValues(l)),
+        };
+      },
+      UNGROUNDED_LOKI,
+      (c) => (this.lokiVocab = c),
+    );
   }
 
   tempo(): Promise<TempoVocabulary> {
     const tempo = this.backends.tempo;
     if (!tempo) return Promise.resolve(UNGROUNDED_TEMPO);
-    return this.cached(this.tempoVocab, async () => ({ grounded: true, tags: await tempo.tags() }), UNGROUNDED_TEMPO, (c) => (this.tempoVocab = c));
+    return this.cached(
+      this.tempoVocab,
+      async () => ({ grounded: true, tags: await tempo.tags() }),
+      UNGROUNDED_TEMPO,
+      (c) => (this.tempoVocab = c),
+    );
   }
 
   /** Every service name any backend knows: fed to entity extraction. */

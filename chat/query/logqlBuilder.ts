@@ -20,7 +20,11 @@ export function buildLogQL(entities: readonly Entity[], vocab: LokiVocabulary): 
   const notes: string[] = [];
   const service = entityValue(entities, 'service');
   const env = entityValue(entities, 'environment');
-  const svc = groundLabel(service, vocab.serviceValues, vocab.grounded ? (vocab.labels.find((l) => ['service_name', 'service', 'app', 'job'].includes(l)) ?? 'service') : 'service');
+  const svc = groundLabel(
+    service,
+    vocab.serviceValues,
+    vocab.grounded ? (vocab.labels.find((l) => ['service_name', 'service', 'app', 'job'].includes(l)) ?? 'service') : 'service',
+  );
   if (service && vocab.grounded && !svc.matched) notes.push(`Loki has no stream for service "${service}"`);
   const matchers = [svc.value ? `${svc.label}=${quoteLabel(svc.value)}` : `${svc.label}=~".+"`];
   if (env) {

@@ -61,7 +61,12 @@ export function buildPromQL(intent: IntentType, entities: readonly Entity[], voc
     }
     case 'error_rate': {
       const m = pick(vocab, 'http_requests_total', (n) => n.endsWith('_total') && /requests?/.test(n), httpScore);
-      const codeLabel = vocab.grounded && !vocab.labels.includes('code') && vocab.labels.includes('status') ? 'status' : vocab.grounded && vocab.labels.includes('status_code') && !vocab.labels.includes('code') ? 'status_code' : 'code';
+      const codeLabel =
+        vocab.grounded && !vocab.labels.includes('code') && vocab.labels.includes('status')
+          ? 'status'
+          : vocab.grounded && vocab.labels.includes('status_code') && !vocab.labels.includes('code')
+            ? 'status_code'
+            : 'code';
       const errorMatcher = status ? (status.endsWith('xx') ? `${codeLabel}=~"${status[0]}.."` : `${codeLabel}="${status}"`) : `${codeLabel}=~"5.."`;
       return {
         query: `sum(rate(${m}${sel([errorMatcher])}[${window}])) / sum(rate(${m}${sel()}[${window}]))`,
@@ -74,11 +79,21 @@ export function buildPromQL(intent: IntentType, entities: readonly Entity[], voc
       return { query: `sum(rate(${m}${sel()}[${window}]))`, description: `requests per second${who}`, notes };
     }
     case 'cpu': {
-      const m = pick(vocab, 'process_cpu_seconds_total', (n) => /cpu.*seconds_total$/.test(n), (n) => (n.startsWith('container_') ? 2 : n.startsWith('process_') ? 1 : 0));
+      const m = pick(
+        vocab,
+        'process_cpu_seconds_total',
+        (n) => /cpu.*seconds_total$/.test(n),
+        (n) => (n.startsWith('container_') ? 2 : n.startsWith('process_') ? 1 : 0),
+      );
       return { query: `sum(rate(${m}${sel()}[${window}]))`, description: `CPU cores used${who}`, notes };
     }
     case 'memory': {
-      const m = pick(vocab, 'process_resident_memory_bytes', (n) => /(resident_memory_bytes|memory_working_set_bytes)$/.test(n), (n) => (n.startsWith('container_') ? 2 : 1));
+      const m = pick(
+        vocab,
+        'process_resident_memory_bytes',
+        (n) => /(resident_memory_bytes|memory_working_set_bytes)$/.test(n),
+        (n) => (n.startsWith('container_') ? 2 : 1),
+      );
       return { query: `sum(${m}${sel()})`, description: `memory in bytes${who}`, notes };
     }
     case 'saturation':

@@ -41,7 +41,9 @@ export async function runQuery(q: GeneratedQuery, backends: QueryBackends, now: 
       const res = await backends.prometheus.range(q.query, start, end, step);
       const summary = summarisePromData(res.data, { maxSeries: 5, maxPoints: 10 });
       const lines = summary.series.map((s) => {
-        const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(', ');
+        const labels = Object.entries(s.labels)
+          .map(([k, v]) => `${k}="${v}"`)
+          .join(', ');
         return `${labels ? `{${labels}} ` : ''}last ${fmt(s.stats.last)}, min ${fmt(s.stats.min)}, max ${fmt(s.stats.max)}, avg ${fmt(s.stats.avg)}`;
       });
       return { ...base, ok: true, lines, count: summary.seriesCount };

@@ -51,7 +51,11 @@ class SessionStream {
   private readonly abort = new AbortController();
   private following: Promise<unknown> | undefined;
 
-  constructor(private readonly client: ApiClient, private readonly sessionId: string, private readonly write: (text: string) => void) {}
+  constructor(
+    private readonly client: ApiClient,
+    private readonly sessionId: string,
+    private readonly write: (text: string) => void,
+  ) {}
 
   start(): void {
     this.following = followStream(this.client, `/api/v1/sessions/${this.sessionId}/events`, {

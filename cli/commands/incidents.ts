@@ -22,9 +22,10 @@ export const incidentsCommand: CommandModule = (program: Command, ctx: CliContex
       if (opts.service) query.set('service', opts.service);
       const { items } = await ctx.client().get<{ items: Incident[] }>(`/api/v1/incidents?${query.toString()}`);
       if (ctx.output() === 'json') return printJson(items);
-      printTable(['INCIDENT', 'STATUS', 'SEVERITY', 'SERVICE', 'TITLE', 'OPENED'], items.map((i) => [
-        text(i.incidentId), status(text(i.status)), text(i.severity), text(i.service), text(i.title), text(i.createdAt ?? i.startedAt),
-      ]));
+      printTable(
+        ['INCIDENT', 'STATUS', 'SEVERITY', 'SERVICE', 'TITLE', 'OPENED'],
+        items.map((i) => [text(i.incidentId), status(text(i.status)), text(i.severity), text(i.service), text(i.title), text(i.createdAt ?? i.startedAt)]),
+      );
     });
 
   incidents
@@ -45,16 +46,28 @@ export const incidentsCommand: CommandModule = (program: Command, ctx: CliContex
       ]);
       const list = (key: string) => (Array.isArray(incident[key]) ? (incident[key] as Incident[]) : []);
       process.stdout.write('\nhypotheses\n');
-      printTable(['CONFIDENCE', 'SERVICE', 'HYPOTHESIS', 'EVIDENCE'], list('hypotheses').map((h) => [
-        typeof h.confidence === 'number' ? h.confidence.toFixed(2) : text(h.confidence), text(h.service), text(h.statement), Array.isArray(h.evidence) ? h.evidence.length : '',
-      ]));
+      printTable(
+        ['CONFIDENCE', 'SERVICE', 'HYPOTHESIS', 'EVIDENCE'],
+        list('hypotheses').map((h) => [
+          typeof h.confidence === 'number' ? h.confidence.toFixed(2) : text(h.confidence),
+          text(h.service),
+          text(h.statement),
+          Array.isArray(h.evidence) ? h.evidence.length : '',
+        ]),
+      );
       if (list('actions').length > 0) {
         process.stdout.write('\nproposed actions\n');
-        printTable(['ACTION', 'RUNBOOK', 'PARAMS', 'REASON', 'RUN'], list('actions').map((a) => [text(a.id), text(a.runbook), text(a.params), text(a.reason), text(a.runId)]));
+        printTable(
+          ['ACTION', 'RUNBOOK', 'PARAMS', 'REASON', 'RUN'],
+          list('actions').map((a) => [text(a.id), text(a.runbook), text(a.params), text(a.reason), text(a.runId)]),
+        );
       }
       if (list('notes').length > 0) {
         process.stdout.write('\nnotes\n');
-        printTable(['AT', 'BY', 'NOTE'], list('notes').map((n) => [text(n.at), text(n.author), text(n.text)]));
+        printTable(
+          ['AT', 'BY', 'NOTE'],
+          list('notes').map((n) => [text(n.at), text(n.author), text(n.text)]),
+        );
       }
     });
 

@@ -46,7 +46,13 @@ function printMe(me: Me, apiUrl: string, ctx: CliContext): void {
     ['api', apiUrl],
     ['subject', me.subject],
     ['roles', me.roles.join(', ') || '(none)'],
-    ['may', Object.entries(me.permissions).filter(([, ok]) => ok).map(([name]) => name).join(', ')],
+    [
+      'may',
+      Object.entries(me.permissions)
+        .filter(([, ok]) => ok)
+        .map(([name]) => name)
+        .join(', '),
+    ],
     ['temporal ui', me.temporalUiUrl],
   ]);
 }

@@ -42,7 +42,10 @@ export const runbooksCommand: CommandModule = (program: Command, ctx: CliContext
     .action(async () => {
       const { items } = await ctx.client().get<{ items: RunbookSummary[] }>('/api/v1/runbooks');
       if (ctx.output() === 'json') return printJson(items);
-      printTable(['NAME', 'STEPS', 'PARAMS', 'DESCRIPTION'], items.map((r) => [r.name, Array.isArray(r.steps) ? r.steps.length : r.steps ?? '', Object.keys(r.params ?? {}).join(', '), r.description ?? '']));
+      printTable(
+        ['NAME', 'STEPS', 'PARAMS', 'DESCRIPTION'],
+        items.map((r) => [r.name, Array.isArray(r.steps) ? r.steps.length : (r.steps ?? ''), Object.keys(r.params ?? {}).join(', '), r.description ?? '']),
+      );
     });
 
   runbooks
@@ -52,17 +55,26 @@ export const runbooksCommand: CommandModule = (program: Command, ctx: CliContext
     .action(async (name: string) => {
       const def = await ctx.client().get<RunbookDefinition>(`/api/v1/runbooks/${encodeURIComponent(name)}`);
       if (ctx.output() === 'json') return printJson(def);
-      printFields([['name', def.name], ['description', def.description]]);
+      printFields([
+        ['name', def.name],
+        ['description', def.description],
+      ]);
       process.stdout.write(`\n${colors.bold('params')}\n`);
-      printTable(['NAME', 'TYPE', 'REQUIRED', 'DEFAULT', 'ALLOWED'], Object.entries(def.params).map(([p, spec]) => [
-        p,
-        spec.type,
-        spec.required ? 'yes' : '',
-        spec.default === undefined ? '' : JSON.stringify(spec.default),
-        spec.enum ? spec.enum.join(' | ') : spec.pattern ?? '',
-      ]));
+      printTable(
+        ['NAME', 'TYPE', 'REQUIRED', 'DEFAULT', 'ALLOWED'],
+        Object.entries(def.params).map(([p, spec]) => [
+          p,
+          spec.type,
+          spec.required ? 'yes' : '',
+          spec.default === undefined ? '' : JSON.stringify(spec.default),
+          spec.enum ? spec.enum.join(' | ') : (spec.pattern ?? ''),
+        ]),
+      );
       process.stdout.write(`\n${colors.bold('steps')}\n`);
-      printTable(['ID', 'TYPE', 'NEEDS', 'WHEN', 'NAME'], def.steps.map((s) => [s.id, s.type, (s.needs ?? []).join(', '), s.when ?? '', s.name ?? '']));
+      printTable(
+        ['ID', 'TYPE', 'NEEDS', 'WHEN', 'NAME'],
+        def.steps.map((s) => [s.id, s.type, (s.needs ?? []).join(', '), s.when ?? '', s.name ?? '']),
+      );
     });
 
   runbooks

@@ -89,7 +89,10 @@ function actionSummary(step: PlanStep): string {
 }
 
 function printPlan(plan: Plan): void {
-  printFields([['runbook', plan.runbook], ['params', JSON.stringify(plan.params)]]);
+  printFields([
+    ['runbook', plan.runbook],
+    ['params', JSON.stringify(plan.params)],
+  ]);
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   plan.batches.forEach((ids, n) => {
     process.stdout.write(`\n${colors.bold(`batch ${n + 1}`)}\n`);
@@ -104,7 +107,9 @@ function printPlan(plan: Plan): void {
   if (plan.gates.length === 0) process.stdout.write(`  ${colors.dim('(none: nothing will stop this run for approval)')}\n`);
   for (const g of plan.gates) {
     const stops = g.stops === 'stop' ? colors.yellow('will stop') : g.stops === 'skipped' ? colors.dim('skipped') : colors.yellow('may stop');
-    process.stdout.write(`  ${g.gateId}: ${stops}; ${g.count} of ${g.roles.join('/')}${g.fourEyes ? ', four eyes (not the requester)' : ''}; guards ${g.guards.join(', ') || '-'}${g.message ? ` — ${safeText(g.message)}` : ''}\n`);
+    process.stdout.write(
+      `  ${g.gateId}: ${stops}; ${g.count} of ${g.roles.join('/')}${g.fourEyes ? ', four eyes (not the requester)' : ''}; guards ${g.guards.join(', ') || '-'}${g.message ? ` — ${safeText(g.message)}` : ''}\n`,
+    );
   }
 }
 
@@ -121,10 +126,16 @@ function printState(state: RunStateLike): void {
     ['params', JSON.stringify(state.params)],
   ]);
   process.stdout.write(`\n${colors.bold('steps')}\n`);
-  printTable(['STEP', 'TYPE', 'STATUS', 'ATTEMPTS', 'ERROR'], state.steps.map((s) => [s.id, s.type, status(s.status), s.attempts, s.error ?? '']));
+  printTable(
+    ['STEP', 'TYPE', 'STATUS', 'ATTEMPTS', 'ERROR'],
+    state.steps.map((s) => [s.id, s.type, status(s.status), s.attempts, s.error ?? '']),
+  );
   if (state.approvals.length > 0) {
     process.stdout.write(`\n${colors.bold('approvals')}\n`);
-    printTable(['GATE', 'STATUS', 'DECIDED BY', 'EXPIRES'], state.approvals.map((a) => [a.gateId, status(a.status), a.decidedBy ?? '', (a as { expiresAt?: string }).expiresAt ?? '']));
+    printTable(
+      ['GATE', 'STATUS', 'DECIDED BY', 'EXPIRES'],
+      state.approvals.map((a) => [a.gateId, status(a.status), a.decidedBy ?? '', (a as { expiresAt?: string }).expiresAt ?? '']),
+    );
   }
 }
 
@@ -151,7 +162,7 @@ export const runsCommand: CommandModule = (program: Command, ctx: CliContext) =>
     .command('start')
     .description('start a catalogue runbook')
     .argument('<runbook>', 'runbook name')
-    .option('-p, --param <name=value>', 'a parameter (repeatable), typed by the runbook\'s param specs', collect, [])
+    .option('-p, --param <name=value>', "a parameter (repeatable), typed by the runbook's param specs", collect, [])
     .option('--idempotency-key <key>', 'start at most one run for this key')
     .option('-w, --wait', 'follow the run until it ends; exit 0 succeeded, 1 failed, 2 cancelled or rejected')
     .action(async (runbook: string, opts: { param: string[]; idempotencyKey?: string; wait?: boolean }) => {
@@ -201,9 +212,16 @@ export const runsCommand: CommandModule = (program: Command, ctx: CliContext) =>
       if (opts.runbook) query.set('runbook', opts.runbook);
       if (opts.requester) query.set('requester', opts.requester);
       if (opts.pageToken) query.set('pageToken', opts.pageToken);
-      const page = await ctx.client().get<{ items: { runId: string; runbook: string; status: string; requestedBy: string; startTime: string; closeTime?: string }[]; nextPageToken?: string }>(`/api/v1/runs?${query.toString()}`);
+      const page = await ctx
+        .client()
+        .get<{ items: { runId: string; runbook: string; status: string; requestedBy: string; startTime: string; closeTime?: string }[]; nextPageToken?: string }>(
+          `/api/v1/runs?${query.toString()}`,
+        );
       if (ctx.output() === 'json') return printJson(page);
-      printTable(['RUN', 'RUNBOOK', 'STATUS', 'REQUESTED BY', 'STARTED', 'CLOSED'], page.items.map((r) => [r.runId, r.runbook, status(r.status), r.requestedBy, r.startTime, r.closeTime ?? '']));
+      printTable(
+        ['RUN', 'RUNBOOK', 'STATUS', 'REQUESTED BY', 'STARTED', 'CLOSED'],
+        page.items.map((r) => [r.runId, r.runbook, status(r.status), r.requestedBy, r.startTime, r.closeTime ?? '']),
+      );
       if (page.nextPageToken) process.stderr.write(colors.dim(`more: --page-token ${page.nextPageToken}\n`));
     });
 
@@ -246,4 +264,3 @@ export const runsCommand: CommandModule = (program: Command, ctx: CliContext) =>
       process.stdout.write(`${result.runId}: ${result.status}\n`);
     });
 };
-

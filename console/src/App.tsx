@@ -29,7 +29,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   const [location] = useLocation();
   return (
     <div className="shell">
-      <a className="skip" href="#main">Skip to content</a>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
       <header className="top">
         <span className="brand">copilot</span>
         <nav aria-label="Main">
@@ -42,24 +44,34 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         <span className="who" data-testid="who">
           {me.data ? `${me.data.subject} (${me.data.roles.join(', ') || 'no roles'})` : ''}
         </span>
-        <button type="button" className="link" onClick={onSignOut}>Sign out</button>
+        <button type="button" className="link" onClick={onSignOut}>
+          Sign out
+        </button>
       </header>
       <main id="main">
         <Suspense fallback={<p className="muted">Loading…</p>}>
-        <Switch>
-          <Route path="/chat" component={ChatPage} />
-          <Route path="/chat/:sessionId" component={ChatPage} />
-          <Route path="/runs" component={RunsPage} />
-          <Route path="/runs/:runId" component={RunPage} />
-          <Route path="/runbooks" component={RunbooksPage} />
-          <Route path="/runbooks/:name" component={RunbookPage} />
-          <Route path="/approvals" component={ApprovalsPage} />
-          <Route path="/incidents" component={IncidentsPage} />
-          <Route path="/incidents/:incidentId" component={IncidentPage} />
-          <Route path="/signin"><Redirect to="/chat" /></Route>
-          <Route path="/"><Redirect to="/chat" /></Route>
-          <Route><p>Nothing here. <Link href="/chat">Back to chat</Link></p></Route>
-        </Switch>
+          <Switch>
+            <Route path="/chat" component={ChatPage} />
+            <Route path="/chat/:sessionId" component={ChatPage} />
+            <Route path="/runs" component={RunsPage} />
+            <Route path="/runs/:runId" component={RunPage} />
+            <Route path="/runbooks" component={RunbooksPage} />
+            <Route path="/runbooks/:name" component={RunbookPage} />
+            <Route path="/approvals" component={ApprovalsPage} />
+            <Route path="/incidents" component={IncidentsPage} />
+            <Route path="/incidents/:incidentId" component={IncidentPage} />
+            <Route path="/signin">
+              <Redirect to="/chat" />
+            </Route>
+            <Route path="/">
+              <Redirect to="/chat" />
+            </Route>
+            <Route>
+              <p>
+                Nothing here. <Link href="/chat">Back to chat</Link>
+              </p>
+            </Route>
+          </Switch>
         </Suspense>
       </main>
     </div>

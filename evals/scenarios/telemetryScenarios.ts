@@ -31,22 +31,46 @@ export function telemetryData(pivot: number): BackfillSeries[] {
   return [
     ...['payments-api', 'cart'].flatMap((job) => [
       { name: 'http_server_request_duration_seconds_count', labels: { scenario: 'otel', job, http_response_status_code: '200' }, value: () => 20, counter: true },
-      { name: 'http_server_request_duration_seconds_count', labels: { scenario: 'otel', job, http_response_status_code: '500' }, value: job === 'payments-api' ? after(0.02, 5) : () => 0.02, counter: true },
+      {
+        name: 'http_server_request_duration_seconds_count',
+        labels: { scenario: 'otel', job, http_response_status_code: '500' },
+        value: job === 'payments-api' ? after(0.02, 5) : () => 0.02,
+        counter: true,
+      },
     ]),
     { name: 'redis_up', labels: { scenario: 'otel', job: 'redis', instance: 'redis:9121' }, value: () => 1 },
     { name: 'redis_up', labels: { scenario: 'redis', job: 'redis', instance: 'redis:9121' }, value: after(1, 0) },
     { name: 'http_server_request_duration_seconds_count', labels: { scenario: 'redis', job: 'payments-api', http_response_status_code: '200' }, value: () => 20, counter: true },
-    { name: 'http_server_request_duration_seconds_count', labels: { scenario: 'redis', job: 'payments-api', http_response_status_code: '500' }, value: after(0.02, 3), counter: true },
+    {
+      name: 'http_server_request_duration_seconds_count',
+      labels: { scenario: 'redis', job: 'payments-api', http_response_status_code: '500' },
+      value: after(0.02, 3),
+      counter: true,
+    },
     ...['node1:9100', 'node2:9100'].flatMap((instance) => [
       { name: 'node_filesystem_size_bytes', labels: { scenario: 'disk', instance, job: 'node', mountpoint: '/data', fstype: 'ext4' }, value: () => 1e9 },
-      { name: 'node_filesystem_avail_bytes', labels: { scenario: 'disk', instance, job: 'node', mountpoint: '/data', fstype: 'ext4' }, value: instance === 'node1:9100' ? after(6e8, 1e7) : () => 6e8 },
+      {
+        name: 'node_filesystem_avail_bytes',
+        labels: { scenario: 'disk', instance, job: 'node', mountpoint: '/data', fstype: 'ext4' },
+        value: instance === 'node1:9100' ? after(6e8, 1e7) : () => 6e8,
+      },
     ]),
-    ...['node1:9100', 'node2:9100'].flatMap((instance) => ['0', '1'].map((cpu) => ({
-      name: 'node_cpu_seconds_total', labels: { scenario: 'cpu', instance, job: 'node', cpu, mode: 'idle' }, value: instance === 'node2:9100' ? after(0.9, 0.03) : () => 0.9, counter: true,
-    }))),
+    ...['node1:9100', 'node2:9100'].flatMap((instance) =>
+      ['0', '1'].map((cpu) => ({
+        name: 'node_cpu_seconds_total',
+        labels: { scenario: 'cpu', instance, job: 'node', cpu, mode: 'idle' },
+        value: instance === 'node2:9100' ? after(0.9, 0.03) : () => 0.9,
+        counter: true,
+      })),
+    ),
     ...['orders', 'billing'].flatMap((app) => [
       { name: 'http_server_requests_seconds_count', labels: { scenario: 'micrometer', app, status: '200', uri: '/api' }, value: () => 10, counter: true },
-      { name: 'http_server_requests_seconds_count', labels: { scenario: 'micrometer', app, status: '503', uri: '/api' }, value: app === 'orders' ? after(0.01, 4) : () => 0.01, counter: true },
+      {
+        name: 'http_server_requests_seconds_count',
+        labels: { scenario: 'micrometer', app, status: '503', uri: '/api' },
+        value: app === 'orders' ? after(0.01, 4) : () => 0.01,
+        counter: true,
+      },
     ]),
     { name: 'pg_up', labels: { scenario: 'pg', job: 'postgres', instance: 'db:9187' }, value: () => 1 },
     { name: 'pg_settings_max_connections', labels: { scenario: 'pg', job: 'postgres', instance: 'db:9187' }, value: () => 100 },
@@ -55,17 +79,59 @@ export function telemetryData(pivot: number): BackfillSeries[] {
 }
 
 export const TELEMETRY_SCENARIOS: TelemetryScenario[] = [
-  { id: 'otel-5xx', what: 'OTel HTTP metrics, service named by job, ratio alert', service: 'payments-api', alertExprs: ['sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m])) / sum by (job) (rate(http_server_request_duration_seconds_count[5m])) > 0.05'], culprit: 'payments-api', cause: /HTTP 5xx rate/ },
-  { id: 'redis-down', what: 'Redis stopped (redis_exporter), the API in front fails too', service: 'redis', alertExprs: ['redis_up == 0'], culprit: 'redis', cause: /Redis is down/ },
+  {
+    id: 'otel-5xx',
+    what: 'OTel HTTP metrics, service named by job, ratio alert',
+    service: 'payments-api',
+    alertExprs: [
+      'sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m])) / sum by (job) (rate(http_server_request_duration_seconds_count[5m])) > 0.05',
+    ],
+    culprit: 'payments-api',
+    cause: /HTTP 5xx rate/,
+  },
+  {
+    id: 'redis-down',
+    what: 'Redis stopped (redis_exporter), the API in front fails too',
+    service: 'redis',
+    alertExprs: ['redis_up == 0'],
+    culprit: 'redis',
+    cause: /Redis is down/,
+  },
   { id: 'disk-full', what: 'a filesystem filling (node_exporter), no alert expression', alertExprs: [], culprit: 'node1:9100', cause: /filesystem filling up/ },
-  { id: 'cpu-hog', what: 'CPU hog on one host (node_exporter), community alert', alertExprs: ['100 - (avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[2m])) * 100) > 80'], culprit: 'node2:9100', cause: /host CPU busy/ },
+  {
+    id: 'cpu-hog',
+    what: 'CPU hog on one host (node_exporter), community alert',
+    alertExprs: ['100 - (avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[2m])) * 100) > 80'],
+    culprit: 'node2:9100',
+    cause: /host CPU busy/,
+  },
   { id: 'micrometer-5xx', what: 'Micrometer metrics, service named by app', service: 'orders', alertExprs: [], culprit: 'orders', cause: /HTTP 5xx rate/ },
-  { id: 'pg-connections', what: 'Postgres connections exhausted (postgres_exporter)', alertExprs: ['sum by (instance) (pg_stat_activity_count) > 80'], culprit: 'postgres', cause: /connections used/ },
-  { id: 'no-telemetry', what: 'an alert for a service nobody exports', service: 'checkout', alertExprs: ['sum by (service) (rate(http_requests_total{service="checkout",status=~"5.."}[5m])) > 1'], insufficient: true },
+  {
+    id: 'pg-connections',
+    what: 'Postgres connections exhausted (postgres_exporter)',
+    alertExprs: ['sum by (instance) (pg_stat_activity_count) > 80'],
+    culprit: 'postgres',
+    cause: /connections used/,
+  },
+  {
+    id: 'no-telemetry',
+    what: 'an alert for a service nobody exports',
+    service: 'checkout',
+    alertExprs: ['sum by (service) (rate(http_requests_total{service="checkout",status=~"5.."}[5m])) > 1'],
+    insufficient: true,
+  },
 ];
 
 /** The scenario id is the `scenario` label of its data; no-telemetry looks in an empty scope. */
-const SCOPE: Record<string, string> = { 'otel-5xx': 'otel', 'redis-down': 'redis', 'disk-full': 'disk', 'cpu-hog': 'cpu', 'micrometer-5xx': 'micrometer', 'pg-connections': 'pg', 'no-telemetry': 'quiet' };
+const SCOPE: Record<string, string> = {
+  'otel-5xx': 'otel',
+  'redis-down': 'redis',
+  'disk-full': 'disk',
+  'cpu-hog': 'cpu',
+  'micrometer-5xx': 'micrometer',
+  'pg-connections': 'pg',
+  'no-telemetry': 'quiet',
+};
 
 export interface ScenarioRow {
   id: string;
@@ -100,14 +166,31 @@ export async function runTelemetryScenarios(prometheusUrl: string, pivot: number
     };
     const began = performance.now();
     const gathered = await gatherMetrics(new PrometheusClient({ url: prometheusUrl }), repo, req, { rateWindow: '2m' });
-    const hypotheses = formHypotheses(gathered.signals, [], blameLinksOf(s.service, s.alertExprs.map((expr) => ({ labels: {}, expr }))));
+    const hypotheses = formHypotheses(
+      gathered.signals,
+      [],
+      blameLinksOf(
+        s.service,
+        s.alertExprs.map((expr) => ({ labels: {}, expr })),
+      ),
+    );
     const ms = performance.now() - began;
     const top = topHypothesis(hypotheses);
     const conclusion = conclude({ hypotheses, queries: gathered.queries, missing: gathered.missing, ...(s.service ? { service: s.service } : {}) });
     const expected = s.insufficient ? 'insufficient evidence' : `${s.culprit} (${s.cause?.source})`;
     const componentRight = s.insufficient ? conclusion.result === 'insufficient_evidence' : top?.service === s.culprit;
     const causeRight = s.insufficient ? conclusion.missing.length > 0 : Boolean(top && s.cause?.test(top.statement));
-    rows.push({ id: s.id, what: s.what, expected, got: top ? top.service : conclusion.result, confidence: top?.confidence ?? 0, componentRight, causeRight, queries: gathered.queries.length, ms });
+    rows.push({
+      id: s.id,
+      what: s.what,
+      expected,
+      got: top ? top.service : conclusion.result,
+      confidence: top?.confidence ?? 0,
+      componentRight,
+      causeRight,
+      queries: gathered.queries.length,
+      ms,
+    });
   }
   return rows;
 }

@@ -74,7 +74,11 @@ export function confusionTable(score: UnderstandingScore): string {
   for (const [want, row] of rows) {
     const n = [...row.values()].reduce((a, b) => a + b, 0);
     const right = row.get(want) ?? 0;
-    const wrong = [...row.entries()].filter(([g]) => g !== want).sort((a, b) => b[1] - a[1]).map(([g, c]) => `${g}×${c}`).join(', ');
+    const wrong = [...row.entries()]
+      .filter(([g]) => g !== want)
+      .sort((a, b) => b[1] - a[1])
+      .map(([g, c]) => `${g}×${c}`)
+      .join(', ');
     lines.push(`${want.padEnd(20)} ${String(n).padStart(4)} ${String(right).padStart(6)}  ${wrong}`);
   }
   return lines.join('\n');

@@ -21,7 +21,10 @@ export interface LlmUnderstandingRow {
   f1: number;
 }
 
-export async function scoreLlmUnderstanding(config: LlmConfig & Pick<AppConfig, 'LLM_TIMEOUT_MS' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_HALF_OPEN_MS'>, set: readonly Utterance[]): Promise<LlmUnderstandingRow[]> {
+export async function scoreLlmUnderstanding(
+  config: LlmConfig & Pick<AppConfig, 'LLM_TIMEOUT_MS' | 'LLM_BREAKER_THRESHOLD' | 'LLM_BREAKER_HALF_OPEN_MS'>,
+  set: readonly Utterance[],
+): Promise<LlmUnderstandingRow[]> {
   const rows: LlmUnderstandingRow[] = [];
   for (const provider of createProviders(config)) {
     const router = new LlmRouter([provider], {
@@ -53,7 +56,14 @@ export async function scoreLlmUnderstanding(config: LlmConfig & Pick<AppConfig, 
     }
     const precision = tp + fp === 0 ? 1 : tp / (tp + fp);
     const recall = tp + fn === 0 ? 1 : tp / (tp + fn);
-    rows.push({ provider: provider.name, n: set.length, answeredByLlm: llm, degraded, accuracy: llm ? right / llm : 0, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 });
+    rows.push({
+      provider: provider.name,
+      n: set.length,
+      answeredByLlm: llm,
+      degraded,
+      accuracy: llm ? right / llm : 0,
+      f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+    });
   }
   return rows;
 }

@@ -52,7 +52,10 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     parseOrThrow(NoQuery, req.query, 'query');
     const body = parseOrThrow(CreateIncidentBody, req.body ?? {}, 'request body');
     const { incidentId } = await service().startIncident({ ...body, source: 'api', requestedBy: principalOf(res) });
-    res.status(202).location(links(incidentId).self).json({ incidentId, status: 'investigating', links: links(incidentId) });
+    res
+      .status(202)
+      .location(links(incidentId).self)
+      .json({ incidentId, status: 'investigating', links: links(incidentId) });
   });
 
   router.get('/incidents', requireRole('viewer'), async (req, res) => {
@@ -126,7 +129,9 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     // Keyed per incident + action: a repeated click lands on the same run.
     const started = await deps.runs.startRun({ runbook, params: runParams, requestedBy: principal, idempotencyKey: `incident:${id}:${action.id}`.slice(0, 200) });
     await svc.remediationStarted(id, action.id, started.runId, principal.sub);
-    res.status(started.created ? 202 : 200).json({ incidentId: id, actionId: action.id, runId: started.runId, status: started.status, links: { run: `/api/v1/runs/${started.runId}` } });
+    res
+      .status(started.created ? 202 : 200)
+      .json({ incidentId: id, actionId: action.id, runId: started.runId, status: started.status, links: { run: `/api/v1/runs/${started.runId}` } });
   }
 
   return router;

@@ -9,7 +9,10 @@ const LabelMap = z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/), z.s
 
 export const CreateIncidentBody = z.strictObject({
   title: z.string().min(1).max(300),
-  service: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label').optional(),
+  service: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label')
+    .optional(),
   severity: z.enum(['critical', 'high', 'warning', 'info']),
   description: z.string().max(5000).optional(),
   labels: LabelMap.optional(),
@@ -30,5 +33,10 @@ export const RemediateBody = z.strictObject({ actionId: z.string().min(1).max(20
 export const ListIncidentsQuery = z.strictObject({
   status: z.enum(['investigating', 'monitoring', 'resolved']).optional(),
   service: z.string().max(63).optional(),
-  limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100)).default(20),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .default(20),
 });

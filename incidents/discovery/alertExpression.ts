@@ -32,7 +32,12 @@ const ARITHMETIC = new Set(['Div', 'Mul', 'Add', 'Sub', 'Mod']);
 export function decomposeAlertExpression(expr: string): DecomposedExpression {
   const tree = parser.parse(expr);
   let broken = false;
-  tree.iterate({ enter: (n) => { if (n.type.isError) broken = true; return !broken; } });
+  tree.iterate({
+    enter: (n) => {
+      if (n.type.isError) broken = true;
+      return !broken;
+    },
+  });
   if (broken) return { expr, parts: [], selectors: [] };
   const text = (n: SyntaxNode) => expr.slice(n.from, n.to);
   const root = unwrap(tree.topNode.firstChild);
@@ -74,12 +79,18 @@ export function decomposeAlertExpression(expr: string): DecomposedExpression {
 /** Does `value` satisfy the alert's condition? */
 export function satisfies(value: number, c: Pick<AlertCondition, 'op' | 'threshold'>): boolean {
   switch (c.op) {
-    case '>': return value > c.threshold;
-    case '<': return value < c.threshold;
-    case '>=': return value >= c.threshold;
-    case '<=': return value <= c.threshold;
-    case '==': return value === c.threshold;
-    case '!=': return value !== c.threshold;
+    case '>':
+      return value > c.threshold;
+    case '<':
+      return value < c.threshold;
+    case '>=':
+      return value >= c.threshold;
+    case '<=':
+      return value <= c.threshold;
+    case '==':
+      return value === c.threshold;
+    case '!=':
+      return value !== c.threshold;
   }
 }
 

@@ -35,7 +35,10 @@ const CACHE_MAX = 500;
 /** Series fetched to map a service (bounded: the answer is only inspected for labels). */
 export const SERIES_LIMIT = 500;
 
-interface Entry<T> { at: number; value: T }
+interface Entry<T> {
+  at: number;
+  value: T;
+}
 class InvestigationCache {
   private readonly entries = new Map<string, Entry<unknown>>();
   get<T>(key: string): T | undefined {
@@ -55,9 +58,30 @@ export async function promVocabulary(prom: PrometheusClient, rec: EvidenceRecord
   const hit = cache.get<PromVocabulary>(key);
   if (hit) return hit;
   const [names, labels, metadata] = await Promise.all([
-    rec.run('discovery', 'promql', 'prometheus', 'label_values(__name__)', () => prom.labelValues('__name__'), (v) => ({ summary: `${v.length} metric names`, body: v.slice(0, 5000), count: v.length })),
-    rec.run('discovery', 'promql', 'prometheus', 'labels()', () => prom.labels(), (v) => ({ summary: `${v.length} label names: ${v.slice(0, 20).join(', ')}`, body: v, count: v.length })),
-    rec.run('discovery', 'promql', 'prometheus', 'metadata()', () => prom.metadata(), (v) => ({ summary: `${Object.keys(v).length} metric families with metadata`, body: Object.fromEntries(Object.entries(v).slice(0, 2000)), count: Object.keys(v).length })),
+    rec.run(
+      'discovery',
+      'promql',
+      'prometheus',
+      'label_values(__name__)',
+      () => prom.labelValues('__name__'),
+      (v) => ({ summary: `${v.length} metric names`, body: v.slice(0, 5000), count: v.length }),
+    ),
+    rec.run(
+      'discovery',
+      'promql',
+      'prometheus',
+      'labels()',
+      () => prom.labels(),
+      (v) => ({ summary: `${v.length} label names: ${v.slice(0, 20).join(', ')}`, body: v, count: v.length }),
+    ),
+    rec.run(
+      'discovery',
+      'promql',
+      'prometheus',
+      'metadata()',
+      () => prom.metadata(),
+      (v) => ({ summary: `${Object.keys(v).length} metric families with metadata`, body: Object.fromEntries(Object.entries(v).slice(0, 2000)), count: Object.keys(v).length }),
+    ),
   ]);
   if (!names.value) return undefined;
   const vocab: PromVocabulary = {
@@ -70,7 +94,15 @@ export async function promVocabulary(prom: PrometheusClient, rec: EvidenceRecord
 }
 
 /** Which identity labels carry the service's name (job="x", app="x", pod=~"x-.+", …). */
-export async function matchService(prom: PrometheusClient, rec: EvidenceRecorder, incidentId: string, service: string, labels: ReadonlySet<string>, window: { start: Date; end: Date }, scope: string[] = []): Promise<ServiceMatch | undefined> {
+export async function matchService(
+  prom: PrometheusClient,
+  rec: EvidenceRecorder,
+  incidentId: string,
+  service: string,
+  labels: ReadonlySet<string>,
+  window: { start: Date; end: Date },
+  scope: string[] = [],
+): Promise<ServiceMatch | undefined> {
   const key = `${incidentId}:svc:${service}`;
   const hit = cache.get<ServiceMatch>(key);
   if (hit) return hit;
@@ -84,11 +116,19 @@ export async function matchService(prom: PrometheusClient, rec: EvidenceRecorder
   }
   // One /api/v1/series call: several match[] are a union. Scope matchers (cluster, namespace) on each.
   const matchers = candidates.map((c) => `{${[c.matcher, ...scope].join(',')}}`);
-  const { value } = await rec.run('discovery', 'promql', 'prometheus', `series(${matchers.join(' or ')})`, () => prom.series(matchers, window.start, window.end, SERIES_LIMIT), (series) => ({
-    summary: `${series.length}${series.length >= SERIES_LIMIT ? '+' : ''} series for "${service}"`,
-    body: series.slice(0, 200),
-    count: series.length,
-  }), window);
+  const { value } = await rec.run(
+    'discovery',
+    'promql',
+    'prometheus',
+    `series(${matchers.join(' or ')})`,
+    () => prom.series(matchers, window.start, window.end, SERIES_LIMIT),
+    (series) => ({
+      summary: `${series.length}${series.length >= SERIES_LIMIT ? '+' : ''} series for "${service}"`,
+      body: series.slice(0, 200),
+      count: series.length,
+    }),
+    window,
+  );
   if (!value) return undefined;
   const selectors = candidates.filter((c) => value.some((s) => matchesSelector(s, c)));
   const metrics = [...new Set(value.map((s) => s.__name__).filter((m): m is string => Boolean(m)))].slice(0, 50);
@@ -102,7 +142,15 @@ export async function lokiLabels(loki: LokiClient, rec: EvidenceRecorder, incide
   const key = `${incidentId}:loki`;
   const hit = cache.get<string[]>(key);
   if (hit) return hit;
-  const { value } = await rec.run('discovery', 'logql', 'loki', 'labels()', () => loki.labels(window.start, window.end), (v) => ({ summary: `${v.length} label names: ${v.slice(0, 20).join(', ')}`, body: v, count: v.length }), window);
+  const { value } = await rec.run(
+    'discovery',
+    'logql',
+    'loki',
+    'labels()',
+    () => loki.labels(window.start, window.end),
+    (v) => ({ summary: `${v.length} label names: ${v.slice(0, 20).join(', ')}`, body: v, count: v.length }),
+    window,
+  );
   if (value) cache.set(key, value);
   return value;
 }
@@ -112,7 +160,14 @@ export async function tempoTags(tempo: TempoClient, rec: EvidenceRecorder, incid
   const key = `${incidentId}:tempo`;
   const hit = cache.get<string[]>(key);
   if (hit) return hit;
-  const { value } = await rec.run('discovery', 'traceql', 'tempo', 'tags()', () => tempo.tags(), (v) => ({ summary: `${v.length} tag names: ${v.slice(0, 20).join(', ')}`, body: v, count: v.length }));
+  const { value } = await rec.run(
+    'discovery',
+    'traceql',
+    'tempo',
+    'tags()',
+    () => tempo.tags(),
+    (v) => ({ summary: `${v.length} tag names: ${v.slice(0, 20).join(', ')}`, body: v, count: v.length }),
+  );
   if (value) cache.set(key, value);
   return value;
 }

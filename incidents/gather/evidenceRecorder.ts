@@ -41,7 +41,18 @@ export class EvidenceRecorder {
     try {
       const value = await fn();
       const { summary, body, count } = summarise(value);
-      const record: QueryRecord = { evidenceId, kind, language, query, backend, ranAt, ok: true, summary: summary.slice(0, 500), ...(range ? { range } : {}), ...(count !== undefined ? { resultCount: count } : {}) };
+      const record: QueryRecord = {
+        evidenceId,
+        kind,
+        language,
+        query,
+        backend,
+        ranAt,
+        ok: true,
+        summary: summary.slice(0, 500),
+        ...(range ? { range } : {}),
+        ...(count !== undefined ? { resultCount: count } : {}),
+      };
       await this.repo.saveEvidence(this.req.incidentId, record, body);
       this.records.push(record);
       return { record, value };

@@ -14,11 +14,24 @@ export async function gatherDeploys(repo: IncidentRepository, req: GatherRequest
   const pivot = new Date(req.pivot);
   const from = new Date(pivot.getTime() - DEPLOY_LOOKBACK_MS);
   const query = `run.started with params.service between ${from.toISOString()} and ${req.end}`;
-  const { record, value } = await rec.run('deploys', 'sql', 'runs', query, () => repo.runsForServices(from, new Date(req.end)), (runs) => ({
-    summary: runs.length ? runs.slice(0, 5).map((r) => `${r.runbook} ${r.service}${r.version ? `@${r.version}` : ''} at ${r.at}`).join('; ') : 'no runs',
-    body: runs,
-    count: runs.length,
-  }), { start: from, end: new Date(req.end) });
+  const { record, value } = await rec.run(
+    'deploys',
+    'sql',
+    'runs',
+    query,
+    () => repo.runsForServices(from, new Date(req.end)),
+    (runs) => ({
+      summary: runs.length
+        ? runs
+            .slice(0, 5)
+            .map((r) => `${r.runbook} ${r.service}${r.version ? `@${r.version}` : ''} at ${r.at}`)
+            .join('; ')
+        : 'no runs',
+      body: runs,
+      count: runs.length,
+    }),
+    { start: from, end: new Date(req.end) },
+  );
   const signals: Signal[] = [];
   const seen = new Set<string>();
   for (const run of value ?? []) {
@@ -42,13 +55,26 @@ export async function gatherDeploys(repo: IncidentRepository, req: GatherRequest
 
 export async function gatherMemory(memory: IncidentMemory, repo: IncidentRepository, req: GatherRequest): Promise<GatherResult> {
   const rec = new EvidenceRecorder(repo, req, 'memory');
-  const { record, value } = await rec.run('memory', 'memory', 'incident-memory', `similar to: ${req.text.slice(0, 200)}`, () => memory.findSimilar(req.text, req.service), (hits) => ({
-    summary: hits.length ? hits.map((h) => `${h.incidentId} (${h.service ?? '?'}): ${h.rootCause.slice(0, 80)}`).join('; ') : 'nothing similar',
-    body: hits,
-    count: hits.length,
-  }));
+  const { record, value } = await rec.run(
+    'memory',
+    'memory',
+    'incident-memory',
+    `similar to: ${req.text.slice(0, 200)}`,
+    () => memory.findSimilar(req.text, req.service),
+    (hits) => ({
+      summary: hits.length ? hits.map((h) => `${h.incidentId} (${h.service ?? '?'}): ${h.rootCause.slice(0, 80)}`).join('; ') : 'nothing similar',
+      body: hits,
+      count: hits.length,
+    }),
+  );
   const signals: Signal[] = (value ?? [])
     .filter((h) => h.service)
-    .map((h) => ({ kind: 'memory' as const, service: h.service!, weight: 0.1, evidenceId: record.evidenceId, text: `similar to ${h.incidentId}: root cause "${h.rootCause.slice(0, 100)}", fix "${h.fix.slice(0, 100)}"` }));
+    .map((h) => ({
+      kind: 'memory' as const,
+      service: h.service!,
+      weight: 0.1,
+      evidenceId: record.evidenceId,
+      text: `similar to ${h.incidentId}: root cause "${h.rootCause.slice(0, 100)}", fix "${h.fix.slice(0, 100)}"`,
+    }));
   return { queries: rec.records, signals, missing: [...rec.missing] };
 }

@@ -25,10 +25,22 @@ export async function gatherLogs(loki: LokiClient | undefined, repo: IncidentRep
   const selector = [`${serviceLabel}=~".+"`, ...scopeMatchers(req.scope)].join(', ');
   const query = `{${selector}} |~ "${ERROR_FILTER}"`;
   const pivot = new Date(req.pivot).getTime() / 1000;
-  const { record, value } = await rec.run('logs', 'logql', 'loki', query, () => loki.queryRange(query, new Date(req.start), new Date(req.end), { limit: 2000 }), (r) => {
-    const lines = flattenStreams(r.data);
-    return { summary: `${lines.length} error lines in ${r.data.result.length} streams`, body: { resultType: r.data.resultType, lines: lines.slice(0, 500) }, count: lines.length };
-  }, { start: new Date(req.start), end: new Date(req.end) });
+  const { record, value } = await rec.run(
+    'logs',
+    'logql',
+    'loki',
+    query,
+    () => loki.queryRange(query, new Date(req.start), new Date(req.end), { limit: 2000 }),
+    (r) => {
+      const lines = flattenStreams(r.data);
+      return {
+        summary: `${lines.length} error lines in ${r.data.result.length} streams`,
+        body: { resultType: r.data.resultType, lines: lines.slice(0, 500) },
+        count: lines.length,
+      };
+    },
+    { start: new Date(req.start), end: new Date(req.end) },
+  );
   const signals: Signal[] = [];
   if (value) {
     const lines = flattenStreams(value.data).map((l) => ({ service: l.labels[serviceLabel] ?? '', line: l.line, tsSec: Number(BigInt(l.tsNs) / 1_000_000n) / 1000 }));

@@ -76,15 +76,22 @@ export async function gatherMetrics(prom: PrometheusClient | undefined, repo: In
         const who = nameOf(series.labels, fixed);
         const change = who ? changeAround(series.points, pivot) : undefined;
         const weight = change ? riseWeight(change, 0.15, 0.3) : 0;
-        if (who && change && weight > 0) signals.push({ kind: 'alert_expr', service: who, weight, evidenceId: record.evidenceId, text: `alert expression ${fmt(change.before)} → ${fmt(change.after)} (${fmt(change.ratio)}×) after the start` });
+        if (who && change && weight > 0)
+          signals.push({
+            kind: 'alert_expr',
+            service: who,
+            weight,
+            evidenceId: record.evidenceId,
+            text: `alert expression ${fmt(change.before)} → ${fmt(change.after)} (${fmt(change.ratio)}×) after the start`,
+          });
       }
     }
     if (parts.condition) {
       const c = parts.condition;
       const cond = await rec.run('alert_expr', 'promql', 'prometheus', c.expr, () => range(c.expr), summarised, window);
       const drivers = cond.value
-        ? summarisePromData(cond.value.data, { maxSeries: 50, maxPoints: 400 }).series
-            .map((s) => ({ s, change: changeAround(s.points, pivot) }))
+        ? summarisePromData(cond.value.data, { maxSeries: 50, maxPoints: 400 })
+            .series.map((s) => ({ s, change: changeAround(s.points, pivot) }))
             .filter((x) => x.change && satisfies(x.change.after, c) && !(x.change.before !== 0 && satisfies(x.change.before, c)))
             .slice(0, MAX_DRIVERS)
         : [];
@@ -92,18 +99,33 @@ export async function gatherMetrics(prom: PrometheusClient | undefined, repo: In
         const who = nameOf(s.labels, fixed);
         if (!who || !change) continue;
         signals.push({
-          kind: 'alert_expr', service: who, weight: 0.2, evidenceId: cond.record.evidenceId,
+          kind: 'alert_expr',
+          service: who,
+          weight: 0.2,
+          evidenceId: cond.record.evidenceId,
           text: `drives the alert: ${identityText(s.labels)} at ${fmt(change.after)} (${c.op} ${c.threshold}; ${fmt(change.before)} before)`,
         });
       }
     }
     await Promise.all(parts.parts.map((p) => rec.run('alert_expr', 'promql', 'prometheus', p, () => range(p), summarised, window)));
     // The raw selectors' series: which services/instances the alert's metrics are about.
-    await Promise.all(parts.selectors.slice(0, 4).map((s) => disc.run('discovery', 'promql', 'prometheus', `series(${s.text})`, () => prom.series([s.text], start, end, 200), (series) => ({
-      summary: `${series.length} series; ${[...new Set(series.map((x) => identityText(x)))].slice(0, 5).join('; ')}`,
-      body: series.slice(0, 200),
-      count: series.length,
-    }), window)));
+    await Promise.all(
+      parts.selectors.slice(0, 4).map((s) =>
+        disc.run(
+          'discovery',
+          'promql',
+          'prometheus',
+          `series(${s.text})`,
+          () => prom.series([s.text], start, end, 200),
+          (series) => ({
+            summary: `${series.length} series; ${[...new Set(series.map((x) => identityText(x)))].slice(0, 5).join('; ')}`,
+            body: series.slice(0, 200),
+            count: series.length,
+          }),
+          window,
+        ),
+      ),
+    );
   });
 
   const catalogue: readonly FamilyQuery[] = vocab ? applicableQueries(vocab.metrics) : FAMILY_QUERIES.filter((q) => q.family === 'convention');

@@ -23,20 +23,44 @@ export async function gatherTraces(tempo: TempoClient | undefined, repo: Inciden
   const queries = ['{ status = error }', '{ duration > 500ms }'];
   const found = await Promise.all(
     queries.map((q) =>
-      rec.run('traces', 'traceql', 'tempo', q, () => tempo.search(q, start, end, 20), (traces) => ({
-        summary: `${traces.length} traces; roots: ${[...new Set(traces.map((t) => t.rootServiceName ?? '?'))].slice(0, 5).join(', ')}`,
-        body: traces,
-        count: traces.length,
-      }), { start, end }),
+      rec.run(
+        'traces',
+        'traceql',
+        'tempo',
+        q,
+        () => tempo.search(q, start, end, 20),
+        (traces) => ({
+          summary: `${traces.length} traces; roots: ${[...new Set(traces.map((t) => t.rootServiceName ?? '?'))].slice(0, 5).join(', ')}`,
+          body: traces,
+          count: traces.length,
+        }),
+        { start, end },
+      ),
     ),
   );
-  const ids = [...new Set(found.flatMap((f) => (f.value ?? []).slice().sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0)).map((t) => t.traceID)))].slice(0, FETCH_TRACES);
+  const ids = [
+    ...new Set(
+      found.flatMap((f) =>
+        (f.value ?? [])
+          .slice()
+          .sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))
+          .map((t) => t.traceID),
+      ),
+    ),
+  ].slice(0, FETCH_TRACES);
   const spans: { evidenceId: string; spans: Span[] }[] = [];
   for (const id of ids) {
-    const { record, value } = await rec.run('traces', 'traceql', 'tempo', `trace ${id}`, () => tempo.trace(id), (s) => ({
-      summary: `${s.length} spans, services: ${[...new Set(s.map((x) => x.service))].join(', ')}`,
-      body: s.map((x) => ({ ...x, startNs: x.startNs.toString() })),
-    }));
+    const { record, value } = await rec.run(
+      'traces',
+      'traceql',
+      'tempo',
+      `trace ${id}`,
+      () => tempo.trace(id),
+      (s) => ({
+        summary: `${s.length} spans, services: ${[...new Set(s.map((x) => x.service))].join(', ')}`,
+        body: s.map((x) => ({ ...x, startNs: x.startNs.toString() })),
+      }),
+    );
     if (value) spans.push({ evidenceId: record.evidenceId, spans: value });
   }
   const signals: Signal[] = [];
@@ -62,7 +86,10 @@ export async function gatherTraces(tempo: TempoClient | undefined, repo: Inciden
     const [service, o] = topOrigin;
     const callers = [...o.callers].filter((c) => c !== service).slice(0, 10);
     signals.push({
-      kind: 'traces', service, weight: 0.3, evidenceId: o.evidenceId,
+      kind: 'traces',
+      service,
+      weight: 0.3,
+      evidenceId: o.evidenceId,
       text: `errors originate in ${service} (deepest failing span, ${o.n} time(s) in the slowest failing traces)${callers.length ? `; callers: ${callers.join(', ')}` : ''}`,
       ...(callers.length ? { explains: callers } : {}),
     });

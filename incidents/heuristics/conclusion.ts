@@ -14,7 +14,12 @@ export function conclude(s: Pick<IncidentState, 'hypotheses' | 'queries' | 'miss
   const searched = unique(ran.filter((q) => q.ok).map((q) => `${q.backend}: ${q.query}`));
   const matchedNothing = unique(ran.filter((q) => q.ok && q.resultCount === 0).map((q) => `${q.backend}: ${q.query}`));
   const failed = unique(ran.filter((q) => !q.ok).map((q) => `${q.backend}: ${q.query}${q.error ? ` (${q.error.slice(0, 120)})` : ''}`));
-  const lists = { searched: searched.slice(0, LIST_MAX), matchedNothing: matchedNothing.slice(0, LIST_MAX), failed: failed.slice(0, LIST_MAX), missing: s.missing.slice(0, LIST_MAX) };
+  const lists = {
+    searched: searched.slice(0, LIST_MAX),
+    matchedNothing: matchedNothing.slice(0, LIST_MAX),
+    failed: failed.slice(0, LIST_MAX),
+    missing: s.missing.slice(0, LIST_MAX),
+  };
   const top = topHypothesis(s.hypotheses);
   if (top && top.confidence > 0) {
     return {

@@ -43,10 +43,11 @@ const CONTEXT_KINDS: ReadonlySet<Signal['kind']> = new Set(['deploys', 'memory']
  */
 export function linkedSignals(signals: Signal[], links: BlameLinks): Signal[] {
   const linked = new Set<string>([...(links.service ? [links.service] : []), ...links.named]);
-  for (const s of signals) if (!CONTEXT_KINDS.has(s.kind) && s.weight > 0) {
-    linked.add(s.service);
-    for (const c of s.explains ?? []) linked.add(c);
-  }
+  for (const s of signals)
+    if (!CONTEXT_KINDS.has(s.kind) && s.weight > 0) {
+      linked.add(s.service);
+      for (const c of s.explains ?? []) linked.add(c);
+    }
   return signals.filter((s) => !CONTEXT_KINDS.has(s.kind) || linked.has(s.service));
 }
 
@@ -143,5 +144,12 @@ export function proposeActions(top: Hypothesis | undefined, signals: Signal[], e
       { id: `restart-${top.service}`, runbook: 'restart-service', params: { service: top.service, environment }, reason: `restart ${top.service}` },
     ];
   }
-  return [{ id: `restart-${top.service}`, runbook: 'restart-service', params: { service: top.service, environment }, reason: `restart ${top.service} (most likely cause, confidence ${top.confidence})` }];
+  return [
+    {
+      id: `restart-${top.service}`,
+      runbook: 'restart-service',
+      params: { service: top.service, environment },
+      reason: `restart ${top.service} (most likely cause, confidence ${top.confidence})`,
+    },
+  ];
 }

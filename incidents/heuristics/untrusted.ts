@@ -7,8 +7,12 @@
 export function wrapUntrusted(text: string, max = 200): string {
   // Control characters and line separators could fake new lines in reports and logs; backticks
   // could break out of a code span, and « » could close the wrapper early and fake trusted text.
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ').replace(/`/g, "'").replace(/«/g, '‹').replace(/»/g, '›');
+  const clean = text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ')
+    .replace(/`/g, "'")
+    .replace(/«/g, '‹')
+    .replace(/»/g, '›');
   const cut = clean.length > max ? `${clean.slice(0, max)}…` : clean;
   return `«untrusted: ${cut}»`;
 }

@@ -28,23 +28,27 @@ export class PagerDutyNotifier implements IncidentNotifier {
       return;
     }
     const top = topHypothesis(s.hypotheses);
-    await postJson(this.eventsUrl, {
-      routing_key: this.routingKey,
-      event_action: 'trigger',
-      dedup_key: s.incidentId,
-      payload: {
-        summary: s.title.slice(0, 1024),
-        source: s.service ?? top?.service ?? 'copilot',
-        severity: SEVERITY[s.severity],
-        component: s.service ?? top?.service,
-        class: 'incident',
-        custom_details: {
-          status: s.status,
-          hypothesis: top ? `${top.statement} (confidence ${top.confidence})` : 'investigating',
-          queries: s.budget.queriesUsed,
+    await postJson(
+      this.eventsUrl,
+      {
+        routing_key: this.routingKey,
+        event_action: 'trigger',
+        dedup_key: s.incidentId,
+        payload: {
+          summary: s.title.slice(0, 1024),
+          source: s.service ?? top?.service ?? 'copilot',
+          severity: SEVERITY[s.severity],
+          component: s.service ?? top?.service,
+          class: 'incident',
+          custom_details: {
+            status: s.status,
+            hypothesis: top ? `${top.statement} (confidence ${top.confidence})` : 'investigating',
+            queries: s.budget.queriesUsed,
+          },
         },
+        client: 'copilot',
       },
-      client: 'copilot',
-    }, this.post);
+      this.post,
+    );
   }
 }

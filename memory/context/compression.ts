@@ -34,7 +34,11 @@ export class ExtractiveSummariser implements Summariser {
 const normalised = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
 
 function wordSet(s: string): Set<string> {
-  return new Set(normalised(s).split(/[^\p{L}\p{N}-]+/u).filter(Boolean));
+  return new Set(
+    normalised(s)
+      .split(/[^\p{L}\p{N}-]+/u)
+      .filter(Boolean),
+  );
 }
 
 function jaccard(a: Set<string>, b: Set<string>): number {

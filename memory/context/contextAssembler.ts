@@ -66,7 +66,12 @@ export class ContextAssembler {
       withDeadline(() => short.focusEntities(sessionId, 20), ms, 'short-term entities', 'short'),
       withDeadline(() => sessions.getSummary('session', sessionId), ms, 'session summary', 'medium'),
       qv
-        ? withDeadline(() => vectors.search(qv, { ...filter, kinds: ['incident', 'runbook-outcome', 'doc', 'note'] }, this.options.memoryCandidates), ms, 'long-term memories', 'long')
+        ? withDeadline(
+            () => vectors.search(qv, { ...filter, kinds: ['incident', 'runbook-outcome', 'doc', 'note'] }, this.options.memoryCandidates),
+            ms,
+            'long-term memories',
+            'long',
+          )
         : Promise.resolve({ ok: false as const, reason: 'long-term memories: no query vector' }),
       qv
         ? withDeadline(() => vectors.search(qv, { ...filter, kinds: ['preference'] }, 10), ms, 'preferences', 'long')
@@ -133,13 +138,7 @@ export class ContextAssembler {
     return this.compress(sessionId, candidates, turns, budgetTokens, skipped);
   }
 
-  private async compress(
-    sessionId: string,
-    candidates: ContextItem[],
-    turns: readonly Turn[],
-    budget: number,
-    skipped: string[],
-  ): Promise<AssembledContext> {
+  private async compress(sessionId: string, candidates: ContextItem[], turns: readonly Turn[], budget: number, skipped: string[]): Promise<AssembledContext> {
     const inputTokens = candidates.reduce((s, c) => s + c.tokens, 0);
     let items = candidates;
     let deduped = 0;

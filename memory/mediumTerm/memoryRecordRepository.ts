@@ -46,8 +46,19 @@ export class MemoryRecordRepository {
     const params: unknown[] = [];
     const rows = records.map((r) => {
       const base = params.length;
-      params.push(r.id, r.scope.tenant, r.scope.team ?? null, r.scope.service ?? null, r.kind, r.text, r.importance,
-        r.createdBy, r.sessionId ?? null, iso(r.createdAt), iso(r.expiresAt));
+      params.push(
+        r.id,
+        r.scope.tenant,
+        r.scope.team ?? null,
+        r.scope.service ?? null,
+        r.kind,
+        r.text,
+        r.importance,
+        r.createdBy,
+        r.sessionId ?? null,
+        iso(r.createdAt),
+        iso(r.expiresAt),
+      );
       return `(${Array.from({ length: 11 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
     });
     await this.db.query(
@@ -64,10 +75,7 @@ export class MemoryRecordRepository {
 
   async getMany(ids: readonly string[]): Promise<Map<string, MemoryRecord>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.query<RecordRow>('select * from memory_records where id = any($1::uuid[]) and expires_at > $2', [
-      [...ids],
-      iso(this.now()),
-    ]);
+    const rows = await this.db.query<RecordRow>('select * from memory_records where id = any($1::uuid[]) and expires_at > $2', [[...ids], iso(this.now())]);
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
 

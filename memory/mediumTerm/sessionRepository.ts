@@ -47,10 +47,14 @@ export class SessionRepository {
   }
 
   async appendMessage(sessionId: string, turn: Turn, tokens: number): Promise<void> {
-    await this.db.query(
-      `insert into memory_messages (session_id, role, content, tokens, created_at, expires_at) values ($1, $2, $3, $4, $5, $6)`,
-      [sessionId, turn.role, turn.content, tokens, iso(turn.at), this.expiry(this.retention.turnsMs)],
-    );
+    await this.db.query(`insert into memory_messages (session_id, role, content, tokens, created_at, expires_at) values ($1, $2, $3, $4, $5, $6)`, [
+      sessionId,
+      turn.role,
+      turn.content,
+      tokens,
+      iso(turn.at),
+      this.expiry(this.retention.turnsMs),
+    ]);
   }
 
   /** The last `limit` turns, oldest first (served by the (session_id, id desc) index). */
@@ -92,10 +96,11 @@ export class SessionRepository {
   }
 
   async getSummary(subject: SummarySubject, subjectId: string): Promise<string | undefined> {
-    const rows = await this.db.query<{ text: string }>(
-      'select text from memory_summaries where subject = $1 and subject_id = $2 and expires_at > $3',
-      [subject, subjectId, iso(this.now())],
-    );
+    const rows = await this.db.query<{ text: string }>('select text from memory_summaries where subject = $1 and subject_id = $2 and expires_at > $3', [
+      subject,
+      subjectId,
+      iso(this.now()),
+    ]);
     return rows[0]?.text;
   }
 

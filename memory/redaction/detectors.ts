@@ -121,7 +121,8 @@ export function secretlintDetector(scanner = new SecretlintScanner()): ScannerDe
 // --- keyword-anchored values ---------------------------------------------------------------------
 
 const PASSWORD_WORDS = /^(?:password|passwd|pwd|passphrase)$/i;
-const SECRET_WORDS = /^(?:password|passwd|pwd|passphrase|secret|token|apikey|api_key|api-key|access_key|access-key|accesskey|private_key|private-key|privatekey|client_secret|clientsecret|credentials?)$/i;
+const SECRET_WORDS =
+  /^(?:password|passwd|pwd|passphrase|secret|token|apikey|api_key|api-key|access_key|access-key|accesskey|private_key|private-key|privatekey|client_secret|clientsecret|credentials?)$/i;
 // A key may end in one of these after the secret word (`DB_PASSWORD`, `secret_key`); anything else
 // (`token_ttl`, `password_file`, `secret_name`) names metadata, not the secret.
 const SECRET_SUFFIXES = new Set(['', 'key', 'value', 'b64', 'base64', 'hex', 'str', 'string']);

@@ -45,7 +45,10 @@ export class InProcessShortTermStore implements ShortTermStore {
 
   async focusEntities(sessionId: string, limit = 20): Promise<FocusEntity[]> {
     const entities = [...(this.live(sessionId)?.entities.values() ?? [])];
-    return entities.sort((a, b) => b.at - a.at).slice(0, limit).map((e) => ({ ...e }));
+    return entities
+      .sort((a, b) => b.at - a.at)
+      .slice(0, limit)
+      .map((e) => ({ ...e }));
   }
 
   async saveVault(sessionId: string, entries: readonly [string, string][]): Promise<void> {

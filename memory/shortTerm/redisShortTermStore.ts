@@ -38,13 +38,7 @@ export class RedisShortTermStore implements ShortTermStore {
 
   async pushTurn(sessionId: string, turn: Turn): Promise<void> {
     const key = this.key(sessionId, 'turns');
-    await this.redis
-      .multi()
-      .rpush(key, JSON.stringify(turn))
-      .ltrim(key, -this.options.maxTurns, -1)
-      .expire(key, this.options.ttlSeconds)
-      .exec()
-      .then(check);
+    await this.redis.multi().rpush(key, JSON.stringify(turn)).ltrim(key, -this.options.maxTurns, -1).expire(key, this.options.ttlSeconds).exec().then(check);
   }
 
   async recentTurns(sessionId: string, limit = this.options.maxTurns): Promise<Turn[]> {
@@ -79,12 +73,7 @@ export class RedisShortTermStore implements ShortTermStore {
   async saveVault(sessionId: string, entries: readonly [string, string][]): Promise<void> {
     if (entries.length === 0) return;
     const key = this.key(sessionId, 'vault');
-    await this.redis
-      .multi()
-      .hset(key, Object.fromEntries(entries))
-      .expire(key, this.options.ttlSeconds)
-      .exec()
-      .then(check);
+    await this.redis.multi().hset(key, Object.fromEntries(entries)).expire(key, this.options.ttlSeconds).exec().then(check);
   }
 
   async loadVault(sessionId: string): Promise<[string, string][]> {

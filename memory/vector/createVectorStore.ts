@@ -20,22 +20,14 @@ export async function pgvectorAvailable(db: Database): Promise<boolean> {
 }
 
 /** Picks, builds and initialises (collection/table with the right dimension) the long-term store. */
-export async function createVectorStore(
-  config: VectorStoreConfig,
-  db: Database,
-  dimension: number,
-  logger?: DbLogger,
-  now?: () => number,
-): Promise<VectorStore> {
+export async function createVectorStore(config: VectorStoreConfig, db: Database, dimension: number, logger?: DbLogger, now?: () => number): Promise<VectorStore> {
   let choice = config.VECTOR_STORE;
   if (!choice) {
     if (config.QDRANT_URL) choice = 'qdrant';
     else choice = (await pgvectorAvailable(db)) ? 'pgvector' : 'embedded';
     if (choice === 'pgvector' && logger) {
       // A database that used the embedded store before PGlite shipped pgvector keeps those points there.
-      const [left] = await db.query<{ n: number | string }>(
-        "select case when to_regclass('memory_vectors_embedded') is null then 0 else 1 end as n",
-      );
+      const [left] = await db.query<{ n: number | string }>("select case when to_regclass('memory_vectors_embedded') is null then 0 else 1 end as n");
       if (Number(left?.n ?? 0) > 0) {
         const [rows] = await db.query<{ n: number | string }>('select count(*) as n from memory_vectors_embedded');
         if (Number(rows?.n ?? 0) > 0) {
@@ -49,7 +41,7 @@ export async function createVectorStore(
     if (choice === 'embedded' && db.kind === 'postgres') {
       logger?.warn(
         {},
-        'no QDRANT_URL and no pgvector on this Postgres (Debian\'s postgresql-15 has none): long-term memory uses the embedded per-process vector index; run one replica, install pgvector, or set QDRANT_URL',
+        "no QDRANT_URL and no pgvector on this Postgres (Debian's postgresql-15 has none): long-term memory uses the embedded per-process vector index; run one replica, install pgvector, or set QDRANT_URL",
       );
     }
   }

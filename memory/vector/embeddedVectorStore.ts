@@ -9,7 +9,6 @@ export interface EmbeddedVectorStoreOptions {
   now?: () => number;
 }
 
-
 function toBytes(v: readonly number[]): Uint8Array {
   return new Uint8Array(Float32Array.from(v).buffer);
 }
@@ -67,10 +66,9 @@ export class EmbeddedVectorStore implements VectorStore {
     if (other[0]) {
       throw new Error(`vector table ${this.table} holds ${other[0].dimension}-dimensional vectors, the embedder produces ${this.dimension}`);
     }
-    const rows = await this.db.query<{ id: string; payload: VectorPayload; embedding: Uint8Array }>(
-      `select id, payload, embedding from ${this.table} where expires_at > $1`,
-      [this.now()],
-    );
+    const rows = await this.db.query<{ id: string; payload: VectorPayload; embedding: Uint8Array }>(`select id, payload, embedding from ${this.table} where expires_at > $1`, [
+      this.now(),
+    ]);
     for (const r of rows) this.put(r.id, fromBytes(r.embedding), r.payload);
   }
 
@@ -101,10 +99,7 @@ export class EmbeddedVectorStore implements VectorStore {
     const q = Float32Array.from(vector);
     const kinds = filter.kinds && filter.kinds.length > 0 ? new Set<string>(filter.kinds) : undefined;
     const accept = (p: VectorPayload) =>
-      p.tenant === filter.tenant &&
-      p.expiresAt > now &&
-      (filter.team === undefined || p.team === filter.team) &&
-      (filter.service === undefined || p.service === filter.service);
+      p.tenant === filter.tenant && p.expiresAt > now && (filter.team === undefined || p.team === filter.team) && (filter.service === undefined || p.service === filter.service);
     const best: { id: string; score: number; payload: VectorPayload }[] = [];
     for (const [kind, matrix] of this.byKind) if (!kinds || kinds.has(kind)) matrix.topK(q, limit, accept, best);
     return best.map((b) => ({ id: b.id, score: b.score, payload: { ...b.payload } }));

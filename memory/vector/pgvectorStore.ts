@@ -131,9 +131,7 @@ export class PgvectorStore implements VectorStore {
     );
     const type = existing[0]?.type;
     if (type && type !== `vector(${this.dimension})`) {
-      throw new VectorStoreConfigError(
-        `vector table ${this.table} holds ${type}, but the embedder produces vector(${this.dimension}): use another table or re-embed`,
-      );
+      throw new VectorStoreConfigError(`vector table ${this.table} holds ${type}, but the embedder produces vector(${this.dimension}): use another table or re-embed`);
     }
   }
 
@@ -154,8 +152,7 @@ export class PgvectorStore implements VectorStore {
     const rows = points.map((p) => {
       const b = params.length;
       const pl = p.payload;
-      params.push(p.id, pl.tenant, pl.team ?? null, pl.service ?? null, pl.kind, pl.sessionId ?? null, pl.text, pl.importance,
-        pl.createdAt, pl.expiresAt, vectorLiteral(p.vector));
+      params.push(p.id, pl.tenant, pl.team ?? null, pl.service ?? null, pl.kind, pl.sessionId ?? null, pl.text, pl.importance, pl.createdAt, pl.expiresAt, vectorLiteral(p.vector));
       return `(${Array.from({ length: 10 }, (_, i) => `$${b + i + 1}`).join(', ')}, $${b + 11}::vector)`;
     });
     await this.db.query(

@@ -55,9 +55,7 @@ export class QdrantStore implements VectorStore {
       const info = await this.client.getCollection(this.collection);
       const vectors = info.config.params.vectors as { size?: number; distance?: string } | undefined;
       if (vectors?.size !== this.dimension || vectors.distance !== 'Cosine') {
-        throw new VectorStoreConfigError(
-          `Qdrant collection ${this.collection} has size ${vectors?.size} / ${vectors?.distance}, expected ${this.dimension} / Cosine`,
-        );
+        throw new VectorStoreConfigError(`Qdrant collection ${this.collection} has size ${vectors?.size} / ${vectors?.distance}, expected ${this.dimension} / Cosine`);
       }
       return;
     }
@@ -70,10 +68,12 @@ export class QdrantStore implements VectorStore {
 
   async upsert(points: readonly VectorPoint[]): Promise<void> {
     if (points.length === 0) return;
-    await explained('upsert', () => this.client.upsert(this.collection, {
-      wait: true,
-      points: points.map((p) => ({ id: p.id, vector: [...p.vector], payload: { ...p.payload } })),
-    }));
+    await explained('upsert', () =>
+      this.client.upsert(this.collection, {
+        wait: true,
+        points: points.map((p) => ({ id: p.id, vector: [...p.vector], payload: { ...p.payload } })),
+      }),
+    );
   }
 
   async search(vector: readonly number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> {
@@ -84,9 +84,7 @@ export class QdrantStore implements VectorStore {
     if (filter.team !== undefined) must.push({ key: 'team', match: { value: filter.team } });
     if (filter.service !== undefined) must.push({ key: 'service', match: { value: filter.service } });
     if (filter.kinds && filter.kinds.length > 0) must.push({ key: 'kind', match: { any: [...filter.kinds] } });
-    const result = await explained('query', () =>
-      this.client.query(this.collection, { query: [...vector], filter: { must }, limit, with_payload: true }),
-    );
+    const result = await explained('query', () => this.client.query(this.collection, { query: [...vector], filter: { must }, limit, with_payload: true }));
     return result.points.map((p) => ({ id: String(p.id), score: p.score, payload: p.payload as unknown as VectorPayload }));
   }
 

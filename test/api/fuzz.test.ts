@@ -104,8 +104,14 @@ function check(route: string, label: string, answer: Answer): Answer {
   if (answer.status >= 500) f.fiveXx.push(what);
   if (!documentedStatuses(route).has(answer.status)) f.undocumented.push(what);
   if (answer.status >= 400) {
-    const shaped = answer.type.startsWith('application/problem+json') && typeof answer.body === 'object' && answer.body !== null
-      && typeof answer.body.type === 'string' && typeof answer.body.title === 'string' && answer.body.status === answer.status && typeof answer.body.detail === 'string';
+    const shaped =
+      answer.type.startsWith('application/problem+json') &&
+      typeof answer.body === 'object' &&
+      answer.body !== null &&
+      typeof answer.body.type === 'string' &&
+      typeof answer.body.title === 'string' &&
+      answer.body.status === answer.status &&
+      typeof answer.body.detail === 'string';
     if (!shaped) f.notProblem.push(what);
     if ([400, 413, 422].includes(answer.status)) {
       const errors: unknown = shaped ? answer.body.errors : undefined;
@@ -140,9 +146,26 @@ function templateFor(method: string, path: string): Record<string, unknown> | un
     '/incidents/:incidentId/resolve': { resolution: 'fixed' },
     '/incidents/:incidentId/remediate': { actionId: 'a1' },
     '/webhooks/alertmanager': {
-      version: '4', groupKey: '{}:{alertname="X"}', status: 'firing', receiver: 'copilot', groupLabels: { alertname: 'X' },
-      commonLabels: { alertname: 'X' }, commonAnnotations: {}, externalURL: 'http://am', truncatedAlerts: 0,
-      alerts: [{ status: 'firing', labels: { alertname: 'X', severity: 'warning' }, annotations: { summary: 's' }, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://p', fingerprint: 'abc' }],
+      version: '4',
+      groupKey: '{}:{alertname="X"}',
+      status: 'firing',
+      receiver: 'copilot',
+      groupLabels: { alertname: 'X' },
+      commonLabels: { alertname: 'X' },
+      commonAnnotations: {},
+      externalURL: 'http://am',
+      truncatedAlerts: 0,
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'X', severity: 'warning' },
+          annotations: { summary: 's' },
+          startsAt: '2026-01-01T00:00:00Z',
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: 'http://p',
+          fingerprint: 'abc',
+        },
+      ],
     },
   };
   return table[p] ?? {};
@@ -181,7 +204,10 @@ function concrete(route: RouteInfo, override?: { name: string; raw: string }): s
 }
 
 function paramNames(route: RouteInfo): string[] {
-  return route.path.split('/').filter((p) => p.startsWith(':') || p.startsWith('*')).map((p) => p.slice(1));
+  return route.path
+    .split('/')
+    .filter((p) => p.startsWith(':') || p.startsWith('*'))
+    .map((p) => p.slice(1));
 }
 
 const key = (method: string, route: RouteInfo) => `${method} ${route.path}`;
@@ -202,13 +228,17 @@ async function probe(): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  stack = await startChatStack('fuzz', {
-    ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-    RATE_LIMIT_PER_SUBJECT: '0',
-    RATE_LIMIT_PER_IP: '0',
-    RATE_LIMIT_AUTH_FAILURES_PER_IP: '0',
-    RATE_LIMIT_WEBHOOK_PER_SOURCE: '0',
-  }, { memory: true, incidents: true });
+  stack = await startChatStack(
+    'fuzz',
+    {
+      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+      RATE_LIMIT_PER_SUBJECT: '0',
+      RATE_LIMIT_PER_IP: '0',
+      RATE_LIMIT_AUTH_FAILURES_PER_IP: '0',
+      RATE_LIMIT_WEBHOOK_PER_SOURCE: '0',
+    },
+    { memory: true, incidents: true },
+  );
   // The same createApp the stack serves, only to read its router: the list of routes to fuzz.
   const listing = createApp({
     config: stack.config,
@@ -221,7 +251,10 @@ beforeAll(async () => {
   });
   routes = listRoutes(listing);
 
-  const run = await send('POST', '/api/v1/runs', { token: TOKENS.operator, body: JSON.stringify({ runbook: 'deploy-service', params: { service: 'cart', version: 'v1', environment: 'production' } }) });
+  const run = await send('POST', '/api/v1/runs', {
+    token: TOKENS.operator,
+    body: JSON.stringify({ runbook: 'deploy-service', params: { service: 'cart', version: 'v1', environment: 'production' } }),
+  });
   expect(run.status).toBe(202);
   ids.runId = run.body.runId;
   ids.gateId = 'approve';
@@ -244,7 +277,13 @@ afterAll(async () => {
 
 it('lists every route from the router, the webhook included', () => {
   const listed = routes.map((r) => `${r.methods.join(',')} ${r.path}`);
-  for (const expected of ['POST /api/v1/runs', 'DELETE /api/v1/sessions/:id', 'POST /api/v1/webhooks/alertmanager', 'GET /api/v1/incidents/:incidentId/evidence/*evidenceId', 'DELETE /api/v1/memories/:id']) {
+  for (const expected of [
+    'POST /api/v1/runs',
+    'DELETE /api/v1/sessions/:id',
+    'POST /api/v1/webhooks/alertmanager',
+    'GET /api/v1/incidents/:incidentId/evidence/*evidenceId',
+    'DELETE /api/v1/memories/:id',
+  ]) {
     expect(listed).toContain(expected);
   }
   // One route per path and method: no fall-through between modules.
@@ -280,7 +319,13 @@ it('survives hostile input on every route: no 5xx, problem+json, named fields, r
       }
 
       // Query strings: NUL, encoded lone surrogate, prototype keys, NUL in the name.
-      for (const [query, field] of [['service=%00', 'query.service'], ['q=a%00b', 'query.q'], ['__proto__=1', 'query.__proto__'], ['constructor=x', 'query.constructor'], ['x%00y=1', 'query']] as const) {
+      for (const [query, field] of [
+        ['service=%00', 'query.service'],
+        ['q=a%00b', 'query.q'],
+        ['__proto__=1', 'query.__proto__'],
+        ['constructor=x', 'query.constructor'],
+        ['x%00y=1', 'query'],
+      ] as const) {
         const answer = await hit(name, `query ${query}`, method, `${url}?${query}`, { token, ...(template ? { body: JSON.stringify(template) } : {}) });
         expect({ name, query, status: answer.status }).toEqual({ name, query, status: 400 });
         expect((answer.body.errors as { path: string }[]).some((e) => e.path.startsWith(field))).toBe(true);
@@ -289,7 +334,10 @@ it('survives hostile input on every route: no 5xx, problem+json, named fields, r
       // Path parameters: NUL, bad escapes, surrogates as UTF-8, dot segments, encoded slashes, overlong ids.
       for (const param of paramNames(route)) {
         for (const raw of ['%00', 'run-a%00b', '%ED%A0%80', '%E0%A4%A', '..', '%2e%2e', 'a%2Fb', '%2F..%2F..%2Fetc%2Fpasswd', 'x'.repeat(4000), '__proto__', 'constructor']) {
-          const answer = await hit(name, `path ${param}=${raw.slice(0, 30)}`, method, concrete(route, { name: param, raw }), { token, ...(template ? { body: JSON.stringify(template) } : {}) });
+          const answer = await hit(name, `path ${param}=${raw.slice(0, 30)}`, method, concrete(route, { name: param, raw }), {
+            token,
+            ...(template ? { body: JSON.stringify(template) } : {}),
+          });
           if (raw.includes('%00') || raw.startsWith('%E')) {
             expect({ name, raw, status: answer.status }).toEqual({ name, raw, status: 400 });
             expect((answer.body.errors as { path: string }[]).map((e) => e.path)).toContain(`path.${param}`);
@@ -393,8 +441,7 @@ it('answers lying or invalid Content-Length with problem+json on the raw socket'
         resolve(out);
       });
     });
-  const head = (path: string, extra: string) =>
-    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKENS.admin}\r\nContent-Type: application/json\r\n${extra}\r\n`;
+  const head = (path: string, extra: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKENS.admin}\r\nContent-Type: application/json\r\n${extra}\r\n`;
   let answers = 0;
   for (const route of routes.filter((r) => r.methods.includes('POST') && r.path.startsWith('/api/v1'))) {
     const path = concrete(route);

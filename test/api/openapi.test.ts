@@ -67,7 +67,17 @@ test('what each route answers to plain mistakes is in its documented responses',
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries<OperationObject>(ops)) {
       if (!op['x-required-roles']) continue;
-      const url = path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) => (name === 'runId' ? 'run-doesnotexist' : name === 'incidentId' ? 'inc-20260101-0000-abcd' : name === 'gateId' ? 'approve' : name === 'id' ? '00000000-0000-4000-8000-000000000000' : 'nope'));
+      const url = path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) =>
+        name === 'runId'
+          ? 'run-doesnotexist'
+          : name === 'incidentId'
+            ? 'inc-20260101-0000-abcd'
+            : name === 'gateId'
+              ? 'approve'
+              : name === 'id'
+                ? '00000000-0000-4000-8000-000000000000'
+                : 'nope',
+      );
       const M = method.toUpperCase();
       const json = M === 'POST' ? { bogus: 1 } : undefined;
       const cases: [string, Parameters<TestApi['call']>[2]][] = [

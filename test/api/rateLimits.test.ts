@@ -79,8 +79,7 @@ test('successful requests do not count as failed authentications', async () => {
 
 test('webhooks: limited per source apart from the API allowance', async () => {
   const a = await api({ RATE_LIMIT_WEBHOOK_PER_SOURCE: '2', ALERTMANAGER_WEBHOOK_TOKEN: 'webhook-token-0123456789' });
-  const send = () =>
-    a.call('POST', '/api/v1/webhooks/alertmanager', { token: 'webhook-token-0123456789', json: { version: '4', status: 'firing', alerts: [] } });
+  const send = () => a.call('POST', '/api/v1/webhooks/alertmanager', { token: 'webhook-token-0123456789', json: { version: '4', status: 'firing', alerts: [] } });
   const first = await send();
   expect(first.status).not.toBe(429);
   expect((await send()).status).not.toBe(429);

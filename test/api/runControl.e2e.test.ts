@@ -121,7 +121,12 @@ describe('pause and resume', () => {
     expect(events.find((e) => e.type === 'run.resumed')!.data).toMatchObject({ by: 'olga', reason: 'INC-7 resolved', pausedBy: 'olga' });
 
     const pauses = await auditRows('run.pause', runId, 2);
-    expect(pauses.map((r) => [r.subject, r.outcome, r.statusCode])).toEqual(expect.arrayContaining([['olga', 'ok', 200], ['olga', 'refused', 409]]));
+    expect(pauses.map((r) => [r.subject, r.outcome, r.statusCode])).toEqual(
+      expect.arrayContaining([
+        ['olga', 'ok', 200],
+        ['olga', 'refused', 409],
+      ]),
+    );
     const resumes = await auditRows('run.resume', runId);
     expect(resumes.some((r) => r.subject === 'olga' && r.outcome === 'ok')).toBe(true);
   });

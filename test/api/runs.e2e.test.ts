@@ -109,7 +109,7 @@ describe('a gated run through the API', () => {
     expect(unknownGate.status).toBe(404);
   });
 
-  it('accepts a second admin\'s approval (200, gate state) and refuses a second decision with 409', async () => {
+  it("accepts a second admin's approval (200, gate state) and refuses a second decision with 409", async () => {
     const ok = await api.call('POST', `/api/v1/runs/${runId}/approvals/gate`, {
       token: TOKENS.secondAdmin,
       json: { decision: 'approve', comment: 'looks good' },
@@ -197,7 +197,10 @@ describe('cancellation and listing', () => {
   it('cancels a running run: 202, run.cancelled on the stream, then 409 for a second cancel', async () => {
     const definition: RunbookDocument = {
       name: cancelName,
-      steps: [{ id: 'first', type: 'wait', duration: '50ms' }, { id: 'long', type: 'wait', needs: ['first'], duration: '1h' }],
+      steps: [
+        { id: 'first', type: 'wait', duration: '50ms' },
+        { id: 'long', type: 'wait', needs: ['first'], duration: '1h' },
+      ],
     };
     const started = await api.call('POST', '/api/v1/runs', { token: TOKENS.admin, json: { definition } });
     expect(started.status).toBe(202);

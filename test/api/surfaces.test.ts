@@ -61,7 +61,11 @@ describe('POST /api/v1/runs/plan', () => {
       params: { service: 'auth', version: 'v2.3.1', environment: 'production' },
       batches: [['build'], ['approve'], ['deploy']],
     });
-    expect(res.body.steps.map((s: { id: string; batch: number }) => [s.id, s.batch])).toEqual([['build', 0], ['approve', 1], ['deploy', 2]]);
+    expect(res.body.steps.map((s: { id: string; batch: number }) => [s.id, s.batch])).toEqual([
+      ['build', 0],
+      ['approve', 1],
+      ['deploy', 2],
+    ]);
     const approve = res.body.steps.find((s: { id: string }) => s.id === 'approve');
     expect(approve.when).toEqual({ expression: "params.environment == 'production'", outcome: 'runs' });
     expect(approve.action.message).toBe('Deploy auth');
@@ -99,7 +103,16 @@ describe('POST /api/v1/runs/plan', () => {
     expect(inline.status).toBe(403);
     const admin = await stack.call('POST', '/api/v1/runs/plan', {
       token: TOKENS.admin,
-      json: { definition: { name: 'inline-plan', steps: [{ id: 'a', type: 'wait', duration: '1s' }, { id: 'b', type: 'wait', duration: '1s', needs: ['a'] }, { id: 'c', type: 'wait', duration: '1s' }] } },
+      json: {
+        definition: {
+          name: 'inline-plan',
+          steps: [
+            { id: 'a', type: 'wait', duration: '1s' },
+            { id: 'b', type: 'wait', duration: '1s', needs: ['a'] },
+            { id: 'c', type: 'wait', duration: '1s' },
+          ],
+        },
+      },
     });
     expect(admin.status).toBe(200);
     expect(admin.body.batches).toEqual([['a', 'c'], ['b']]);
@@ -168,7 +181,11 @@ describe('the approvals inbox and its live feed', () => {
     await feed.waitFor(feedHas('approval.requested', signalRun), 20_000);
     await stack.backends.client.workflow.getHandle(signalRun).signal('approval', { gateId: 'approve', decision: 'reject', approver: 'carol' });
     const events = await feed.waitFor(feedHas('approval.decided', signalRun), 20_000);
-    expect(dataOf(events.find((e) => e.event === 'approval.decided' && dataOf(e).runId === signalRun)!)).toMatchObject({ status: 'rejected', decidedBy: 'carol', via: 'temporal-signal' });
+    expect(dataOf(events.find((e) => e.event === 'approval.decided' && dataOf(e).runId === signalRun)!)).toMatchObject({
+      status: 'rejected',
+      decidedBy: 'carol',
+      via: 'temporal-signal',
+    });
   });
 
   it('resumes after Last-Event-ID with exactly the events that followed, and starts at the end without one', async () => {
@@ -215,7 +232,7 @@ describe('GET /api/v1/runs filters', () => {
 });
 
 describe('GET /api/v1/sessions', () => {
-  it('lists the caller\'s own sessions, newest first, titled by their first message, with paging', async () => {
+  it("lists the caller's own sessions, newest first, titled by their first message, with paging", async () => {
     const first = await stack.createSession(TOKENS.viewer);
     await stack.say(TOKENS.viewer, first, 'what runbooks are there?');
     const second = await stack.createSession(TOKENS.viewer);

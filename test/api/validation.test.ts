@@ -116,7 +116,11 @@ describe('path, query and header parameters', () => {
     ['sort=asc', ['sort']],
     ['status=running&status=failed', ['status']],
   ])('GET /runs?%s answers 400', async (query, fields) => {
-    expectProblem(await api.call('GET', `/api/v1/runs?${query}`, { token: TOKENS.viewer }), 400, fields.map((f) => `query.${f}`));
+    expectProblem(
+      await api.call('GET', `/api/v1/runs?${query}`, { token: TOKENS.viewer }),
+      400,
+      fields.map((f) => `query.${f}`),
+    );
   });
 
   it('answers 400 for a bad resume point, 404 (not a stream) for an unknown run', async () => {
@@ -217,8 +221,7 @@ describe('routing, request ids and failures', () => {
 });
 
 describe('the boundary rule (issue 17)', () => {
-  const raw = (path: string, body: string, token: string = TOKENS.admin) =>
-    api.call('POST', path, { token, raw: body, headers: { 'content-type': 'application/json' } });
+  const raw = (path: string, body: string, token: string = TOKENS.admin) => api.call('POST', path, { token, raw: body, headers: { 'content-type': 'application/json' } });
 
   it('answers 403 before any validation detail to a caller without the role', async () => {
     const viewer = await start({ runbook: 'Not A Name', bogus: 'a\u0000b' }, TOKENS.viewer);

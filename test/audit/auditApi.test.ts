@@ -96,7 +96,14 @@ describe('one audit row per mutating request', () => {
   it('a 403 (viewer starting a run) names the subject, roles and reason', async () => {
     const { res, row } = await act('POST', '/api/v1/runs', { token: TOKENS.viewer, json: { runbook: 'deploy-service', params: { version: 'v1' } } });
     expect(res.status).toBe(403);
-    expect(await row()).toMatchObject({ subject: 'vera', roles: ['viewer'], action: 'run.start', outcome: 'refused', statusCode: 403, reason: 'this action requires the "operator" role' });
+    expect(await row()).toMatchObject({
+      subject: 'vera',
+      roles: ['viewer'],
+      action: 'run.start',
+      outcome: 'refused',
+      statusCode: 403,
+      reason: 'this action requires the "operator" role',
+    });
   });
 
   it('a started run is recorded with its run id as target and the digest of its inputs', async () => {

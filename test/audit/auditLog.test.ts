@@ -1,14 +1,6 @@
 /** @jest-environment ./test/db/pgliteEnvironment.ts */
 import { PostgresDatabase } from '../../db/postgresDatabase';
-import {
-  GENESIS_HASH,
-  AuditValidationError,
-  SqlAuditLog,
-  digestInputs,
-  rowHash,
-  verifyAuditChain,
-  type NewAuditEntry,
-} from '../../audit/auditLog';
+import { GENESIS_HASH, AuditValidationError, SqlAuditLog, digestInputs, rowHash, verifyAuditChain, type NewAuditEntry } from '../../audit/auditLog';
 import { auditedEventStore } from '../../audit/auditedEventStore';
 import { runAuditVerify } from '../../scripts/auditVerify';
 import { BACKENDS, openTestDatabase, type TestDatabase } from '../db/backends';
@@ -77,14 +69,25 @@ describe.each(BACKENDS)('audit_log (%s)', (kind) => {
     await t.db.query("update audit_log set outcome = 'ok' where id = $1", [c]);
 
     // Swapping two rows' hashes (a forger re-ordering the chain) breaks the first of them.
-    await t.db.query('update audit_log set hash = case when id = $1 then (select hash from audit_log where id = $2) else (select hash from audit_log where id = $1) end where id in ($1, $2)', [d, e]);
+    await t.db.query(
+      'update audit_log set hash = case when id = $1 then (select hash from audit_log where id = $2) else (select hash from audit_log where id = $1) end where id in ($1, $2)',
+      [d, e],
+    );
     expect(await verifyAuditChain(t.db)).toMatchObject({ ok: false, brokenId: d, reason: expect.stringMatching(/hash does not match/) });
-    await t.db.query('update audit_log set hash = case when id = $1 then (select hash from audit_log where id = $2) else (select hash from audit_log where id = $1) end where id in ($1, $2)', [d, e]);
+    await t.db.query(
+      'update audit_log set hash = case when id = $1 then (select hash from audit_log where id = $2) else (select hash from audit_log where id = $1) end where id in ($1, $2)',
+      [d, e],
+    );
     expect((await verifyAuditChain(t.db)).ok).toBe(true);
 
     // A deleted row is found at the row after it, even if the forger recomputes nothing.
     await t.db.query('delete from audit_log where id = $1', [b]);
-    expect(await verifyAuditChain(t.db)).toMatchObject({ ok: false, brokenId: c, rows: 1, reason: expect.stringMatching(new RegExp(`prev_hash does not match the hash of row ${a}`)) });
+    expect(await verifyAuditChain(t.db)).toMatchObject({
+      ok: false,
+      brokenId: c,
+      rows: 1,
+      reason: expect.stringMatching(new RegExp(`prev_hash does not match the hash of row ${a}`)),
+    });
     // Deleting the first row breaks the chain start.
     await t.db.query('delete from audit_log where id <= $1', [c]);
     expect(await verifyAuditChain(t.db)).toMatchObject({ ok: false, brokenId: d, reason: expect.stringMatching(/genesis/) });
@@ -104,10 +107,25 @@ describe.each(BACKENDS)('audit_log (%s)', (kind) => {
     const decided = {
       type: 'approval.decided',
       dedupeKey: 'run-abc/approval/approve/decided',
-      data: { gateId: 'approve', status: 'approved', votes: [{ approver: 'alan', decision: 'approve', via: 'temporal-signal', claimed: true, at: 'x' }, { approver: 'adam', decision: 'approve', via: 'api', at: 'y' }] },
+      data: {
+        gateId: 'approve',
+        status: 'approved',
+        votes: [
+          { approver: 'alan', decision: 'approve', via: 'temporal-signal', claimed: true, at: 'x' },
+          { approver: 'adam', decision: 'approve', via: 'api', at: 'y' },
+        ],
+      },
     };
-    const refused = { type: 'approval.refused', dedupeKey: 'run-abc/approval/refused/1', data: { gateId: 'approve', claimedApprover: 'olga', refusal: 'ApprovalForbidden', reason: 'four-eyes: olga requested this run' } };
-    const started = { type: 'action.started', dedupeKey: 'sess-1/turn-3/action.started', data: { proposalId: 'p-3-1', runId: 'run-xyz', runbook: 'restart-service', requestedBy: 'olga' } };
+    const refused = {
+      type: 'approval.refused',
+      dedupeKey: 'run-abc/approval/refused/1',
+      data: { gateId: 'approve', claimedApprover: 'olga', refusal: 'ApprovalForbidden', reason: 'four-eyes: olga requested this run' },
+    };
+    const started = {
+      type: 'action.started',
+      dedupeKey: 'sess-1/turn-3/action.started',
+      data: { proposalId: 'p-3-1', runId: 'run-xyz', runbook: 'restart-service', requestedBy: 'olga' },
+    };
     const noise = { type: 'step.log', dedupeKey: 'run-abc/s/1/log/1', data: { line: 'hello' } };
     await store.append('run-abc', [decided, refused, noise]);
     await store.append('run-abc', [decided, refused]); // the retried activity

@@ -23,7 +23,15 @@ function model(body: any) {
     return {
       kind: 'tool_use' as const,
       name: 'classify_request',
-      input: { intent: 'MetricQuery', confidence: 0.93, entities: [{ type: 'service', value: 'checkout' }, { type: 'metric', value: 'latency' }, { type: 'percentile', value: '0.95' }] },
+      input: {
+        intent: 'MetricQuery',
+        confidence: 0.93,
+        entities: [
+          { type: 'service', value: 'checkout' },
+          { type: 'metric', value: 'latency' },
+          { type: 'percentile', value: '0.95' },
+        ],
+      },
     };
   }
   if (/remember/i.test(prompt) && !prompt.includes('preference:')) return { kind: 'text' as const, text: 'Noted.' };

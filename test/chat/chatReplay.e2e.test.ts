@@ -19,7 +19,10 @@ const currentBundle = process.env.TEST_WORKFLOW_BUNDLE!;
 
 beforeAll(async () => {
   oldTree = mkdtempSync(path.join(os.tmpdir(), 'copilot-old-chat-'));
-  execSync(`git archive --format=tar ${BEFORE_PROPOSALS} | tar -x -C ${JSON.stringify(oldTree)}`, { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'ignore', 'inherit'] });
+  execSync(`git archive --format=tar ${BEFORE_PROPOSALS} | tar -x -C ${JSON.stringify(oldTree)}`, {
+    cwd: path.resolve(__dirname, '../..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(oldTree, 'node_modules'), 'dir');
   const { code } = await bundleWorkflowCode({ workflowsPath: path.join(oldTree, 'workflows', 'index.ts'), logger: new DefaultLogger('ERROR') });
   const oldBundle = path.join(oldTree, 'old-workflows.js');
@@ -38,7 +41,11 @@ afterAll(async () => {
 });
 
 async function gatedDeploy(): Promise<string> {
-  const started = await stack.backends.runs.startRun({ runbook: RunbookDefinition.parse(DEPLOY), params: { service: 'orders', version: 'v7.0.0', environment: 'production' }, requestedBy: { sub: 'olga', roles: ['operator'] } });
+  const started = await stack.backends.runs.startRun({
+    runbook: RunbookDefinition.parse(DEPLOY),
+    params: { service: 'orders', version: 'v7.0.0', environment: 'production' },
+    requestedBy: { sub: 'olga', roles: ['operator'] },
+  });
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if ((await stack.backends.runs.getState(started.runId)).approvals.some((a) => a.status === 'pending')) return started.runId;

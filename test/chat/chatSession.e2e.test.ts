@@ -185,7 +185,12 @@ test('POST /api/v1/nlp/parse exposes the engine; a session id resolves reference
   expect(res.status).toBe(200);
   expect(res.body.intent).toMatchObject({ type: 'MetricQuery' });
   expect(res.body.intent.confidence).toBeGreaterThan(0.8);
-  expect(res.body.entities).toEqual(expect.arrayContaining([{ type: 'service', value: 'checkout', text: 'checkout' }, { type: 'environment', value: 'production', text: 'prod' }]));
+  expect(res.body.entities).toEqual(
+    expect.arrayContaining([
+      { type: 'service', value: 'checkout', text: 'checkout' },
+      { type: 'environment', value: 'production', text: 'prod' },
+    ]),
+  );
   expect(res.body.queries[0]).toMatchObject({ language: 'promql', valid: true });
   expect(['rules', 'cache']).toContain(res.body.source);
   const id = await stack.createSession(TOKENS.viewer);

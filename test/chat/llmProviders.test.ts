@@ -24,7 +24,8 @@ beforeEach(() => {
   local.failWith = undefined;
 });
 
-const claude = (timeoutMs = 3000, apiKey = 'sk-ant-test-0123456789') => new AnthropicProvider({ apiKey, baseURL: anthropic.url, model: 'claude-sonnet-5-5', cheapModel: 'claude-haiku-5-5', timeoutMs });
+const claude = (timeoutMs = 3000, apiKey = 'sk-ant-test-0123456789') =>
+  new AnthropicProvider({ apiKey, baseURL: anthropic.url, model: 'claude-sonnet-5-5', cheapModel: 'claude-haiku-5-5', timeoutMs });
 const request = { system: 'be brief', messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hello' }] }], maxTokens: 100 };
 const signal = () => AbortSignal.timeout(5000);
 
@@ -57,7 +58,11 @@ test('the fake accepts both auth header styles and refuses others with a 401 err
 test('tool_use input arrives as input_json_delta fragments and is parsed whole; the cheap tier picks the cheap model', async () => {
   const input = { intent: 'MetricQuery', confidence: 0.9, entities: [{ type: 'service', value: 'checkout' }] };
   anthropic.queue.push({ kind: 'tool_use', name: 'classify_request', input });
-  const res = await claude().complete({ ...request, tier: 'cheap', tools: [{ name: 'classify_request', description: 'd', inputSchema: { type: 'object' } }], toolChoice: { type: 'tool', name: 'classify_request' } }, {}, signal());
+  const res = await claude().complete(
+    { ...request, tier: 'cheap', tools: [{ name: 'classify_request', description: 'd', inputSchema: { type: 'object' } }], toolChoice: { type: 'tool', name: 'classify_request' } },
+    {},
+    signal(),
+  );
   expect(toolUses(res)).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_/), name: 'classify_request', input }]);
   expect(res.stopReason).toBe('tool_use');
   expect(anthropic.requests[0]!.body.model).toBe('claude-haiku-5-5');
@@ -76,7 +81,9 @@ test.each([
 test('an overloaded error in the middle of a stream fails the call after the first deltas', async () => {
   anthropic.queue.push({ kind: 'midStreamError', text: 'The error rate is' });
   const deltas: string[] = [];
-  const err = await claude().complete(request, { onText: (d) => deltas.push(d) }, signal()).catch((e: unknown) => e);
+  const err = await claude()
+    .complete(request, { onText: (d) => deltas.push(d) }, signal())
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(LlmError);
   expect((err as LlmError).kind).toBe('overloaded');
   expect(deltas.join('')).toBe('The error rate is');

@@ -82,10 +82,12 @@ test('a 529 from the provider falls back to the extractive summary; so does an o
 
 test('a model that hangs is cut off by the timeout and the extractive summary is used', async () => {
   claude.queue.push({ kind: 'hang' });
-  const router = new LlmRouter(
-    [new AnthropicProvider({ apiKey: claude.apiKey, baseURL: claude.url, model: 'claude-sonnet-5-5', timeoutMs: 5000 })],
-    { timeoutMs: 5000, breakerThreshold: 5, halfOpenAfterMs: 600_000, unhealthyForMs: 0 },
-  );
+  const router = new LlmRouter([new AnthropicProvider({ apiKey: claude.apiKey, baseURL: claude.url, model: 'claude-sonnet-5-5', timeoutMs: 5000 })], {
+    timeoutMs: 5000,
+    breakerThreshold: 5,
+    halfOpenAfterMs: 600_000,
+    unhealthyForMs: 0,
+  });
   const s = new LlmSummariser({ router, timeoutMs: 300 });
   const started = Date.now();
   expect(await s.summarise(TURNS, 60)).toBe(await new ExtractiveSummariser().summarise(TURNS, 60));
@@ -109,10 +111,17 @@ describe('memory compression through MemoryService (PGlite)', () => {
     await t.dispose();
   });
 
-  it('folds old turns into the model\'s summary when the context is over budget', async () => {
+  it("folds old turns into the model's summary when the context is over budget", async () => {
     const s = 'llm-sum';
     for (let i = 0; i < 16; i++) {
-      await parts.service.recordTurn(s, { role: i % 2 ? 'assistant' : 'user', content: `Step ${i}: looked at dashboard ${i}, error rate ${i}% on checkout-svc, p99 ${200 + i} ms, nothing conclusive in window ${i} of the logs, next hypothesis about pools and retries.` }, 'olga');
+      await parts.service.recordTurn(
+        s,
+        {
+          role: i % 2 ? 'assistant' : 'user',
+          content: `Step ${i}: looked at dashboard ${i}, error rate ${i}% on checkout-svc, p99 ${200 + i} ms, nothing conclusive in window ${i} of the logs, next hypothesis about pools and retries.`,
+        },
+        'olga',
+      );
     }
     claude.fallback = () => ({ kind: 'text', text: 'MODEL SUMMARY: checkout-svc slow, pools and retries suspected.' });
     try {

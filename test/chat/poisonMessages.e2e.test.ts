@@ -89,7 +89,11 @@ test('a turn whose write the database refuses for good fails at once with turn.f
     namespace: 'default',
     taskQueue,
     activities: {
-      ...createActivities({ events: stack.backends.store, catalogue: { get: () => undefined }, config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 } }),
+      ...createActivities({
+        events: stack.backends.store,
+        catalogue: { get: () => undefined },
+        config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 },
+      }),
       ...createChatActivities({ events: stack.backends.store, nlp: stack.core.nlp, backends: stack.core.backends, catalogue: catalogueOf([]), memory }),
     },
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },

@@ -31,7 +31,7 @@ test('in-process tier: LRU eviction, TTL expiry, hit and miss counters', async (
   expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, memoryHits: 1, redisHits: 0, sets: 3 });
 });
 
-test('Redis tier: a second replica gets the first one\'s entries, and a dead Redis is only a miss', async () => {
+test("Redis tier: a second replica gets the first one's entries, and a dead Redis is only a miss", async () => {
   const prefix = `test:${Date.now()}:`;
   const one = new ResponseCache({ maxEntries: 10, ttlMs: 60_000, redis, keyPrefix: prefix });
   const two = new ResponseCache({ maxEntries: 10, ttlMs: 60_000, redis, keyPrefix: prefix });

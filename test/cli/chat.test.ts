@@ -49,9 +49,25 @@ const alive = (target: string) => {
 
 function startRepl(name: string, token: string, configDir: string): void {
   tmux(
-    'new-session', '-d', '-s', name, '-x', '200', '-y', '50',
-    '-e', `COPILOT_API_URL=${stack.url}`, '-e', `COPILOT_TOKEN=${token}`, '-e', `COPILOT_CONFIG_DIR=${configDir}`, '-e', 'TERM=xterm-256color',
-    process.execPath, BIN, 'chat',
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-x',
+    '200',
+    '-y',
+    '50',
+    '-e',
+    `COPILOT_API_URL=${stack.url}`,
+    '-e',
+    `COPILOT_TOKEN=${token}`,
+    '-e',
+    `COPILOT_CONFIG_DIR=${configDir}`,
+    '-e',
+    'TERM=xterm-256color',
+    process.execPath,
+    BIN,
+    'chat',
   );
 }
 

@@ -80,15 +80,20 @@ describe('runs start --wait', () => {
     expect(res.code).toBe(0);
     const state = JSON.parse(res.stdout) as { runId: string; status: string; params: Record<string, unknown>; steps: { id: string; status: string }[] };
     expect(state).toMatchObject({ status: 'succeeded', params: { service: 'auth', version: 'v4', environment: 'staging' } });
-    expect(state.steps.map((s) => [s.id, s.status])).toEqual([['build', 'succeeded'], ['approve', 'skipped'], ['deploy', 'succeeded']]);
+    expect(state.steps.map((s) => [s.id, s.status])).toEqual([
+      ['build', 'succeeded'],
+      ['approve', 'skipped'],
+      ['deploy', 'succeeded'],
+    ]);
   });
 
-  it('quotes the API\'s field errors for bad params and exits 1', async () => {
+  it("quotes the API's field errors for bad params and exits 1", async () => {
     const res = await runCli(['runs', 'start', 'deploy-service', '-p', 'service=Auth!', '-p', 'environment=prod', '-p', 'colour=red'], as(TOKENS.operator));
     expect(res.code).toBe(1);
     expect(res.stdout).toBe('');
     expect(res.stderr).toMatch(/^error: 422 Unprocessable Content: /);
-    for (const field of ['params.service', 'params.environment', 'params.version', 'params.colour']) expect(res.stderr).toMatch(new RegExp(`\\n  ${field.replace('.', '\\.')}: \\S`));
+    for (const field of ['params.service', 'params.environment', 'params.version', 'params.colour'])
+      expect(res.stderr).toMatch(new RegExp(`\\n  ${field.replace('.', '\\.')}: \\S`));
     const noRole = await runCli(['runs', 'start', 'deploy-service', '-p', 'service=auth', '-p', 'version=v1'], as(TOKENS.viewer));
     expect(noRole.code).toBe(1);
     expect(noRole.stderr).toMatch(/403 Forbidden: this action requires the "operator" role/);
@@ -116,12 +121,15 @@ describe('runs watch, approve, get, list, plan', () => {
     expect(get.stdout).toMatch(/approve\s+approved\s+adam/);
     const ndjson = await runCli(['-o', 'json', 'runs', 'watch', runId], as(TOKENS.viewer));
     expect(ndjson.code).toBe(0);
-    const events = ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string });
+    const events = ndjson.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; type: string });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.at(-1)!.type).toBe('run.completed');
   });
 
-  it('refuses the requester\'s own approval with the API\'s four-eyes reason', async () => {
+  it("refuses the requester's own approval with the API's four-eyes reason", async () => {
     const start = await runCli(['runs', 'start', 'deploy-service', '-p', 'service=cart', '-p', 'version=v6', '-p', 'environment=production'], as(TOKENS.admin));
     const runId = start.stdout.trim();
     const watch = startCli(['runs', 'watch', runId], as(TOKENS.viewer));
@@ -176,7 +184,7 @@ describe('runbooks, login', () => {
     expect(missing.stderr).toMatch(/404 Not Found/);
   });
 
-  it('validates a runbook file offline with the API\'s paths and YAML lines', async () => {
+  it("validates a runbook file offline with the API's paths and YAML lines", async () => {
     const dir = tempConfigDir();
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(file, ['name: bad-one', 'steps:', '  - id: a', '    type: wait', '    duration: 1s', '  - id: b', '    type: wiat', '    needs: [zz]', ''].join('\n'));

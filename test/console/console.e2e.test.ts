@@ -177,10 +177,17 @@ test('chat → Confirm → an approver approves from the inbox → the requester
 });
 
 test('four eyes: the requester sees why they cannot approve their own run, in the inbox and on the run page', async () => {
-  const started = await stack.call('POST', '/api/v1/runs', { token: TOKENS.secondAdmin, json: { runbook: 'deploy-service', params: { service: 'auth', version: 'v9', environment: 'production' } } });
+  const started = await stack.call('POST', '/api/v1/runs', {
+    token: TOKENS.secondAdmin,
+    json: { runbook: 'deploy-service', params: { service: 'auth', version: 'v9', environment: 'production' } },
+  });
   expect(started.status).toBe(202);
   const runId = started.body.runId as string;
-  await waitForState(() => stack.call('GET', `/api/v1/runs/${runId}`, { token: TOKENS.viewer }).then((r) => r.body), (s: any) => s.approvals?.[0]?.status === 'pending', 'gate pending');
+  await waitForState(
+    () => stack.call('GET', `/api/v1/runs/${runId}`, { token: TOKENS.viewer }).then((r) => r.body),
+    (s: any) => s.approvals?.[0]?.status === 'pending',
+    'gate pending',
+  );
 
   const alan = await user(TOKENS.secondAdmin, 'alan');
   await alan.page.getByRole('link', { name: 'Approvals' }).click();
@@ -232,9 +239,18 @@ describe('an incident with hostile alert text and log lines', () => {
       },
     });
     expect(hook.status).toBe(200);
-    const list = await waitForState(() => stack.call('GET', '/api/v1/incidents', { token: TOKENS.viewer }).then((r) => r.body), (b: any) => b.items?.length > 0, 'incident listed');
+    const list = await waitForState(
+      () => stack.call('GET', '/api/v1/incidents', { token: TOKENS.viewer }).then((r) => r.body),
+      (b: any) => b.items?.length > 0,
+      'incident listed',
+    );
     incidentId = list.items[0].incidentId;
-    await waitForState(() => stack.backends.store.list(incidentId, 0, 1000), (events) => events.some((e) => e.type === 'incident.analysis'), 'analysis', 90_000);
+    await waitForState(
+      () => stack.backends.store.list(incidentId, 0, 1000),
+      (events) => events.some((e) => e.type === 'incident.analysis'),
+      'analysis',
+      90_000,
+    );
   });
 
   test('the incident page renders hypotheses with confidence and evidence, a uPlot chart and the log lines', async () => {
@@ -253,7 +269,9 @@ describe('an incident with hostile alert text and log lines', () => {
     await olga.page.getByRole('region', { name: 'Hypotheses' }).screenshot({ path: `${ARTIFACTS}/incident-hypotheses.png` });
     await olga.page.getByRole('region', { name: 'Query results' }).screenshot({ path: `${ARTIFACTS}/incident-charts.png` });
     // Hostile long strings wrap: the page is no wider than the window.
-    expect(await olga.page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    expect(
+      await olga.page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth),
+    ).toBeLessThanOrEqual(1280);
     expectNothingExecuted(olga);
   });
 
@@ -265,7 +283,11 @@ describe('an incident with hostile alert text and log lines', () => {
     await page.getByTestId('log-lines').first().waitFor();
     // Shown as text: the title (annotation) and the log line carry the payload literally.
     expect(await page.locator('h1').first().textContent()).toContain('<script>');
-    await page.getByTestId('log-lines').filter({ hasText: `${ATTACKER}/log.png` }).first().waitFor({ timeout: 20_000 });
+    await page
+      .getByTestId('log-lines')
+      .filter({ hasText: `${ATTACKER}/log.png` })
+      .first()
+      .waitFor({ timeout: 20_000 });
     // The sanitised postmortem keeps no image, script or handler.
     expect(await page.locator('[data-testid="markdown"] img, [data-testid="markdown"] script, [data-testid="markdown"] [onerror]').count()).toBe(0);
     expect(await page.locator('main img').count()).toBe(0);

@@ -65,10 +65,7 @@ function pgliteTemplate(): Promise<File | Blob> {
   return template;
 }
 
-export async function openTestDatabase(
-  kind: BackendKind,
-  options: { migrate?: boolean; postgres?: Partial<PostgresDatabaseOptions> } = {},
-): Promise<TestDatabase> {
+export async function openTestDatabase(kind: BackendKind, options: { migrate?: boolean; postgres?: Partial<PostgresDatabaseOptions> } = {}): Promise<TestDatabase> {
   let result: TestDatabase;
   if (kind === 'postgres') {
     const { url, drop } = await createScratchPostgres();

@@ -75,10 +75,12 @@ describe.each(BACKENDS)('Database contract (%s)', (kind) => {
     expect(seenInsideTx).toBe(0);
     expect(got).toEqual(['in-tx']);
 
-    await expect(t.db.transaction(async (tx) => {
-      await tx.query("select pg_notify('test_channel', 'rolled-back')");
-      throw new Error('abort');
-    })).rejects.toThrow('abort');
+    await expect(
+      t.db.transaction(async (tx) => {
+        await tx.query("select pg_notify('test_channel', 'rolled-back')");
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
 
     await unlisten();
     await t.db.query("select pg_notify('test_channel', 'after-unlisten')");

@@ -33,7 +33,10 @@ function collector(): { seqs: number[]; listener: (e: StoredEvent) => void } {
 async function appendN(store: SqlEventStore, stream: string, from: number, to: number, batch = 1): Promise<void> {
   for (let i = from; i <= to; i += batch) {
     const keys = range(i, Math.min(to, i + batch - 1));
-    await store.append(stream, keys.map((k) => ({ type: 'step.log', dedupeKey: `k${k}`, data: { k } })));
+    await store.append(
+      stream,
+      keys.map((k) => ({ type: 'step.log', dedupeKey: `k${k}`, data: { k } })),
+    );
   }
 }
 

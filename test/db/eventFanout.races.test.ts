@@ -44,7 +44,10 @@ describe.each(BACKENDS)('EventFanout races (%s)', (kind) => {
   let fanout: EventFanout;
   let stream: string;
   const append = (...keys: number[]) =>
-    store.append(stream, keys.map((k) => ({ type: 'step.log', dedupeKey: `k${k}`, data: { k } })));
+    store.append(
+      stream,
+      keys.map((k) => ({ type: 'step.log', dedupeKey: `k${k}`, data: { k } })),
+    );
 
   beforeAll(async () => {
     t = await openTestDatabase(kind);

@@ -61,7 +61,10 @@ describe.each(BACKENDS)('SqlEventStore (%s)', (kind) => {
     const s = newStream();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, w) =>
-        store.append(s, Array.from({ length: 10 }, (_, i) => ev(`w${w}/e${i}`, { w, i }))),
+        store.append(
+          s,
+          Array.from({ length: 10 }, (_, i) => ev(`w${w}/e${i}`, { w, i })),
+        ),
       ),
     );
     for (const r of results) {
@@ -84,7 +87,10 @@ describe.each(BACKENDS)('SqlEventStore (%s)', (kind) => {
     ]);
     await store.append(s2, [ev('z')]);
     expect(seqs(await store.list(s1, 0))).toEqual([1, 2]);
-    expect((await store.list(s2, 0)).map((e) => [e.seq, e.streamId])).toEqual([[1, s2], [2, s2]]);
+    expect((await store.list(s2, 0)).map((e) => [e.seq, e.streamId])).toEqual([
+      [1, s2],
+      [2, s2],
+    ]);
   });
 
   it('wakes subscribers with the stream id after an append commits', async () => {
@@ -111,9 +117,7 @@ describe.each(BACKENDS)('SqlEventStore (%s)', (kind) => {
     const attempt = store.append(s, [ev('ok'), ev('big', big)]);
     await expect(attempt).rejects.toThrow(EventValidationError);
     const size = JSON.stringify(big).length;
-    await expect(store.append(s, [ev('big', big)])).rejects.toThrow(
-      `event 0 (step.log): data is ${size} bytes serialized; the limit is ${MAX_EVENT_DATA_BYTES} bytes (256 KiB)`,
-    );
+    await expect(store.append(s, [ev('big', big)])).rejects.toThrow(`event 0 (step.log): data is ${size} bytes serialized; the limit is ${MAX_EVENT_DATA_BYTES} bytes (256 KiB)`);
     expect(await store.list(s, 0)).toEqual([]);
     // Just under the limit is fine.
     const fits = { blob: 'x'.repeat(MAX_EVENT_DATA_BYTES - 20) };

@@ -22,17 +22,14 @@ describe.each(BACKENDS)('migrate (%s)', (kind) => {
   it('applies every migration once, and a second run is a no-op', async () => {
     expect(await migrate(t.db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await migrate(t.db)).toEqual([]);
-    const rows = await t.db.query<{ version: number; name: string; applied_at: unknown }>(
-      'select version, name, applied_at from schema_migrations order by version',
-    );
+    const rows = await t.db.query<{ version: number; name: string; applied_at: unknown }>('select version, name, applied_at from schema_migrations order by version');
     expect(rows.map((r) => [r.version, r.name])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]));
     expect(rows.every((r) => r.applied_at !== null)).toBe(true);
   });
 
   it('creates run_events with its keys', async () => {
     await migrate(t.db);
-    const insert = (seq: number, key: string) =>
-      t.db.query(`insert into run_events (stream_id, seq, type, data, dedupe_key) values ('s', $1, 't', '{}', $2)`, [seq, key]);
+    const insert = (seq: number, key: string) => t.db.query(`insert into run_events (stream_id, seq, type, data, dedupe_key) values ('s', $1, 't', '{}', $2)`, [seq, key]);
     await insert(1, 'a');
     await expect(insert(1, 'b')).rejects.toThrow(/duplicate key|unique/i); // primary key (stream_id, seq)
     await expect(insert(2, 'a')).rejects.toThrow(/duplicate key|unique/i); // unique (stream_id, dedupe_key)
@@ -50,15 +47,9 @@ describe.each(BACKENDS)('migrate (%s)', (kind) => {
 
   it('rolls back a failing migration completely and stops there', async () => {
     await migrate(t.db);
-    const broken = [
-      ...MIGRATIONS,
-      extra(latest + 1, 'create table half_done (id int); select * from no_such_table;'),
-      extra(latest + 2, 'create table never_reached (id int)'),
-    ];
+    const broken = [...MIGRATIONS, extra(latest + 1, 'create table half_done (id int); select * from no_such_table;'), extra(latest + 2, 'create table never_reached (id int)')];
     await expect(migrate(t.db, { migrations: broken })).rejects.toThrow(/no_such_table/);
-    const tables = await t.db.query<{ n: number }>(
-      "select count(*)::int as n from pg_tables where tablename in ('half_done', 'never_reached')",
-    );
+    const tables = await t.db.query<{ n: number }>("select count(*)::int as n from pg_tables where tablename in ('half_done', 'never_reached')");
     expect(tables).toEqual([{ n: 0 }]);
     const [max] = await t.db.query<{ v: number }>('select max(version) as v from schema_migrations');
     expect(max?.v).toBe(latest);

@@ -14,8 +14,7 @@ import { createScratchPostgres, openTestDatabase, sleep } from './backends';
 jest.mock('@electric-sql/pglite', () => (globalThis as Record<string, unknown>).__hostPglite);
 
 const repoRoot = path.resolve(__dirname, '../..');
-const versions = async (db: Database) =>
-  (await db.query<{ version: number }>('select version from schema_migrations order by version')).map((r) => r.version);
+const versions = async (db: Database) => (await db.query<{ version: number }>('select version from schema_migrations order by version')).map((r) => r.version);
 
 describe('openDatabase', () => {
   const dirs: string[] = [];

@@ -80,7 +80,9 @@ describe.each(BACKENDS)('poison payloads at the storage boundary (%s)', (kind) =
   });
 
   it('event store: an oversized event is refused as tooLarge, which classifies as EventTooLarge', async () => {
-    const err = await store.append(`run-big-${kind}`, [{ type: 'run.started', dedupeKey: 'k', data: { params: { blob: 'x'.repeat(MAX_EVENT_DATA_BYTES) } } }]).catch((e: unknown) => e);
+    const err = await store
+      .append(`run-big-${kind}`, [{ type: 'run.started', dedupeKey: 'k', data: { params: { blob: 'x'.repeat(MAX_EVENT_DATA_BYTES) } } }])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EventValidationError);
     expect((err as EventValidationError).tooLarge).toBe(true);
     expect(asPermanentFailure(err)?.type).toBe(PERMANENT_FAILURE.eventTooLarge);

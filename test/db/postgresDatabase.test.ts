@@ -31,9 +31,7 @@ describe('PostgresDatabase connection loss', () => {
   });
 
   const terminate = (appName: string): Promise<number> =>
-    admin
-      .query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2', [dbName, appName])
-      .then((r) => r.rowCount ?? 0);
+    admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2', [dbName, appName]).then((r) => r.rowCount ?? 0);
 
   it('re-LISTENs after the LISTEN backend is terminated, fires onReconnect, and events keep arriving', async () => {
     const logger = recordingLogger();
@@ -108,9 +106,7 @@ describe('PostgresDatabase connection loss', () => {
 
 describe('Postgres credentials stay out of logs and errors', () => {
   it('redacts the password of a connection string', () => {
-    expect(redactDatabaseUrl('postgres://app:s3cret@db.internal:5432/copilot?sslmode=require')).toBe(
-      'postgres://app:***@db.internal:5432/copilot?sslmode=require',
-    );
+    expect(redactDatabaseUrl('postgres://app:s3cret@db.internal:5432/copilot?sslmode=require')).toBe('postgres://app:***@db.internal:5432/copilot?sslmode=require');
     expect(redactDatabaseUrl('postgres://app@db/x?password=s3cret')).not.toContain('s3cret');
     expect(redactDatabaseUrl('not a url s3cret')).not.toContain('s3cret');
   });

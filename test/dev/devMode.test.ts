@@ -183,7 +183,15 @@ test('the banner names the temporal CLI, and its `workflow signal` example, past
 test('a second dev.sh on the same machine refuses to start on the taken ports, naming each and the variable that moves it', async () => {
   const other = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dev.ts')], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: `${dataDir}-other`, PORT: String(ports.api), TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`, TEMPORAL_UI_URL: `http://127.0.0.1:${ports.ui}`, AUTH_TOKENS: `${tokens.admin}=alice:admin`, DEPLOY_API_URL: 'http://127.0.0.1:9' },
+    env: {
+      ...process.env,
+      DATA_DIR: `${dataDir}-other`,
+      PORT: String(ports.api),
+      TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+      TEMPORAL_UI_URL: `http://127.0.0.1:${ports.ui}`,
+      AUTH_TOKENS: `${tokens.admin}=alice:admin`,
+      DEPLOY_API_URL: 'http://127.0.0.1:9',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   processes.push(other);

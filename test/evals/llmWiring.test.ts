@@ -16,7 +16,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-test('one row per configured provider, scored on the model\'s own answers', async () => {
+test("one row per configured provider, scored on the model's own answers", async () => {
   fake.fallback = () => ({ kind: 'tool_use', name: 'classify_request', input: { intent: 'ServiceHealth', confidence: 0.9, entities: [{ type: 'service', value: 'checkout' }] } });
   const set = HELD_OUT_UTTERANCES.filter(([, intent]) => intent === 'ServiceHealth').slice(0, 5);
   const rows = await scoreLlmUnderstanding(loadConfig({ ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url }), set);

@@ -20,7 +20,13 @@ const failure = (p: Promise<unknown>): Promise<BackendError> =>
 
 beforeAll(async () => {
   loki = await startFakeLoki([
-    { stream: { service: 'checkout', level: 'error' }, lines: [[new Date(now.getTime() - 5000), 'error: db timeout after 3000ms'], [new Date(now.getTime() - 4000), 'error: db timeout after 2999ms']] },
+    {
+      stream: { service: 'checkout', level: 'error' },
+      lines: [
+        [new Date(now.getTime() - 5000), 'error: db timeout after 3000ms'],
+        [new Date(now.getTime() - 4000), 'error: db timeout after 2999ms'],
+      ],
+    },
     { stream: { service: 'cart', level: 'info' }, lines: [[new Date(now.getTime() - 3000), 'ok']] },
   ]);
   tempo = await startFakeTempo([
@@ -112,7 +118,9 @@ describe('Loki (fake server, documented wire format)', () => {
 
   test('metric queries answer a matrix; labels and values', async () => {
     const client = new LokiClient({ url: loki.url });
-    const r = await client.queryRange('sum by (service) (count_over_time({service="checkout"}[1m]))', new Date(now.getTime() - 60_000), new Date(now.getTime() + 1000), { stepSeconds: 60 });
+    const r = await client.queryRange('sum by (service) (count_over_time({service="checkout"}[1m]))', new Date(now.getTime() - 60_000), new Date(now.getTime() + 1000), {
+      stepSeconds: 60,
+    });
     expect(r.data.resultType).toBe('matrix');
     expect(await client.labels()).toEqual(['level', 'service']);
     expect(await client.labelValues('service')).toEqual(['cart', 'checkout']);
@@ -146,7 +154,12 @@ describe('Tempo (fake server, documented wire format)', () => {
     expect(hits.map((h) => h.traceID)).toEqual(['a1b2c3d4e5f60718293a4b5c6d7e8f90']);
     expect(tempo.requests.at(-1)!.headers.authorization).toBe('Bearer tok');
     const spans = await client.trace(hits[0]!.traceID);
-    expect(spans.find((s) => s.service === 'payments')).toMatchObject({ spanId: '2222222222222222', parentSpanId: '1111111111111111', traceId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', error: true });
+    expect(spans.find((s) => s.service === 'payments')).toMatchObject({
+      spanId: '2222222222222222',
+      parentSpanId: '1111111111111111',
+      traceId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+      error: true,
+    });
     expect(await client.tags()).toContain('service.name');
   });
 });

@@ -17,7 +17,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const EXPR = 'sum by (service) (rate(http_requests_total{service="payments-api",status=~"5.."}[5m])) / sum by (service) (rate(http_requests_total{service="payments-api"}[5m])) > 0.05';
+const EXPR =
+  'sum by (service) (rate(http_requests_total{service="payments-api",status=~"5.."}[5m])) / sum by (service) (rate(http_requests_total{service="payments-api"}[5m])) > 0.05';
 
 test('an alert on telemetry that does not exist: no blame for an unrelated deploy, an explicit "insufficient evidence" conclusion', async () => {
   const startsAt = new Date(Date.now() - 60_000);
@@ -28,9 +29,24 @@ test('an alert on telemetry that does not exist: no blame for an unrelated deplo
   const res = await stack.call('POST', '/api/v1/webhooks/alertmanager', {
     token: WEBHOOK_TOKEN,
     json: {
-      version: '4', groupKey: '{}:{alertname="HighErrorRate", service="payments-api"}', status: 'firing', receiver: 'copilot',
-      groupLabels: { alertname: 'HighErrorRate' }, commonLabels: labels, commonAnnotations: { summary: 'payments-api 5xx above 5%' },
-      alerts: [{ status: 'firing', labels, annotations: {}, startsAt: startsAt.toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: `http://prom:9090/graph?g0.expr=${encodeURIComponent(EXPR)}&g0.tab=1`, fingerprint: 'fp-pay' }],
+      version: '4',
+      groupKey: '{}:{alertname="HighErrorRate", service="payments-api"}',
+      status: 'firing',
+      receiver: 'copilot',
+      groupLabels: { alertname: 'HighErrorRate' },
+      commonLabels: labels,
+      commonAnnotations: { summary: 'payments-api 5xx above 5%' },
+      alerts: [
+        {
+          status: 'firing',
+          labels,
+          annotations: {},
+          startsAt: startsAt.toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: `http://prom:9090/graph?g0.expr=${encodeURIComponent(EXPR)}&g0.tab=1`,
+          fingerprint: 'fp-pay',
+        },
+      ],
     },
   });
   expect(res.body.action).toBe('started');
@@ -45,13 +61,20 @@ test('an alert on telemetry that does not exist: no blame for an unrelated deplo
   expect(state.conclusion).toMatchObject({ result: 'insufficient_evidence' });
   expect(analysis.data.conclusion).toEqual(state.conclusion);
   expect(state.conclusion.summary).toMatch(/^insufficient evidence for payments-api: /);
-  expect(state.conclusion.missing).toEqual(expect.arrayContaining([
-    expect.stringMatching(/^prometheus: no series for service "payments-api" \(tried .*job="payments-api"/),
-    'loki: not configured (LOKI_URL)',
-    'tempo: not configured (TEMPO_URL)',
-  ]));
+  expect(state.conclusion.missing).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^prometheus: no series for service "payments-api" \(tried .*job="payments-api"/),
+      'loki: not configured (LOKI_URL)',
+      'tempo: not configured (TEMPO_URL)',
+    ]),
+  );
   // The alert expression and its two operands were re-evaluated, and matched nothing.
-  expect(state.conclusion.matchedNothing).toEqual(expect.arrayContaining([`prometheus: ${EXPR}`, expect.stringMatching(/^prometheus: sum by \(service\) \(rate\(http_requests_total\{service="payments-api",status=~"5.."\}\[5m\]\)\)$/)]));
+  expect(state.conclusion.matchedNothing).toEqual(
+    expect.arrayContaining([
+      `prometheus: ${EXPR}`,
+      expect.stringMatching(/^prometheus: sum by \(service\) \(rate\(http_requests_total\{service="payments-api",status=~"5.."\}\[5m\]\)\)$/),
+    ]),
+  );
   expect(state.conclusion.searched).toEqual(expect.arrayContaining([expect.stringMatching(/^runs: run\.started/)]));
   // The postmortem draft says the same.
   const report = await stack.call('GET', `/api/v1/incidents/${id}/report`, { token: TOKENS.viewer });

@@ -54,12 +54,18 @@ function request(id: string, scenario: string, options: { service?: string; aler
 async function investigate(req: GatherRequest) {
   const gathered = await gatherMetrics(new PrometheusClient({ url: prom.url }), repo, req, { rateWindow: '2m' });
   const hypotheses = formHypotheses(gathered.signals, [], blameLinksOf(req.service, []));
-  return { ...gathered, hypotheses, top: topHypothesis(hypotheses), conclusion: conclude({ hypotheses, queries: gathered.queries, missing: gathered.missing, ...(req.service ? { service: req.service } : {}) }) };
+  return {
+    ...gathered,
+    hypotheses,
+    top: topHypothesis(hypotheses),
+    conclusion: conclude({ hypotheses, queries: gathered.queries, missing: gathered.missing, ...(req.service ? { service: req.service } : {}) }),
+  };
 }
 
 describe('the real Prometheus, telemetry in other conventions', () => {
   test('OTel names, service named by job: the alert ratio is decomposed and the service matched by its job label', async () => {
-    const expr = 'sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m])) / sum by (job) (rate(http_server_request_duration_seconds_count[5m])) > 0.05';
+    const expr =
+      'sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m])) / sum by (job) (rate(http_server_request_duration_seconds_count[5m])) > 0.05';
     const r = await investigate(request('otel', 'otel', { service: 'payments-api', alertExprs: [expr] }));
     expect(r.missing).toEqual([]);
     expect(r.top?.service).toBe('payments-api');
@@ -121,9 +127,17 @@ describe('the real Prometheus, telemetry in other conventions', () => {
 });
 
 describe('blame only with linking evidence', () => {
-  const deploy = (service: string): Signal => ({ kind: 'deploys', service, weight: 0.3, evidenceId: 'e/deploys', text: `deploy-service run run-${service} 5 min before the start`, runId: `run-${service}`, runbook: 'deploy-service' });
+  const deploy = (service: string): Signal => ({
+    kind: 'deploys',
+    service,
+    weight: 0.3,
+    evidenceId: 'e/deploys',
+    text: `deploy-service run run-${service} 5 min before the start`,
+    runId: `run-${service}`,
+    runbook: 'deploy-service',
+  });
 
-  test('a checkout alert with no telemetry does not blame an unrelated service\'s deploy', async () => {
+  test("a checkout alert with no telemetry does not blame an unrelated service's deploy", async () => {
     // The run log really holds auth's deploy; the gather finds it, the hypotheses leave it out.
     const store = new SqlEventStore(db.db);
     await store.append('run-auth-deploy', [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'auth', version: 'v9' } } }]);
@@ -139,7 +153,14 @@ describe('blame only with linking evidence', () => {
 
   test('a change to another service counts through a dependency the evidence shows', () => {
     const links = blameLinksOf('checkout', [{ labels: { alertname: 'HighErrorRate', service: 'checkout' } }]);
-    const origin: Signal = { kind: 'traces', service: 'payments', weight: 0.3, evidenceId: 'e/traces', text: 'errors originate in payments; callers: checkout', explains: ['checkout'] };
+    const origin: Signal = {
+      kind: 'traces',
+      service: 'payments',
+      weight: 0.3,
+      evidenceId: 'e/traces',
+      text: 'errors originate in payments; callers: checkout',
+      explains: ['checkout'],
+    };
     expect(formHypotheses([deploy('payments'), origin], [], links)[0]).toMatchObject({ service: 'payments', evidence: ['e/deploys', 'e/traces'] });
     // Named by the alert itself (its labels or the values in its expression).
     const byExpr = blameLinksOf(undefined, [{ labels: { alertname: 'X' }, expr: 'rate(errors_total{upstream="ledger"}[5m]) > 1' }]);
@@ -154,7 +175,10 @@ describe('pure parts', () => {
     expect(decomposeAlertExpression('sum(rate(a_total{x="1"}[5m])) / sum(rate(b_total[5m])) > 0.05')).toMatchObject({
       condition: { expr: 'sum(rate(a_total{x="1"}[5m])) / sum(rate(b_total[5m]))', op: '>', threshold: 0.05 },
       parts: ['sum(rate(a_total{x="1"}[5m]))', 'sum(rate(b_total[5m]))'],
-      selectors: [{ text: 'a_total{x="1"}', metric: 'a_total' }, { text: 'b_total', metric: 'b_total' }],
+      selectors: [
+        { text: 'a_total{x="1"}', metric: 'a_total' },
+        { text: 'b_total', metric: 'b_total' },
+      ],
     });
     expect(decomposeAlertExpression('10 > node_load1').condition).toEqual({ expr: 'node_load1', op: '<', threshold: 10 });
     expect(decomposeAlertExpression('(up == 0)').condition).toEqual({ expr: 'up', op: '==', threshold: 0 });
@@ -164,7 +188,9 @@ describe('pure parts', () => {
   test('the catalogue only proposes families whose metrics exist, with scope matchers spliced in', () => {
     const ids = applicableQueries(new Set(['redis_up', 'node_cpu_seconds_total', 'up'])).map((q) => q.id);
     expect(ids).toEqual(['redis.up', 'node.cpu', 'scrape.up']);
-    expect(renderQuery('1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",$sel}[$w]))', ['cluster="eu"'], '2m')).toBe('1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",cluster="eu"}[2m]))');
+    expect(renderQuery('1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",$sel}[$w]))', ['cluster="eu"'], '2m')).toBe(
+      '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",cluster="eu"}[2m]))',
+    );
     expect(renderQuery('min by (job) (redis_up{$sel})', [], '2m')).toBe('min by (job) (redis_up{})');
   });
 

@@ -23,13 +23,19 @@ const pivot = new Date(Date.now() - 3 * 60_000);
 
 const spawn = () => spawnIncidentWorker(stack, children, { LOKI_URL: loki.url, BACKEND_QUERY_TIMEOUT_MS: '20000' });
 const alert = (fingerprint: string, alertname: string, service: string): AlertRef => ({
-  fingerprint, alertname, status: 'firing', startsAt: pivot.toISOString(), labels: { alertname, service },
+  fingerprint,
+  alertname,
+  status: 'firing',
+  startsAt: pivot.toISOString(),
+  labels: { alertname, service },
 });
 
 beforeAll(async () => {
   loki = await startFakeLoki(logsFor('orders', 'search', pivot));
   stack = await startIncidentStack('dur', { INCIDENT_RECHECK_INTERVAL: '1s' }, { worker: false });
-  await stack.backends.store.append('run-deploy-orders', [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'orders', version: 'v3' } } }]);
+  await stack.backends.store.append('run-deploy-orders', [
+    { type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'orders', version: 'v3' } } },
+  ]);
   await stack.backends.db.query(`update run_events set created_at = $1 where stream_id = 'run-deploy-orders'`, [new Date(pivot.getTime() - 10 * 60_000).toISOString()]);
   worker = await spawn();
 });
@@ -42,9 +48,21 @@ afterAll(async () => {
 test('continue-as-new (threshold from the input) carries the compact state and still resolves', async () => {
   // Same settings as the API's service, but every re-check passes the history threshold.
   const svc = new IncidentService(stack.backends.client, stack.incidents.repo, {
-    taskQueue: stack.backends.taskQueue, recheckIntervalMs: 1000, environment: 'production', scopeLabels: [], queryLimit: 300, continueAfterEvents: 1,
+    taskQueue: stack.backends.taskQueue,
+    recheckIntervalMs: 1000,
+    environment: 'production',
+    scopeLabels: [],
+    queryLimit: 300,
+    continueAfterEvents: 1,
   });
-  const { incidentId: id } = await svc.startIncident({ title: 'Orders backlog', severity: 'warning', source: 'api', requestedBy: olga, alerts: [alert('c1', 'OrdersBacklog', 'orders')], labels: { team: 'core' } });
+  const { incidentId: id } = await svc.startIncident({
+    title: 'Orders backlog',
+    severity: 'warning',
+    source: 'api',
+    requestedBy: olga,
+    alerts: [alert('c1', 'OrdersBacklog', 'orders')],
+    labels: { team: 'core' },
+  });
   const handle = stack.backends.client.workflow.getHandle(id);
   const firstRunId = (await handle.describe()).runId;
   await stack.waitForEvent(id, (e) => e.type === 'incident.analysis');
@@ -102,7 +120,13 @@ test('continue-as-new (threshold from the input) carries the compact state and s
 test('the worker SIGKILLed during the first investigation round: a new worker completes it', async () => {
   loki.delayMs = 6000; // the first round's log queries hang while the worker is killed
   const before = loki.requests.length;
-  const { incidentId: id } = await stack.incidents.startIncident({ title: 'Orders errors', severity: 'high', source: 'api', requestedBy: olga, alerts: [alert('k1', 'OrdersErrors', 'orders')] });
+  const { incidentId: id } = await stack.incidents.startIncident({
+    title: 'Orders errors',
+    severity: 'high',
+    source: 'api',
+    requestedBy: olga,
+    alerts: [alert('k1', 'OrdersErrors', 'orders')],
+  });
   await stack.waitForEvent(id, (e) => e.type === 'incident.round.started' && e.data.round === 1);
   const deadline = Date.now() + 10_000;
   while (loki.requests.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

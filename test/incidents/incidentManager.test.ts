@@ -96,11 +96,21 @@ describe('PagerDuty Events API v2', () => {
 
   test('5xx every time: gives up after its attempts with a transient error; unreachable too', async () => {
     rx.script('/pd/down', { status: 500 }, { status: 502 }, { status: 504 });
-    const err = await new PagerDutyNotifier('key', `${rx.url}/pd/down`, fast).notify('update', state()).then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as IncidentManagerError);
+    const err = await new PagerDutyNotifier('key', `${rx.url}/pd/down`, fast).notify('update', state()).then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: unknown) => e as IncidentManagerError,
+    );
     expect(err.permanent).toBe(false);
     expect(err.message).toContain('answered 504');
     expect(rx.on('/pd/down').map((r) => r.status)).toEqual([500, 502, 504]);
-    const unreachable = await new PagerDutyNotifier('key', 'http://127.0.0.1:1/v2/enqueue', fast).notify('update', state()).then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as IncidentManagerError);
+    const unreachable = await new PagerDutyNotifier('key', 'http://127.0.0.1:1/v2/enqueue', fast).notify('update', state()).then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: unknown) => e as IncidentManagerError,
+    );
     expect(unreachable.permanent).toBe(false);
     expect(unreachable.message).toMatch(/unreachable/);
   });
@@ -130,7 +140,12 @@ describe('generic webhook', () => {
   test('composite: one refusal does not stop the other; the activity fails non-retryably on a refusal', async () => {
     rx.script('/hook/refuse', { status: 400 });
     const both = new CompositeNotifier([new WebhookNotifier(`${rx.url}/hook/refuse`, fast), new PagerDutyNotifier('key', `${rx.url}/pd/ok`, fast)]);
-    const err = await both.notify('create', state()).then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as IncidentManagerError);
+    const err = await both.notify('create', state()).then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: unknown) => e as IncidentManagerError,
+    );
     expect(err.permanent).toBe(true);
     expect(err.message).toMatch(/^incident manager push failed: webhook: .*answered 400/);
     expect(rx.on('/pd/ok')).toHaveLength(1);
@@ -174,7 +189,13 @@ describe('a real investigation', () => {
     await until(4);
 
     const pd = rx.on('/live/pd');
-    expect(pd.map((r) => [r.body.event_action, r.status])).toEqual([['trigger', 502], ['trigger', 202], ['trigger', 202], ['acknowledge', 202], ['resolve', 202]]);
+    expect(pd.map((r) => [r.body.event_action, r.status])).toEqual([
+      ['trigger', 502],
+      ['trigger', 202],
+      ['trigger', 202],
+      ['acknowledge', 202],
+      ['resolve', 202],
+    ]);
     expect(new Set(pd.map((r) => r.body.dedup_key))).toEqual(new Set([id]));
     expect(pd.every((r) => r.body.routing_key === 'live-routing-key')).toBe(true);
     expect(pd[0]!.body.payload).toMatchObject({ summary: 'Orders slow', source: 'orders', severity: 'critical', custom_details: { status: 'investigating' } });

@@ -12,7 +12,9 @@ let stack: IncidentStack;
 beforeAll(async () => {
   stack = await startIncidentStack('mem', {}, { memory: true });
   // A deploy of payments just before: gives incident A a root-cause hypothesis without telemetry.
-  await stack.backends.store.append('run-deploy-pay', [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'payments', version: 'v7' } } }]);
+  await stack.backends.store.append('run-deploy-pay', [
+    { type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'payments', version: 'v7' } } },
+  ]);
   await stack.backends.db.query(`update run_events set created_at = $1 where stream_id = 'run-deploy-pay'`, [new Date(Date.now() - 15 * 60_000).toISOString()]);
 });
 afterAll(async () => {
@@ -54,7 +56,7 @@ describe('resolve A, then a similar B finds it', () => {
     expect(text).toContain('Fix: rolled payments back to v6');
     expect(text).toContain('Fix worked: unknown'); // closed by hand, no remediation ran
     expect(text).not.toContain('alice@example.com'); // redacted on the way in
-    expect((await stack.memory!.get(mine[0]!.id))).toMatchObject({ kind: 'incident', scope: { service: 'payments' }, createdBy: `incident:${a}` });
+    expect(await stack.memory!.get(mine[0]!.id)).toMatchObject({ kind: 'incident', scope: { service: 'payments' }, createdBy: `incident:${a}` });
     expect(await stack.backends.db.query('select 1 from incident_memory where incident_id = $1', [a])).toHaveLength(0);
   });
 

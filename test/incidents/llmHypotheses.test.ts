@@ -47,7 +47,10 @@ async function investigate(title: string, script: (body: any) => Script): Promis
   const id = res.body.incidentId as string;
   await stack.waitForEvent(id, (e) => e.type === 'incident.analysis', 60_000);
   const state = await stack.incidents.getState(id);
-  const prompts = anthropic.requests.slice(before).filter((r) => r.path === '/v1/messages').map((r) => promptOf(r.body));
+  const prompts = anthropic.requests
+    .slice(before)
+    .filter((r) => r.path === '/v1/messages')
+    .map((r) => promptOf(r.body));
   return { id, state, prompts };
 }
 
@@ -80,7 +83,10 @@ test('a structured answer naming a service with valid evidence refs joins the hy
 });
 
 test.each<[string, (body: any) => Script]>([
-  ['unknown evidence ids', () => ({ kind: 'tool_use', name: 'report_hypotheses', input: { hypotheses: [{ statement: 'x', service: 'payments', confidence: 0.9, evidenceRefs: ['inc-made-up/1'] }] } })],
+  [
+    'unknown evidence ids',
+    () => ({ kind: 'tool_use', name: 'report_hypotheses', input: { hypotheses: [{ statement: 'x', service: 'payments', confidence: 0.9, evidenceRefs: ['inc-made-up/1'] }] } }),
+  ],
   ['not the structured shape', () => ({ kind: 'tool_use', name: 'report_hypotheses', input: { answer: 'payments, surely' } })],
   ['a 529 overloaded', () => ({ kind: 'error', status: 529, type: 'overloaded_error' })],
 ])('with %s the heuristic hypotheses stand and the record says the LLM was unavailable', async (label, script) => {

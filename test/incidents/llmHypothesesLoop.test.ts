@@ -35,14 +35,41 @@ const repo = { saveEvidence: async (_id: string, record: QueryRecord, body: unkn
 const prometheus = new PrometheusClient({ url: process.env.TEST_PROMETHEUS_URL!, timeoutMs: 5000 });
 const now = Date.now();
 const base: LlmHypothesisRequest = {
-  incidentId: 'inc-loop', round: 1, title: 'Checkout failing',
-  queries: [{ evidenceId: 'inc-loop/logs/r1/logs/0', kind: 'logs', language: 'logql', query: '{service=~".+"}', backend: 'loki', ranAt: new Date(now).toISOString(), ok: true, summary: '12 error lines' }],
-  signals: [], hypotheses: [],
+  incidentId: 'inc-loop',
+  round: 1,
+  title: 'Checkout failing',
+  queries: [
+    {
+      evidenceId: 'inc-loop/logs/r1/logs/0',
+      kind: 'logs',
+      language: 'logql',
+      query: '{service=~".+"}',
+      backend: 'loki',
+      ranAt: new Date(now).toISOString(),
+      ok: true,
+      summary: '12 error lines',
+    },
+  ],
+  signals: [],
+  hypotheses: [],
   window: { start: new Date(now - 30 * 60_000).toISOString(), pivot: new Date(now - 5 * 60_000).toISOString(), end: new Date(now).toISOString() },
-  scope: {}, queryAllowance: 3,
+  scope: {},
+  queryAllowance: 3,
 };
-const report = (refs: string[]): Answer => ({ content: [{ type: 'tool_use', id: `t${Math.random()}`, name: 'report_hypotheses', input: { hypotheses: [{ statement: 'payments is down', service: 'payments', confidence: 0.7, evidenceRefs: refs }] } }] });
-const query = (q: string, tokens?: number): Answer => ({ content: [{ type: 'tool_use', id: `t${Math.random()}`, name: 'query_prometheus', input: { query: q } }], ...(tokens ? { tokens } : {}) });
+const report = (refs: string[]): Answer => ({
+  content: [
+    {
+      type: 'tool_use',
+      id: `t${Math.random()}`,
+      name: 'report_hypotheses',
+      input: { hypotheses: [{ statement: 'payments is down', service: 'payments', confidence: 0.7, evidenceRefs: refs }] },
+    },
+  ],
+});
+const query = (q: string, tokens?: number): Answer => ({
+  content: [{ type: 'tool_use', id: `t${Math.random()}`, name: 'query_prometheus', input: { query: q } }],
+  ...(tokens ? { tokens } : {}),
+});
 
 beforeEach(() => {
   saved.length = 0;

@@ -23,7 +23,11 @@ const pivot = new Date(Date.now() - 2 * 60_000);
 const olga = { sub: 'olga', roles: ['operator' as const] };
 
 beforeAll(async () => {
-  llm = await startLlmIncidentStack('incllmtools', { logs: logsFor('payments', 'search', pivot), traces: tracesFor('payments', 'gateway', pivot) }, { INCIDENT_LLM_QUERIES_PER_ROUND: '2' });
+  llm = await startLlmIncidentStack(
+    'incllmtools',
+    { logs: logsFor('payments', 'search', pivot), traces: tracesFor('payments', 'gateway', pivot) },
+    { INCIDENT_LLM_QUERIES_PER_ROUND: '2' },
+  );
   ({ stack, anthropic } = llm);
 });
 afterAll(async () => {
@@ -31,16 +35,29 @@ afterAll(async () => {
 });
 
 type Block = { type: string; text?: string; content?: unknown; is_error?: boolean; tool_use_id?: string };
-const blocks = (body: any): Block[] => (body.messages as { content: string | Block[] }[]).flatMap((m) => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content));
-const toolResults = (body: any) => blocks(body).filter((b) => b.type === 'tool_result').map((b) => ({ text: typeof b.content === 'string' ? b.content : JSON.stringify(b.content), error: b.is_error === true }));
+const blocks = (body: any): Block[] =>
+  (body.messages as { content: string | Block[] }[]).flatMap((m) => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content));
+const toolResults = (body: any) =>
+  blocks(body)
+    .filter((b) => b.type === 'tool_result')
+    .map((b) => ({ text: typeof b.content === 'string' ? b.content : JSON.stringify(b.content), error: b.is_error === true }));
 const toolNames = (body: any): string[] => (body.tools ?? []).map((t: { name: string }) => t.name);
-const promptText = (body: any) => blocks(body).map((b) => b.text ?? '').join('\n');
+const promptText = (body: any) =>
+  blocks(body)
+    .map((b) => b.text ?? '')
+    .join('\n');
 
 /** A service whose settings differ from the stack's (same task queue, database and client). */
 function serviceWith(overrides: Partial<IncidentSettings>): IncidentService {
   return new IncidentService(stack.backends.client, stack.incidents.repo, {
-    taskQueue: stack.backends.taskQueue, recheckIntervalMs: 3_600_000, environment: 'production', scopeLabels: ['cluster'],
-    queryLimit: 300, llmHypotheses: true, llmQueriesPerRound: 2, ...overrides,
+    taskQueue: stack.backends.taskQueue,
+    recheckIntervalMs: 3_600_000,
+    environment: 'production',
+    scopeLabels: ['cluster'],
+    queryLimit: 300,
+    llmHypotheses: true,
+    llmQueriesPerRound: 2,
+    ...overrides,
   });
 }
 
@@ -59,7 +76,11 @@ test('the model runs PromQL and LogQL through its tools within the allowance; ev
       return { kind: 'tool_use', name: 'search_traces', input: { query: '{ status = error }' } };
     }
     const cited = results.flatMap((r) => [...r.text.matchAll(/evidence id=(\S+)/g)].map((m) => m[1]!));
-    return { kind: 'tool_use', name: 'report_hypotheses', input: { hypotheses: [{ statement: 'payments fails to reach its database', service: 'payments', confidence: 0.9, evidenceRefs: cited.slice(-1) }] } };
+    return {
+      kind: 'tool_use',
+      name: 'report_hypotheses',
+      input: { hypotheses: [{ statement: 'payments fails to reach its database', service: 'payments', confidence: 0.9, evidenceRefs: cited.slice(-1) }] },
+    };
   };
   const res = await stack.call('POST', '/api/v1/incidents', { token: TOKENS.operator, json: { title, severity: 'high' } });
   expect(res.status).toBe(202);
@@ -85,7 +106,10 @@ test('the model runs PromQL and LogQL through its tools within the allowance; ev
   expect(last.tool_choice).toMatchObject({ type: 'tool', name: 'report_hypotheses' });
 
   const llmQueries = state.queries.filter((q) => q.evidenceId.includes('/llm/r1/'));
-  expect(llmQueries.map((q) => [q.language, q.backend, q.ok])).toEqual([['promql', 'prometheus', true], ['logql', 'loki', true]]);
+  expect(llmQueries.map((q) => [q.language, q.backend, q.ok])).toEqual([
+    ['promql', 'prometheus', true],
+    ['logql', 'loki', true],
+  ]);
   expect(llmQueries.some((q) => q.query.includes('sum(rate('))).toBe(false);
   // Its raw result is in the record, and a person can re-run it from there.
   const evidence = await stack.call('GET', `/api/v1/incidents/${id}/evidence/${llmQueries[0]!.evidenceId}`, { token: TOKENS.viewer });
@@ -132,7 +156,13 @@ test('the time budget of a check stops the widening rounds; without it an unsure
   // A scope nothing matches: no signal, so confidence stays low and every round would widen.
   const labels = { cluster: 'nowhere' };
   anthropic.fallback = () => ({ kind: 'tool_use', name: 'report_hypotheses', input: { hypotheses: [] } });
-  const limited = await serviceWith({ checkTimeLimitMs: 1, llmQueriesPerRound: 0 }).startIncident({ title: 'Quiet (time budget)', severity: 'warning', source: 'api', requestedBy: olga, labels });
+  const limited = await serviceWith({ checkTimeLimitMs: 1, llmQueriesPerRound: 0 }).startIncident({
+    title: 'Quiet (time budget)',
+    severity: 'warning',
+    source: 'api',
+    requestedBy: olga,
+    labels,
+  });
   const open = await serviceWith({ llmQueriesPerRound: 0 }).startIncident({ title: 'Quiet (no time budget)', severity: 'warning', source: 'api', requestedBy: olga, labels });
   const [a, b] = await Promise.all([limited, open].map((r) => stack.waitForEvent(r.incidentId, (e) => e.type === 'incident.analysis', 60_000)));
   expect(a!.data).toMatchObject({ round: 1 });
@@ -146,10 +176,17 @@ test('once the investigation has spent its token budget, re-checks skip the mode
   const title = 'Checkout failing (token budget spent)';
   // The model reports a huge usage on its first answer: the budget is gone after one call.
   anthropic.fallback = (body) => ({
-    kind: 'tool_use', name: 'report_hypotheses', usage: { inputTokens: 60_000, outputTokens: 500 },
+    kind: 'tool_use',
+    name: 'report_hypotheses',
+    usage: { inputTokens: 60_000, outputTokens: 500 },
     input: { hypotheses: [{ statement: 'payments is failing', service: 'payments', confidence: 0.6, evidenceRefs: [/id=(\S+\/logs\/\d+)/.exec(promptText(body))![1]!] }] },
   });
-  const { incidentId } = await serviceWith({ tokenLimit: 50_000, recheckIntervalMs: 500, llmQueriesPerRound: 0 }).startIncident({ title, severity: 'high', source: 'api', requestedBy: olga });
+  const { incidentId } = await serviceWith({ tokenLimit: 50_000, recheckIntervalMs: 500, llmQueriesPerRound: 0 }).startIncident({
+    title,
+    severity: 'high',
+    source: 'api',
+    requestedBy: olga,
+  });
   const exhausted = await stack.waitForEvent(incidentId, (e) => e.type === 'incident.budget.exhausted' && (e.data as { budget?: string }).budget === 'tokens', 60_000);
   expect(exhausted.data).toMatchObject({ budget: 'tokens', tokensUsed: 60_500, tokenLimit: 50_000 });
   await stack.waitForEvent(incidentId, (e) => e.type === 'incident.recheck' && (e.data as { rechecks: number }).rechecks >= 2, 60_000);

@@ -37,7 +37,12 @@ const handle = () => stack.backends.client.workflow.getHandle(id);
 const note = (author: string, text: string) => handle().executeUpdate<{ text: string }, [unknown]>('addIncidentNote', { args: [{ author, text }] });
 const feedback = (hypothesisId: string, verdict: 'confirm' | 'reject', comment: string) =>
   handle().executeUpdate<{ feedback?: string }, [unknown]>('incidentFeedback', { args: [{ hypothesisId, verdict, by: 'olga', comment }] });
-const storedState = async () => (await stack.backends.db.query<{ state: { notes: { text: string }[]; hypotheses: { id: string; feedback?: string }[] } }>('select state from incidents where incident_id = $1', [id]))[0]!.state;
+const storedState = async () =>
+  (
+    await stack.backends.db.query<{ state: { notes: { text: string }[]; hypotheses: { id: string; feedback?: string }[] } }>('select state from incidents where incident_id = $1', [
+      id,
+    ])
+  )[0]!.state;
 
 test('a Loki line with NUL and a lone surrogate is kept as evidence, sanitised, and the investigation finished', async () => {
   const state = (await stack.call('GET', `/api/v1/incidents/${id}`, { token: TOKENS.viewer })).body;
@@ -63,14 +68,20 @@ test('a note and a feedback comment with NUL are stored sanitised, in the event 
 test('a note or feedback too large to store is rejected with incident.note.rejected, and the same incident takes the next ones', async () => {
   const before = await storedState();
   const huge = 'n'.repeat(300 * 1024);
-  const err = await note('olga', huge).then(() => undefined, (e: unknown) => e);
+  const err = await note('olga', huge).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
   expect((err as WorkflowUpdateFailedError).cause).toMatchObject({ type: PERMANENT_FAILURE.noteRejected, message: expect.stringMatching(/note not stored: .*bytes/) });
   const rejected = await stack.waitForEvent(id, (e) => e.type === 'incident.note.rejected' && e.data.kind === 'note');
   expect(rejected.data).toMatchObject({ by: 'olga', failureType: PERMANENT_FAILURE.eventTooLarge, reason: expect.stringMatching(/262144 bytes/) });
 
   const hypothesis = before.hypotheses[1] ?? before.hypotheses[0]!;
-  const fbErr = await feedback(hypothesis.id, 'reject', huge).then(() => undefined, (e: unknown) => e);
+  const fbErr = await feedback(hypothesis.id, 'reject', huge).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect((fbErr as WorkflowUpdateFailedError).cause).toMatchObject({ type: PERMANENT_FAILURE.noteRejected });
   await stack.waitForEvent(id, (e) => e.type === 'incident.note.rejected' && e.data.kind === 'feedback');
   const state = await handle().query<{ notes: unknown[]; hypotheses: { id: string; feedback?: string }[] }>('incidentState');

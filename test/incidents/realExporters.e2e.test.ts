@@ -45,7 +45,15 @@ beforeAll(async () => {
     jobs: [{ name: 'redis', target: `127.0.0.1:${exporterPort}` }],
     groupBy: ['alertname', 'job'],
     // As the community writes it (awesome-prometheus-alerts), `for` shortened for the test.
-    rules: [['      - alert: RedisDown', '        expr: redis_up == 0', '        for: 1s', '        labels: { severity: critical }', '        annotations: { summary: "Redis down (instance {{ $labels.instance }})" }'].join('\n')],
+    rules: [
+      [
+        '      - alert: RedisDown',
+        '        expr: redis_up == 0',
+        '        for: 1s',
+        '        labels: { severity: critical }',
+        '        annotations: { summary: "Redis down (instance {{ $labels.instance }})" }',
+      ].join('\n'),
+    ],
   });
   stack.config.PROMETHEUS_URL = alerting.prometheusUrl;
   await stack.startWorker();
@@ -59,10 +67,14 @@ afterAll(async () => {
 
 test('Redis stopped for real: the investigation names redis and "Redis is down" from redis_exporter', async () => {
   // Healthy first, long enough for the investigation's range step to see redis_up = 1 before the start.
-  await until(async () => {
-    const r = await fetch(`${alerting!.prometheusUrl}/api/v1/query?query=redis_up`).then((x) => x.json() as Promise<{ data: { result: { value: [number, string] }[] } }>);
-    return r.data.result[0]?.value[1] === '1' ? true : undefined;
-  }, 20_000, 'redis_up = 1');
+  await until(
+    async () => {
+      const r = await fetch(`${alerting!.prometheusUrl}/api/v1/query?query=redis_up`).then((x) => x.json() as Promise<{ data: { result: { value: [number, string] }[] } }>);
+      return r.data.result[0]?.value[1] === '1' ? true : undefined;
+    },
+    20_000,
+    'redis_up = 1',
+  );
   await new Promise((r) => setTimeout(r, 15_000));
   await stopChild(redis);
   const incident = await until(
@@ -71,10 +83,14 @@ test('Redis stopped for real: the investigation names redis and "Redis is down" 
     'incident from Alertmanager',
   );
   const id = incident.incidentId;
-  const state = await until(async () => {
-    const s = (await stack.call('GET', `/api/v1/incidents/${id}`, { token: TOKENS.viewer })).body;
-    return s.hypotheses?.[0]?.service === 'redis' ? s : undefined;
-  }, 45_000, 'redis as the top hypothesis');
+  const state = await until(
+    async () => {
+      const s = (await stack.call('GET', `/api/v1/incidents/${id}`, { token: TOKENS.viewer })).body;
+      return s.hypotheses?.[0]?.service === 'redis' ? s : undefined;
+    },
+    45_000,
+    'redis as the top hypothesis',
+  );
   expect(state.service).toBe('redis'); // from the alert's job label
   expect(state.hypotheses[0].statement).toMatch(/Redis is down \(redis_up = 0\)/);
   expect(state.queries.some((q: { query: string }) => q.query === 'redis_up == 0')).toBe(true);
@@ -82,5 +98,7 @@ test('Redis stopped for real: the investigation names redis and "Redis is down" 
   const events = await stack.events(id);
   const started = events.find((e) => e.type === 'incident.started')!;
   const first = events.find((e) => e.type === 'incident.hypotheses' && (e.data.hypotheses as { service: string }[]).some((h) => h.service === 'redis'))!;
-  process.stdout.write(`\nreal Redis stopped: investigation start → first redis hypothesis ${new Date(first.createdAt).getTime() - new Date(started.createdAt).getTime()} ms, ${state.budget.queriesUsed} queries\n`);
+  process.stdout.write(
+    `\nreal Redis stopped: investigation start → first redis hypothesis ${new Date(first.createdAt).getTime() - new Date(started.createdAt).getTime()} ms, ${state.budget.queriesUsed} queries\n`,
+  );
 }, 150_000);

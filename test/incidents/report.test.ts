@@ -52,9 +52,22 @@ function evilState(): IncidentState {
     scopeLabels: [],
     queryLimit: 100,
   });
-  s.hypotheses = [{ id: 'h-api', service: 'api', statement: `api: new log pattern ${wrapUntrusted('error: <iframe src=evil> | injected | cell ](x)')}`, confidence: 0.6, evidence: ['ev-1'] }];
+  s.hypotheses = [
+    { id: 'h-api', service: 'api', statement: `api: new log pattern ${wrapUntrusted('error: <iframe src=evil> | injected | cell ](x)')}`, confidence: 0.6, evidence: ['ev-1'] },
+  ];
   s.notes = [{ author: 'olga', text: '<b>bold</b> ![img](http://evil/x.png)\n## Notes hijack', at: '2026-01-01T10:05:00Z' }];
-  s.queries = [{ evidenceId: 'ev-1', kind: 'logs', language: 'logql', query: '{service="api"} |~ `(?i)error` | line_format "{{.msg}}"', backend: 'loki', ranAt: '2026-01-01T10:02:00Z', ok: true, summary: '3 lines <u>x</u>' }];
+  s.queries = [
+    {
+      evidenceId: 'ev-1',
+      kind: 'logs',
+      language: 'logql',
+      query: '{service="api"} |~ `(?i)error` | line_format "{{.msg}}"',
+      backend: 'loki',
+      ranAt: '2026-01-01T10:02:00Z',
+      ok: true,
+      summary: '3 lines <u>x</u>',
+    },
+  ];
   s.resolution = 'fixed ~~not~~ _really_ [x](http://evil)';
   s.status = 'resolved';
   return s;
@@ -93,7 +106,14 @@ test('alert annotations, labels, notes and log text cannot inject markdown or HT
 
   // Headings: only the report's own.
   expect(outside.filter((l) => /^ {0,3}#/.test(l)).map((l) => l.replace(/:.*/, ''))).toEqual([
-    '# Postmortem', '## Summary', '## Hypotheses', '## Proposed actions', '## Missing data', '## Alerts and labels (as received', '## Notes', '## Queries run',
+    '# Postmortem',
+    '## Summary',
+    '## Hypotheses',
+    '## Proposed actions',
+    '## Missing data',
+    '## Alerts and labels (as received',
+    '## Notes',
+    '## Queries run',
   ]);
   for (const line of outside) {
     // No raw HTML outside code (entities only), no link/image brackets, no strikethrough or emphasis from data.
@@ -172,10 +192,8 @@ test.each(HOSTILE_TITLES)('a hostile alert title (%s) stays one escaped, wrapped
   expect(report.split('\n')).toHaveLength(renderReport(plain).split('\n').length);
 });
 
-test('untrusted() wraps, escapes and defangs received text; queries\' summaries and errors go through it', () => {
-  expect(untrusted('a `b` <i>c</i> [d](https://e.example) www.f.example «g»')).toBe(
-    '«untrusted: a \'b\' &lt;i&gt;c&lt;/i&gt; \\[d\\](https&#58;//e.example) www&#46;f.example ‹g›»',
-  );
+test("untrusted() wraps, escapes and defangs received text; queries' summaries and errors go through it", () => {
+  expect(untrusted('a `b` <i>c</i> [d](https://e.example) www.f.example «g»')).toBe("«untrusted: a 'b' &lt;i&gt;c&lt;/i&gt; \\[d\\](https&#58;//e.example) www&#46;f.example ‹g›»");
   expect(untrusted('x'.repeat(300), 10)).toBe(`«untrusted: ${'x'.repeat(10)}…»`);
   const s = evilState();
   s.queries = [

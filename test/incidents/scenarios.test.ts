@@ -36,17 +36,52 @@ const PIVOT = NOW - 40 * 60;
 const pivotDate = new Date(PIVOT * 1000);
 
 const SCENARIOS: Scenario[] = [
-  { id: 's1', culprit: 'checkout', services: ['checkout', 'cart', 'search'], errorsRise: ['checkout'], logs: (p) => logsFor('checkout', 'search', p), traces: (p) => tracesFor('checkout', 'gateway', p) },
+  {
+    id: 's1',
+    culprit: 'checkout',
+    services: ['checkout', 'cart', 'search'],
+    errorsRise: ['checkout'],
+    logs: (p) => logsFor('checkout', 'search', p),
+    traces: (p) => tracesFor('checkout', 'gateway', p),
+  },
   { id: 's2', culprit: 'payments', services: ['payments', 'search'], errorsRise: ['payments'], deploys: [{ service: 'payments', minutesBefore: 8, version: 'v42' }] },
-  { id: 's3', culprit: 'inventory', services: ['frontend', 'inventory'], errorsRise: ['frontend'], logs: (p) => logsFor('inventory', 'frontend', p), traces: (p) => tracesFor('inventory', 'frontend', p) },
+  {
+    id: 's3',
+    culprit: 'inventory',
+    services: ['frontend', 'inventory'],
+    errorsRise: ['frontend'],
+    logs: (p) => logsFor('inventory', 'frontend', p),
+    traces: (p) => tracesFor('inventory', 'frontend', p),
+  },
   { id: 's4', culprit: 'auth', services: ['auth', 'profile'], errorsRise: [], logs: (p) => logsFor('auth', 'profile', p) },
-  { id: 's5', culprit: 'orders', services: ['orders', 'search'], errorsRise: ['orders'], logs: (p) => logsFor('orders', 'search', p), deploys: [{ service: 'search', minutesBefore: 15, version: 'v7' }] },
-  { id: 's6', culprit: 'cart', services: ['cart', 'checkout'], errorsRise: [], traces: (p) => tracesFor('cart', 'checkout', p), deploys: [{ service: 'cart', minutesBefore: 5, version: 'v3' }] },
+  {
+    id: 's5',
+    culprit: 'orders',
+    services: ['orders', 'search'],
+    errorsRise: ['orders'],
+    logs: (p) => logsFor('orders', 'search', p),
+    deploys: [{ service: 'search', minutesBefore: 15, version: 'v7' }],
+  },
+  {
+    id: 's6',
+    culprit: 'cart',
+    services: ['cart', 'checkout'],
+    errorsRise: [],
+    traces: (p) => tracesFor('cart', 'checkout', p),
+    deploys: [{ service: 'cart', minutesBefore: 5, version: 'v3' }],
+  },
   // Added with the error-origin heuristic, to check it both ways: a three-level chain whose two
   // callers' error rates rise (origin at the bottom), and a caller failing on its own while its
   // healthy callee logs new errors (the origin is the caller).
   { id: 's7', culprit: 'dbproxy', services: ['gateway', 'api', 'dbproxy'], errorsRise: ['gateway', 'api'], traces: (p) => chainTraces(['gateway', 'api', 'dbproxy'], 2, p) },
-  { id: 's8', culprit: 'frontend', services: ['frontend', 'catalog'], errorsRise: ['frontend'], logs: (p) => logsFor('catalog', 'search', p), traces: (p) => chainTraces(['frontend', 'catalog'], 0, p, { propagates: false }) },
+  {
+    id: 's8',
+    culprit: 'frontend',
+    services: ['frontend', 'catalog'],
+    errorsRise: ['frontend'],
+    logs: (p) => logsFor('catalog', 'search', p),
+    traces: (p) => chainTraces(['frontend', 'catalog'], 0, p, { propagates: false }),
+  },
 ];
 
 let prom: BackfilledPrometheus;
@@ -105,7 +140,9 @@ test('heuristic root-cause accuracy on the scenario set', async () => {
     results.push({ id: s.id, expected: s.culprit, got: top?.service, confidence: top?.confidence ?? 0 });
   }
   const correct = results.filter((r) => r.got === r.expected).length;
-  process.stdout.write(`\nscenario set (heuristic path): ${correct}/${results.length} correct\n${results.map((r) => `  ${r.id}: expected ${r.expected}, got ${r.got ?? '-'} (${r.confidence})`).join('\n')}\n`);
+  process.stdout.write(
+    `\nscenario set (heuristic path): ${correct}/${results.length} correct\n${results.map((r) => `  ${r.id}: expected ${r.expected}, got ${r.got ?? '-'} (${r.confidence})`).join('\n')}\n`,
+  );
   // A regression guard at the measured figure (see incidents/README.md).
   expect(correct).toBeGreaterThanOrEqual(8);
 }, 90_000);

@@ -39,10 +39,7 @@ describe('eslint: imports in workflows/', () => {
     ["import { x } from 'node:path';\nexport const a = x;\n", 'node:path'],
     ["import { readFile } from 'fs/promises';\nexport const a = readFile;\n", 'fs/promises'],
     ["import { Pool } from 'pg';\nexport const a = Pool;\n", 'pg'],
-    [
-      "import { createActivities } from '../activities/createActivities';\nexport const a = createActivities;\n",
-      '../activities/createActivities',
-    ],
+    ["import { createActivities } from '../activities/createActivities';\nexport const a = createActivities;\n", '../activities/createActivities'],
   ])('rejects %j', async (code, source) => {
     const messages = restrictedImports(await lint(code));
     expect(messages).toHaveLength(1);

@@ -107,7 +107,7 @@ test('the allowed MCP tool is called and recorded as evidence; the disallowed on
   expect(report.text).toContain(record.evidenceId);
 });
 
-test('the same incident through the copilot\'s own MCP server: list, get (with the MCP evidence), note, postmortem resource', async () => {
+test("the same incident through the copilot's own MCP server: list, get (with the MCP evidence), note, postmortem resource", async () => {
   const viewer = await connectHttp(stack.url, TOKENS.viewer);
   const operator = await connectHttp(stack.url, TOKENS.operator);
   try {
@@ -118,7 +118,9 @@ test('the same incident through the copilot\'s own MCP server: list, get (with t
 
     const refused = await viewer.callTool({ name: 'add_incident_note', arguments: { incidentId, text: 'seen from an AI client' } });
     expect(textOf(refused)).toMatch(/requires the "operator" role/);
-    const note = structuredOf<{ note: { author: string; text: string } }>(await operator.callTool({ name: 'add_incident_note', arguments: { incidentId, text: 'seen from an AI client' } }));
+    const note = structuredOf<{ note: { author: string; text: string } }>(
+      await operator.callTool({ name: 'add_incident_note', arguments: { incidentId, text: 'seen from an AI client' } }),
+    );
     expect(note.note).toMatchObject({ author: expect.any(String), text: 'seen from an AI client' });
 
     const report = await viewer.readResource({ uri: `copilot://incidents/${incidentId}/report` });

@@ -101,8 +101,21 @@ describe('the MCP endpoint', () => {
     const { tools } = await c.listTools();
     const names = tools.map((t) => t.name).sort();
     expect(names).toEqual([
-      'add_incident_note', 'cancel_run', 'describe_runbook', 'get_incident', 'get_run', 'list_incidents', 'list_pending_approvals',
-      'list_runbooks', 'list_runs', 'plan_run', 'query_logs', 'query_metrics', 'search_memory', 'search_traces', 'start_run',
+      'add_incident_note',
+      'cancel_run',
+      'describe_runbook',
+      'get_incident',
+      'get_run',
+      'list_incidents',
+      'list_pending_approvals',
+      'list_runbooks',
+      'list_runs',
+      'plan_run',
+      'query_logs',
+      'query_metrics',
+      'search_memory',
+      'search_traces',
+      'start_run',
     ]);
     const byName = new Map(tools.map((t) => [t.name, t]));
     expect(byName.get('start_run')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
@@ -123,12 +136,18 @@ describe('the MCP endpoint', () => {
   it('start_run returns the run id, status and the gate it will wait at; with wait it follows the run with progress notifications until the gate', async () => {
     const c = await client(TOKENS.operator);
     const progress: string[] = [];
-    const result = await c.callTool(
-      { name: 'start_run', arguments: { runbook: gatedName, params: { service: 'payments' }, wait: true, waitSeconds: 30 } },
-      undefined,
-      { onprogress: (p) => void progress.push(p.message ?? ''), timeout: 60_000 },
-    );
-    const out = structuredOf<{ runId: string; status: string; created: boolean; gates: { gateId: string; stops: string; message?: string; fourEyes: boolean }[]; followed: { stoppedAt?: string }; state: { waitingFor?: string } }>(result);
+    const result = await c.callTool({ name: 'start_run', arguments: { runbook: gatedName, params: { service: 'payments' }, wait: true, waitSeconds: 30 } }, undefined, {
+      onprogress: (p) => void progress.push(p.message ?? ''),
+      timeout: 60_000,
+    });
+    const out = structuredOf<{
+      runId: string;
+      status: string;
+      created: boolean;
+      gates: { gateId: string; stops: string; message?: string; fourEyes: boolean }[];
+      followed: { stoppedAt?: string };
+      state: { waitingFor?: string };
+    }>(result);
     expect(out.runId).toMatch(/^run-/);
     expect(out.created).toBe(true);
     expect(out.gates).toEqual([expect.objectContaining({ gateId: 'gate', stops: 'stop', fourEyes: true, message: 'ship payments?' })]);

@@ -25,7 +25,13 @@ function scriptedRouter(answers: ((req: LlmRequest) => Answer)[]) {
         const next = answers.shift();
         if (!next) throw new Error('no scripted answer left');
         const { content } = next(request);
-        return { content, stopReason: content.some((c) => c.type === 'tool_use') ? 'tool_use' : 'end_turn', usage: { inputTokens: 90, outputTokens: 10 }, provider: 'scripted', model: 'm' };
+        return {
+          content,
+          stopReason: content.some((c) => c.type === 'tool_use') ? 'tool_use' : 'end_turn',
+          usage: { inputTokens: 90, outputTokens: 10 },
+          provider: 'scripted',
+          model: 'm',
+        };
       },
     },
   };
@@ -35,14 +41,38 @@ const saved: { record: QueryRecord; body: unknown }[] = [];
 const repo = { saveEvidence: async (_id: string, record: QueryRecord, body: unknown) => void saved.push({ record, body }) } as unknown as IncidentRepository;
 const now = Date.now();
 const base: LlmHypothesisRequest = {
-  incidentId: 'inc-mcpset', round: 1, title: 'Checkout failing',
-  queries: [{ evidenceId: 'inc-mcpset/logs/r1/logs/0', kind: 'logs', language: 'logql', query: '{service=~".+"}', backend: 'loki', ranAt: new Date(now).toISOString(), ok: true, summary: '12 error lines' }],
-  signals: [], hypotheses: [],
+  incidentId: 'inc-mcpset',
+  round: 1,
+  title: 'Checkout failing',
+  queries: [
+    {
+      evidenceId: 'inc-mcpset/logs/r1/logs/0',
+      kind: 'logs',
+      language: 'logql',
+      query: '{service=~".+"}',
+      backend: 'loki',
+      ranAt: new Date(now).toISOString(),
+      ok: true,
+      summary: '12 error lines',
+    },
+  ],
+  signals: [],
+  hypotheses: [],
   window: { start: new Date(now - 30 * 60_000).toISOString(), pivot: new Date(now - 5 * 60_000).toISOString(), end: new Date(now).toISOString() },
-  scope: {}, queryAllowance: 2,
+  scope: {},
+  queryAllowance: 2,
 };
 const call = (name: string, input: Record<string, unknown>): Answer => ({ content: [{ type: 'tool_use', id: `t${Math.random()}`, name, input }] });
-const report = (refs: string[]): Answer => ({ content: [{ type: 'tool_use', id: `t${Math.random()}`, name: 'report_hypotheses', input: { hypotheses: [{ statement: 'nodes under memory pressure', service: 'payments', confidence: 0.6, evidenceRefs: refs }] } }] });
+const report = (refs: string[]): Answer => ({
+  content: [
+    {
+      type: 'tool_use',
+      id: `t${Math.random()}`,
+      name: 'report_hypotheses',
+      input: { hypotheses: [{ statement: 'nodes under memory pressure', service: 'payments', confidence: 0.6, evidenceRefs: refs }] },
+    },
+  ],
+});
 
 let external: ExternalMcpServer;
 let servers: McpServerConfig[];
@@ -51,7 +81,13 @@ beforeAll(async () => {
   external = await startExternalMcpServer();
   servers = [
     { name: 'k8s', url: external.url, allowedTools: ['get_pods', 'not_listed_by_server'], timeoutMs: 5000 },
-    { name: 'nodes', command: process.execPath, args: [path.resolve(__dirname, '../../node_modules/tsx/dist/cli.mjs'), path.resolve(__dirname, 'support/stdioMcpServer.ts')], allowedTools: ['node_status'], timeoutMs: 5000 },
+    {
+      name: 'nodes',
+      command: process.execPath,
+      args: [path.resolve(__dirname, '../../node_modules/tsx/dist/cli.mjs'), path.resolve(__dirname, 'support/stdioMcpServer.ts')],
+      allowedTools: ['node_status'],
+      timeoutMs: 5000,
+    },
     { name: 'down', url: 'http://127.0.0.1:1/mcp', allowedTools: ['anything'], timeoutMs: 1000 },
   ];
 });
@@ -65,7 +101,7 @@ beforeEach(() => {
   external.calls.length = 0;
 });
 
-test('HTTP and stdio toolsets share the step\'s query allowance; an unreachable server only removes its own tools', async () => {
+test("HTTP and stdio toolsets share the step's query allowance; an unreachable server only removes its own tools", async () => {
   const { router, requests } = scriptedRouter([
     () => call('mcp_nodes_node_status', { node: 'node-1' }),
     () => call('mcp_k8s_get_pods', { namespace: 'prod' }),

@@ -20,7 +20,14 @@ test.each([
   ['not JSON', '[{', /must be JSON/],
   ['no allowlist', JSON.stringify([{ name: 'k8s', url: 'http://127.0.0.1:1/mcp', allowedTools: [] }]), /list at least one read-only tool/],
   ['neither url nor command', JSON.stringify([{ name: 'k8s', allowedTools: ['a'] }]), /"url" \(streamable HTTP\) or "command" \(stdio\)/],
-  ['duplicate names', JSON.stringify([{ name: 'a', url: 'http://h/mcp', allowedTools: ['t'] }, { name: 'a', command: 'x', allowedTools: ['t'] }]), /duplicate server name "a"/],
+  [
+    'duplicate names',
+    JSON.stringify([
+      { name: 'a', url: 'http://h/mcp', allowedTools: ['t'] },
+      { name: 'a', command: 'x', allowedTools: ['t'] },
+    ]),
+    /duplicate server name "a"/,
+  ],
 ])('MCP_SERVERS refuses %s, naming the variable', (_what, value, message) => {
   let error: unknown;
   try {

@@ -70,7 +70,9 @@ test('copilot mcp over stdio: the same tools, start_run waits at its gate (progr
 
   const progress: string[] = [];
   const started = structuredOf<{ runId: string; status: string; gates: { gateId: string }[] }>(
-    await operator.callTool({ name: 'start_run', arguments: { runbook: gatedName, params: {}, wait: true } }, undefined, { onprogress: (p) => void progress.push(p.message ?? '') }),
+    await operator.callTool({ name: 'start_run', arguments: { runbook: gatedName, params: {}, wait: true } }, undefined, {
+      onprogress: (p) => void progress.push(p.message ?? ''),
+    }),
   );
   expect(started.status).toBe('waiting_approval');
   expect(started.gates.map((g) => g.gateId)).toEqual(['gate']);

@@ -14,7 +14,12 @@ describe('context assembly, preferences, redaction through the service (PGlite)'
     t = await openMemoryDb('pglite');
     parts = await buildService(t.db);
     const m = parts.service;
-    await m.remember({ text: 'INC-101 checkout-svc 502s: database connection pool exhausted; raised pool size to 50', kind: 'incident', createdBy: 'olga', scope: { service: 'checkout-svc' } });
+    await m.remember({
+      text: 'INC-101 checkout-svc 502s: database connection pool exhausted; raised pool size to 50',
+      kind: 'incident',
+      createdBy: 'olga',
+      scope: { service: 'checkout-svc' },
+    });
     await m.remember({ text: 'INC-102 payments-api disk full from logs; enabled logrotate', kind: 'incident', createdBy: 'olga' });
     await m.remember({ text: 'runbook restart-pods on auth-svc succeeded in 90 seconds', kind: 'runbook-outcome', createdBy: 'olga' });
   });
@@ -61,7 +66,13 @@ describe('context assembly, preferences, redaction through the service (PGlite)'
   });
 
   it('an explicit preference is stored long-term and changes a later answer', async () => {
-    const draft = { title: 'p99 latency of the checkout service', series: [['10:00', 120], ['10:05', 340]] as [string, number][] };
+    const draft = {
+      title: 'p99 latency of the checkout service',
+      series: [
+        ['10:00', 120],
+        ['10:05', 340],
+      ] as [string, number][],
+    };
     const before = await parts.service.retrieveContext('ctx-pref', 'latency of the checkout service');
     const styleBefore = answerStyle(before.items.filter((i) => i.source === 'preference').map((i) => i.text));
     expect(renderAnswer(draft, styleBefore)).toContain('| 10:00 | 120 |');
@@ -129,8 +140,16 @@ describe('degradation: slow or failing tiers are skipped, never failing the turn
     await base.close();
 
     const short = {
-      kind: 'redis', pushTurn: hang, recentTurns: hang, touchEntities: hang, focusEntities: hang,
-      saveVault: hang, loadVault: () => Promise.reject(new Error('ECONNREFUSED')), forget: hang, ping: hang, close: async () => undefined,
+      kind: 'redis',
+      pushTurn: hang,
+      recentTurns: hang,
+      touchEntities: hang,
+      focusEntities: hang,
+      saveVault: hang,
+      loadVault: () => Promise.reject(new Error('ECONNREFUSED')),
+      forget: hang,
+      ping: hang,
+      close: async () => undefined,
     } as unknown as ShortTermStore;
     const real = new EmbeddedVectorStore(t.db, { dimension: 256 });
     await real.init();

@@ -28,7 +28,7 @@ describe('memories API (Redis + Postgres + fake Qdrant)', () => {
       ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? (JSON.parse(text)) : undefined };
+    return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
   };
 
   beforeAll(async () => {
@@ -78,7 +78,7 @@ describe('memories API (Redis + Postgres + fake Qdrant)', () => {
     expect(api.logs.join('')).not.toContain('sam@example.com');
   });
 
-  it('enforces roles: viewers cannot add, operators delete only their own, admins delete anyone\'s', async () => {
+  it("enforces roles: viewers cannot add, operators delete only their own, admins delete anyone's", async () => {
     expect((await call('POST', '/api/v1/memories', TOKENS.viewer, { text: 'x', kind: 'note' })).status).toBe(403);
     const { body } = await call('POST', '/api/v1/memories', TOKENS.operator, { text: 'note by olga about cart-svc', kind: 'note' });
     const otto = await call('DELETE', `/api/v1/memories/${body.id}`, TOKENS.operator2);
@@ -106,7 +106,7 @@ describe('memories API (Redis + Postgres + fake Qdrant)', () => {
     expect((await call('GET', '/api/v1/memories/search?q=x')).status).toBe(401);
   });
 
-  it('DELETE /sessions/:id forgets the session\'s turns in every tier', async () => {
+  it("DELETE /sessions/:id forgets the session's turns in every tier", async () => {
     await memory.service.recordTurn('api-s1', { role: 'user', content: 'remember that cart-svc deploys only on Tuesdays' }, 'olga');
     const before = await memory.service.retrieveContext('api-s1', 'cart-svc deploy day');
     expect(before.items.some((i) => i.source === 'turn')).toBe(true);

@@ -35,9 +35,7 @@ describe.each<Backend>(['pgvector (pglite)', 'qdrant (fake server)', 'embedded (
       store = new QdrantStore({ url: fake.url, collection: 'contract', dimension: 64, now });
     } else {
       db = await openMemoryDb(backend.includes('pglite') ? 'pglite' : 'postgres');
-      store = backend.startsWith('pgvector')
-        ? new PgvectorStore(db.db, { dimension: 64, now })
-        : new EmbeddedVectorStore(db.db, { dimension: 64, now });
+      store = backend.startsWith('pgvector') ? new PgvectorStore(db.db, { dimension: 64, now }) : new EmbeddedVectorStore(db.db, { dimension: 64, now });
     }
     await store.init();
     await store.init(); // idempotent on restart
@@ -49,7 +47,13 @@ describe.each<Backend>(['pgvector (pglite)', 'qdrant (fake server)', 'embedded (
   });
 
   const payload = (over: Partial<VectorPayload>): VectorPayload => ({
-    tenant: 'default', kind: 'incident', text: '', importance: 0.8, createdAt: clock, expiresAt: clock + 10_000, ...over,
+    tenant: 'default',
+    kind: 'incident',
+    text: '',
+    importance: 0.8,
+    createdAt: clock,
+    expiresAt: clock + 10_000,
+    ...over,
   });
 
   const ids = { pool: randomUUID(), disk: randomUUID(), pref: randomUUID(), other: randomUUID(), expiring: randomUUID() };
@@ -75,11 +79,13 @@ describe.each<Backend>(['pgvector (pglite)', 'qdrant (fake server)', 'embedded (
     expect((await store.search(v, { tenant: 'default', kinds: ['preference'] }, 10)).map((h) => h.id)).toEqual([ids.pref]);
     expect((await store.search(v, { tenant: 'default', service: 'payments-api' }, 10)).map((h) => h.id)).toEqual([ids.disk]);
     expect((await store.search(v, { tenant: 'default', team: 'sre' }, 10)).map((h) => h.id)).toEqual([ids.pref]);
-    expect((await store.search(v, { tenant: 'default', kinds: ['doc', 'note'] }, 10))).toEqual([]);
+    expect(await store.search(v, { tenant: 'default', kinds: ['doc', 'note'] }, 10)).toEqual([]);
   });
 
   it('updates a point in place on re-upsert', async () => {
-    await store.upsert([{ id: ids.disk, vector: await embed('payments-api disk full'), payload: payload({ text: 'payments-api disk full (fixed by log rotation)', service: 'payments-api' }) }]);
+    await store.upsert([
+      { id: ids.disk, vector: await embed('payments-api disk full'), payload: payload({ text: 'payments-api disk full (fixed by log rotation)', service: 'payments-api' }) },
+    ]);
     const hits = await store.search(await embed('payments-api disk'), { tenant: 'default', service: 'payments-api' }, 5);
     expect(hits).toHaveLength(1);
     expect(hits[0]!.payload.text).toContain('log rotation');
@@ -153,7 +159,7 @@ describe('PgvectorStore on PGlite: schema, index and filtered approximate search
     const store = new PgvectorStore(t.db, { dimension: dim, table: 'pgv_filtered' });
     await store.init();
     let seed = 42;
-    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) - 0.5;
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31 - 0.5;
     const base = { tenant: 'default', text: 'x', importance: 0.5, createdAt: 0, expiresAt: Date.now() + 86_400_000 };
     // Every 50th incident belongs to rare-svc (60 points, 2%): no b-tree serves that filter.
     const incidents: VectorPoint[] = Array.from({ length: 3000 }, (_, i) => ({
@@ -228,9 +234,7 @@ describe('vector store selection', () => {
   it('VECTOR_STORE=pgvector on a Postgres without the extension fails start-up with the fix', async () => {
     const store = new PgvectorStore(pg.db, { dimension: 64 });
     await expect(store.init()).rejects.toThrow(VectorStoreConfigError);
-    await expect(createVectorStore({ VECTOR_STORE: 'pgvector', QDRANT_COLLECTION: 'x' }, pg.db, 64)).rejects.toThrow(
-      /no pgvector extension.*Install pgvector.*QDRANT_URL/s,
-    );
+    await expect(createVectorStore({ VECTOR_STORE: 'pgvector', QDRANT_COLLECTION: 'x' }, pg.db, 64)).rejects.toThrow(/no pgvector extension.*Install pgvector.*QDRANT_URL/s);
   });
 
   it('defaults: qdrant with QDRANT_URL; else pgvector on PGlite; embedded on a Postgres without pgvector (with a warning)', async () => {

@@ -57,7 +57,14 @@ beforeAll(async () => {
   };
   writeFileSync(
     config,
-    ['global: { scrape_interval: 1s, evaluation_interval: 1s }', `rule_files: ["${rules}"]`, 'scrape_configs:', ...target('copilot-api', apiMetricsUrl), ...target('copilot-worker', workerMetricsUrl), ''].join('\n'),
+    [
+      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+      `rule_files: ["${rules}"]`,
+      'scrape_configs:',
+      ...target('copilot-api', apiMetricsUrl),
+      ...target('copilot-worker', workerMetricsUrl),
+      '',
+    ].join('\n'),
   );
   promUrl = `http://127.0.0.1:${promPort}`;
   stack.spawn(['prometheus', `--config.file=${config}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
@@ -151,9 +158,15 @@ test('every dashboard and rule expression parses and names only metrics the scra
 test('Prometheus loaded every alert rule and evaluates them without error', async () => {
   const data = (await prom('/api/v1/rules')) as { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
   const rules = data.groups.flatMap((g) => g.rules);
-  expect(rules.map((r) => r.name)).toEqual(expect.arrayContaining(['CopilotWorkerDown', 'CopilotRunsStuck', 'CopilotApprovalGateNearExpiry', 'CopilotLlmBreakerOpen', 'CopilotEventFanoutLag']));
-  await waitFor('rules evaluated', async () => {
-    const now = ((await prom('/api/v1/rules')) as typeof data).groups.flatMap((g) => g.rules);
-    return now.every((r) => r.health === 'ok') ? true : undefined;
-  }, 30_000);
+  expect(rules.map((r) => r.name)).toEqual(
+    expect.arrayContaining(['CopilotWorkerDown', 'CopilotRunsStuck', 'CopilotApprovalGateNearExpiry', 'CopilotLlmBreakerOpen', 'CopilotEventFanoutLag']),
+  );
+  await waitFor(
+    'rules evaluated',
+    async () => {
+      const now = ((await prom('/api/v1/rules')) as typeof data).groups.flatMap((g) => g.rules);
+      return now.every((r) => r.health === 'ok') ? true : undefined;
+    },
+    30_000,
+  );
 });

@@ -54,7 +54,15 @@ beforeAll(async () => {
           const service = String(attributesOf(rs.resource?.attributes)['service.name']);
           for (const ss of rs.scopeSpans ?? []) {
             for (const span of ss.spans ?? []) {
-              spans.push({ service, traceId: hex(span.traceId), spanId: hex(span.spanId), parentSpanId: hex(span.parentSpanId), name: span.name, kind: span.kind, attributes: attributesOf(span.attributes) });
+              spans.push({
+                service,
+                traceId: hex(span.traceId),
+                spanId: hex(span.spanId),
+                parentSpanId: hex(span.parentSpanId),
+                name: span.name,
+                kind: span.kind,
+                attributes: attributesOf(span.attributes),
+              });
             }
           }
         }
@@ -73,7 +81,7 @@ afterAll(async () => {
   await new Promise((r) => receiver?.close(r));
 });
 
-test('POST /runs → StartWorkflow → RunWorkflow → every activity, in one trace that continues the caller\'s', async () => {
+test("POST /runs → StartWorkflow → RunWorkflow → every activity, in one trace that continues the caller's", async () => {
   const started = await stack.call(
     'POST',
     '/api/v1/runs',
@@ -88,10 +96,14 @@ test('POST /runs → StartWorkflow → RunWorkflow → every activity, in one tr
     return ['succeeded', 'failed'].includes(state.body?.status) ? state.body.status : undefined;
   });
   // restart + verify are command steps: both activity spans must arrive before we look at the tree.
-  const trace = await waitFor('spans exported', async () => {
-    const mine = spans.filter((s) => s.traceId === TRACE_ID);
-    return mine.filter((s) => s.name.startsWith('RunActivity')).length >= 2 && mine.some((s) => s.name.startsWith('RunWorkflow')) ? mine : undefined;
-  }, 60_000);
+  const trace = await waitFor(
+    'spans exported',
+    async () => {
+      const mine = spans.filter((s) => s.traceId === TRACE_ID);
+      return mine.filter((s) => s.name.startsWith('RunActivity')).length >= 2 && mine.some((s) => s.name.startsWith('RunWorkflow')) ? mine : undefined;
+    },
+    60_000,
+  );
 
   expect([...contentTypes]).toEqual(['application/x-protobuf']);
   const byId = new Map(trace.map((s) => [s.spanId, s]));

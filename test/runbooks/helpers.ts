@@ -6,7 +6,10 @@ import { parseRunbookYaml, type ValidationIssue } from '../../domain/runbookVali
  */
 export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
   const text = strings.reduce((out, s, i) => out + s + (i < values.length ? String(values[i]) : ''), '');
-  const lines = text.replace(/^\n/, '').replace(/\n\s*$/, '').split('\n');
+  const lines = text
+    .replace(/^\n/, '')
+    .replace(/\n\s*$/, '')
+    .split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
   return lines.map((l) => l.slice(indent)).join('\n') + '\n';
 }
@@ -28,6 +31,9 @@ export function definitionOf(text: string, knownRunbooks?: ReadonlySet<string>) 
 /** A small valid runbook whose steps can be swapped out by tests. */
 export function withSteps(steps: string, params = 'service: { type: string, required: true }'): string {
   const indent = (block: string, spaces: number) =>
-    block.split('\n').map((l) => (l.trim() ? ' '.repeat(spaces) + l : l)).join('\n');
+    block
+      .split('\n')
+      .map((l) => (l.trim() ? ' '.repeat(spaces) + l : l))
+      .join('\n');
   return `name: demo\nparams:\n${indent(params, 2)}\nsteps:\n${indent(steps, 2)}\n`;
 }

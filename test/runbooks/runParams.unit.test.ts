@@ -44,7 +44,11 @@ describe('resolveParams', () => {
     expect(resolveParams({ env: spec({ type: 'string', default: 'x' }) }, undefined)).toEqual({ ok: true, params: { env: 'x' } });
   });
 
-  it.each([['a string', 'web'], ['an array', ['web']], ['null', null]])('rejects %s as input', (_what, input) => {
+  it.each([
+    ['a string', 'web'],
+    ['an array', ['web']],
+    ['null', null],
+  ])('rejects %s as input', (_what, input) => {
     expect(issues(input)).toEqual([{ path: 'params', message: expect.stringMatching(/^must be an object, got /) }]);
   });
 
@@ -80,9 +84,7 @@ describe('resolveParams', () => {
   });
 
   it('checks enum values', () => {
-    expect(issues({ service: 'web', environment: 'prod' })).toEqual([
-      { path: 'params.environment', message: 'must be one of staging, production' },
-    ]);
+    expect(issues({ service: 'web', environment: 'prod' })).toEqual([{ path: 'params.environment', message: 'must be one of staging, production' }]);
   });
 
   it('checks patterns as written (authors anchor them)', () => {
@@ -98,11 +100,6 @@ describe('resolveParams', () => {
   });
 
   it('reports every problem at once', () => {
-    expect(issues({ environment: 'dev', replicas: 1000, extra: true }).map((i) => i.path)).toEqual([
-      'params.extra',
-      'params.service',
-      'params.environment',
-      'params.replicas',
-    ]);
+    expect(issues({ environment: 'dev', replicas: 1000, extra: true }).map((i) => i.path)).toEqual(['params.extra', 'params.service', 'params.environment', 'params.replicas']);
   });
 });

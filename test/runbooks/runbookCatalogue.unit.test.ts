@@ -27,8 +27,7 @@ async function loadError(files: Record<string, string>): Promise<RunbookCatalogu
 }
 
 const simple = (name: string, extra = '') => `name: ${name}\nsteps:\n  - { id: a, type: wait, duration: 1s }\n${extra}`;
-const caller = (name: string, target: string, params = '{}') =>
-  `name: ${name}\nsteps:\n  - id: child\n    type: runbook\n    runbook: ${target}\n    params: ${params}\n`;
+const caller = (name: string, target: string, params = '{}') => `name: ${name}\nsteps:\n  - id: child\n    type: runbook\n    runbook: ${target}\n    params: ${params}\n`;
 
 describe('RunbookCatalogue: the shipped runbooks', () => {
   let catalogue: RunbookCatalogue;
@@ -38,7 +37,9 @@ describe('RunbookCatalogue: the shipped runbooks', () => {
 
   it('loads every runbook in runbooks/', () => {
     expect(catalogue.names()).toEqual(EXPECTED);
-    const files = readdirSync(RUNBOOKS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const files = readdirSync(RUNBOOKS_DIR)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
     expect(files).toEqual(EXPECTED.map((n) => `${n}.yaml`));
   });
 
@@ -90,9 +91,7 @@ describe('RunbookCatalogue: errors', () => {
 
   it('requires the file name to match the runbook name', async () => {
     const error = await loadError({ 'restart.yaml': simple('restart-service') });
-    expect(error.issues).toEqual([
-      { file: 'restart.yaml', path: 'name', line: 1, message: 'runbook "restart-service" must live in restart-service.yaml, not restart.yaml' },
-    ]);
+    expect(error.issues).toEqual([{ file: 'restart.yaml', path: 'name', line: 1, message: 'runbook "restart-service" must live in restart-service.yaml, not restart.yaml' }]);
   });
 
   it('rejects two files defining the same runbook', async () => {
@@ -102,16 +101,12 @@ describe('RunbookCatalogue: errors', () => {
 
   it('rejects a runbook step whose target is not in the directory', async () => {
     const error = await loadError({ 'parent.yaml': caller('parent', 'child'), 'other.yaml': simple('other') });
-    expect(error.issues).toEqual([
-      { file: 'parent.yaml', path: 'steps[0].runbook', line: 5, message: 'unknown runbook "child"; known runbooks: other, parent' },
-    ]);
+    expect(error.issues).toEqual([{ file: 'parent.yaml', path: 'steps[0].runbook', line: 5, message: 'unknown runbook "child"; known runbooks: other, parent' }]);
   });
 
   it('reports recursion between runbooks once, with the cycle', async () => {
     const error = await loadError({ 'a.yaml': caller('a', 'b'), 'b.yaml': caller('b', 'c'), 'c.yaml': caller('c', 'a') });
-    expect(error.issues).toEqual([
-      { file: 'a.yaml', path: 'steps[0].runbook', line: 5, message: 'runbook recursion: a -> b -> c -> a', cycle: ['a', 'b', 'c', 'a'] },
-    ]);
+    expect(error.issues).toEqual([{ file: 'a.yaml', path: 'steps[0].runbook', line: 5, message: 'runbook recursion: a -> b -> c -> a', cycle: ['a', 'b', 'c', 'a'] }]);
     expect(error.message).toContain('a.yaml:5 steps[0].runbook: runbook recursion: a -> b -> c -> a');
   });
 
@@ -122,9 +117,7 @@ describe('RunbookCatalogue: errors', () => {
         - { id: each, type: foreach, items: [1], step: { type: runbook, runbook: loop } }
     `;
     const error = await loadError({ 'loop.yaml': self });
-    expect(error.issues).toEqual([
-      { file: 'loop.yaml', path: 'steps[0].step.runbook', line: 3, message: 'runbook recursion: loop -> loop', cycle: ['loop', 'loop'] },
-    ]);
+    expect(error.issues).toEqual([{ file: 'loop.yaml', path: 'steps[0].step.runbook', line: 3, message: 'runbook recursion: loop -> loop', cycle: ['loop', 'loop'] }]);
   });
 
   it('checks the params passed to a child runbook', async () => {

@@ -55,11 +55,7 @@ describe('deploy-service', () => {
 
   it('renders the build argv and gates approval on production', () => {
     const definition = runbook('deploy-service');
-    expect(renderTemplate(step(definition, 'build', 'command').command, context(definition, input))).toEqual([
-      './runbooks/scripts/build.sh',
-      'checkout',
-      '1.4.2',
-    ]);
+    expect(renderTemplate(step(definition, 'build', 'command').command, context(definition, input))).toEqual(['./runbooks/scripts/build.sh', 'checkout', '1.4.2']);
     const approve = step(definition, 'approve', 'approval');
     expect(evaluateCondition(approve.when!, { ...context(definition, input) })).toBe(true);
     expect(evaluateCondition(approve.when!, { ...context(definition, { ...input, environment: 'staging' }) })).toBe(false);
@@ -73,8 +69,7 @@ describe('deploy-service', () => {
     expect(renderTemplate(preflight.query, ctx)).toBe(
       'sum(rate(http_requests_total{service="checkout",code=~"5.."}[5m])) / (sum(rate(http_requests_total{service="checkout"}[5m])) > 0)',
     );
-    const check = (result: unknown[], params = ctx.params) =>
-      evaluateCondition(preflight.assert!, { ...ctx, params, output: { resultType: 'vector', result, truncated: false } });
+    const check = (result: unknown[], params = ctx.params) => evaluateCondition(preflight.assert!, { ...ctx, params, output: { resultType: 'vector', result, truncated: false } });
     const sample = (ratio: string) => ({ metric: {}, value: [1_700_000_000.5, ratio] });
     expect(check([])).toBe(true);
     expect(check([sample('0.01')])).toBe(true);
@@ -129,7 +124,7 @@ describe('scale-service', () => {
 });
 
 describe('restart-fleet', () => {
-  it('renders the item list and each child run\'s params', () => {
+  it("renders the item list and each child run's params", () => {
     const definition = runbook('restart-fleet');
     const each = step(definition, 'restart-all', 'foreach');
     const ctx = context(definition, { services: ['web', 'api'], environment: 'production' });

@@ -20,19 +20,25 @@ describe('runbook validation: CEL and template syntax', () => {
   });
 
   it('checks assert', () => {
-    expect(only(withSteps(yaml`
+    expect(
+      only(
+        withSteps(yaml`
       - id: q
         type: query
         query: up
         assert: "size(output.result) >"
-    `))).toEqual({ path: 'steps[0].assert', message: 'invalid CEL: Unexpected token: EOF in expression `size(output.result) >`', line: 8 });
+    `),
+      ),
+    ).toEqual({ path: 'steps[0].assert', message: 'invalid CEL: Unexpected token: EOF in expression `size(output.result) >`', line: 8 });
   });
 
   it('checks foreach items, written as plain CEL or as a template', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - { id: a, type: foreach, items: "params.service +", step: { type: command, command: [echo] } }
       - { id: b, type: foreach, items: "\${{ [1, 2 }}", step: { type: command, command: [echo] } }
-    `));
+    `),
+    );
     expect(issues).toEqual([
       { path: 'steps[0].items', message: 'invalid CEL: Unexpected token: EOF in expression `params.service +`', line: 5 },
       { path: 'steps[1].items', message: expect.stringMatching(/^invalid template: .* in expression `\[1, 2`$/), line: 6 },
@@ -40,7 +46,8 @@ describe('runbook validation: CEL and template syntax', () => {
   });
 
   it('checks ${{ }} in every string of a step, nested ones included', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - id: call
         type: http
         request:
@@ -48,7 +55,8 @@ describe('runbook validation: CEL and template syntax', () => {
           headers: { X-Team: "\${{ }}" }
           json: { deep: [{ value: "\${{ 1 * * 2 }}" }] }
         compensate: { type: command, command: [undo, "\${{ ) }}"] }
-    `));
+    `),
+    );
     expect(issues.map((i) => [i.path, i.line])).toEqual([
       ['steps[0].request.url', 8],
       ['steps[0].request.headers.X-Team', 9],
@@ -78,12 +86,14 @@ describe('runbook validation: CEL and template syntax', () => {
 
 describe('runbook validation: references in expressions', () => {
   it('requires params.X to be declared, in templates and in when', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - id: a
         type: command
         command: [echo, "\${{ params.servce }}", "\${{ params['region'] }}"]
         when: params.verbose
-    `));
+    `),
+    );
     expect(issues).toEqual([
       { path: 'steps[0].command[1]', message: 'unknown parameter "servce"; did you mean "service"?', line: 7 },
       { path: 'steps[0].command[2]', message: 'unknown parameter "region"; declared: service', line: 7 },
@@ -107,8 +117,9 @@ describe('runbook validation: references in expressions', () => {
     });
   });
 
-  it('accepts transitive dependencies and steps[\'id\'] spelling', () => {
-    definitionOf(withSteps(yaml`
+  it("accepts transitive dependencies and steps['id'] spelling", () => {
+    definitionOf(
+      withSteps(yaml`
       ${BUILD}
       - { id: test, type: command, command: [make, test], needs: [build] }
       - id: ship
@@ -116,15 +127,13 @@ describe('runbook validation: references in expressions', () => {
         needs: [test]
         when: steps.build.status == 'succeeded' && steps['test'].output.exitCode == 0
         command: [echo, "\${{ steps.build.output.stdout }}"]
-    `));
+    `),
+    );
   });
 
-  it('reports an unknown step in steps.Y and in steps[\'Y\']', () => {
+  it("reports an unknown step in steps.Y and in steps['Y']", () => {
     const issues = issuesOf(withSteps(`${BUILD}\n- { id: b, type: wait, duration: 1s, needs: [build], when: "steps.buidl.status == 'x' || steps['ghost'].status == 'y'" }`));
-    expect(issues.map((i) => i.message)).toEqual([
-      'unknown step "ghost"; known steps: build, b',
-      'unknown step "buidl"; did you mean "build"?',
-    ]);
+    expect(issues.map((i) => i.message)).toEqual(['unknown step "ghost"; known steps: build, b', 'unknown step "buidl"; did you mean "build"?']);
   });
 
   it('does not let a step read its own result, except in compensate', () => {
@@ -137,22 +146,26 @@ describe('runbook validation: references in expressions', () => {
   });
 
   it('explains that steps.a-b is a subtraction', () => {
-    expect(only(withSteps(`- { id: read-config, type: command, command: [x] }\n- { id: b, type: command, needs: [read-config], command: [echo, "\${{ steps.read-config.output }}"] }`))).toEqual({
+    expect(
+      only(withSteps(`- { id: read-config, type: command, command: [x] }\n- { id: b, type: command, needs: [read-config], command: [echo, "\${{ steps.read-config.output }}"] }`)),
+    ).toEqual({
       path: 'steps[1].command[1]',
       message: "write steps['read-config']: CEL reads steps.read-config as steps.read - config",
       line: 6,
     });
   });
 
-  it('allows item and index only inside a foreach step\'s action', () => {
-    const issues = issuesOf(withSteps(yaml`
+  it("allows item and index only inside a foreach step's action", () => {
+    const issues = issuesOf(
+      withSteps(yaml`
       - id: each
         type: foreach
         items: "\${{ [1, 2] }}"
         when: index == 0
         step: { type: command, command: [echo, "\${{ item }}", "\${{ string(index) }}"] }
       - { id: b, type: command, command: [echo, "\${{ item.name }}"] }
-    `));
+    `),
+    );
     expect(issues).toEqual([
       { path: 'steps[0].when', message: 'index exists only inside a foreach step\'s "step"', line: 8 },
       { path: 'steps[1].command[1]', message: 'item exists only inside a foreach step\'s "step"', line: 10 },
@@ -176,12 +189,14 @@ describe('runbook validation: references in expressions', () => {
   });
 
   it('ignores names inside string literals and comprehension variables', () => {
-    definitionOf(withSteps(yaml`
+    definitionOf(
+      withSteps(yaml`
       - id: q
         type: query
         query: up
         assert: "output.result.all(s, s.metric.job != 'params.nope steps.ghost item') && [1].exists(x, x > 0)"
-    `));
+    `),
+    );
   });
 
   it('sees env and backends', () => {
@@ -191,7 +206,7 @@ describe('runbook validation: references in expressions', () => {
 
 describe('scanReferences', () => {
   it('finds params, steps and free names', () => {
-    expect(scanReferences("params.a + params['b'] + steps.c.output + steps[\"d\"].status + size(env.X) + item")).toEqual({
+    expect(scanReferences('params.a + params[\'b\'] + steps.c.output + steps["d"].status + size(env.X) + item')).toEqual({
       params: ['b', 'a'],
       steps: ['d', 'c'],
       hyphenated: [],

@@ -12,21 +12,15 @@ function chain(needs: Record<string, string[]>): string {
 
 describe('runbook validation: the needs graph', () => {
   it('reports a duplicate step id at the second occurrence', () => {
-    expect(issuesOf(chain({ a: [], b: [] }).replace('id: b', 'id: a'))).toEqual([
-      { path: 'steps[1].id', message: 'duplicate step id "a" (first used by steps[0])', line: 6 },
-    ]);
+    expect(issuesOf(chain({ a: [], b: [] }).replace('id: b', 'id: a'))).toEqual([{ path: 'steps[1].id', message: 'duplicate step id "a" (first used by steps[0])', line: 6 }]);
   });
 
   it('names an unknown dependency and lists the known steps', () => {
-    expect(issuesOf(chain({ a: [], b: ['zzz'] }))).toEqual([
-      { path: 'steps[1].needs[0]', message: 'unknown step "zzz" in needs; known steps: a, b', line: 6 },
-    ]);
+    expect(issuesOf(chain({ a: [], b: ['zzz'] }))).toEqual([{ path: 'steps[1].needs[0]', message: 'unknown step "zzz" in needs; known steps: a, b', line: 6 }]);
   });
 
   it('suggests the closest id for a typo in needs', () => {
-    expect(issuesOf(chain({ build: [], deploy: ['biuld'] }))).toEqual([
-      { path: 'steps[1].needs[0]', message: 'unknown step "biuld" in needs; did you mean "build"?', line: 6 },
-    ]);
+    expect(issuesOf(chain({ build: [], deploy: ['biuld'] }))).toEqual([{ path: 'steps[1].needs[0]', message: 'unknown step "biuld" in needs; did you mean "build"?', line: 6 }]);
   });
 
   it('rejects a step that needs itself', () => {
@@ -34,16 +28,12 @@ describe('runbook validation: the needs graph', () => {
   });
 
   it('rejects a dependency listed twice', () => {
-    expect(issuesOf(chain({ a: [], b: ['a', 'a'] }))).toEqual([
-      { path: 'steps[1].needs[1]', message: '"a" is listed twice in needs', line: 6 },
-    ]);
+    expect(issuesOf(chain({ a: [], b: ['a', 'a'] }))).toEqual([{ path: 'steps[1].needs[1]', message: '"a" is listed twice in needs', line: 6 }]);
   });
 
   it('reports a cycle once, with the cycle spelled out', () => {
     const issues = issuesOf(chain({ a: ['c'], b: ['a'], c: ['b'], d: ['a'] }));
-    expect(issues).toEqual([
-      { path: 'steps[0].needs[0]', message: 'dependency cycle: a -> c -> b -> a', line: 5, cycle: ['a', 'c', 'b', 'a'] },
-    ]);
+    expect(issues).toEqual([{ path: 'steps[0].needs[0]', message: 'dependency cycle: a -> c -> b -> a', line: 5, cycle: ['a', 'c', 'b', 'a'] }]);
   });
 
   it('reports each independent cycle', () => {
@@ -62,10 +52,12 @@ describe('runbook validation: the needs graph', () => {
   });
 
   it('checks the graph even when a step has schema errors', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - { id: a, type: nope, needs: [b] }
       - { id: b, type: wait, duration: 1s, needs: [a] }
-    `));
+    `),
+    );
     expect(issues.map((i) => i.message)).toEqual([
       'unknown step type "nope"; expected one of command, http, query, approval, wait, runbook, foreach',
       'dependency cycle: a -> b -> a',

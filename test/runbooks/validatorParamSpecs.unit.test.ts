@@ -2,30 +2,40 @@ import { definitionOf, issuesOf, yaml } from './helpers';
 
 /** A runbook with the given params block; param i is on line 3 + i. */
 function withParams(params: string): string {
-  const block = params.trim().split('\n').map((l) => `  ${l}`).join('\n');
+  const block = params
+    .trim()
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
   return `name: p\nparams:\n${block}\nsteps:\n  - { id: a, type: wait, duration: 1s }\n`;
 }
 
 describe('runbook validation: parameter specs', () => {
   it('accepts sane specs and applies their defaults', () => {
-    const definition = definitionOf(withParams(yaml`
+    const definition = definitionOf(
+      withParams(yaml`
       region: { type: string, enum: [eu, us], default: eu }
       replicas: { type: integer, minimum: 0, maximum: 10, default: 2 }
       name: { type: string, pattern: "^[a-z]+$", default: web }
       dryRun: { type: boolean, default: true }
       targets: { type: array, default: [a, b] }
-    `));
+    `),
+    );
     expect(definition.params.replicas).toEqual({ type: 'integer', minimum: 0, maximum: 10, default: 2, required: false });
   });
 
   it('checks defaults against type, enum, pattern and range', () => {
-    expect(issuesOf(withParams(yaml`
+    expect(
+      issuesOf(
+        withParams(yaml`
       a: { type: integer, default: 2.5 }
       b: { type: string, enum: [staging, production], default: prod }
       c: { type: string, pattern: "^[a-z]+$", default: Web }
       d: { type: number, maximum: 1, default: 1.5 }
       e: { type: object, default: [1] }
-    `))).toEqual([
+    `),
+      ),
+    ).toEqual([
       { path: 'params.a.default', message: 'default must be an integer (a whole number), got number 2.5', line: 3 },
       { path: 'params.b.default', message: 'default must be one of staging, production', line: 4 },
       { path: 'params.c.default', message: 'default must match the pattern ^[a-z]+$', line: 5 },
@@ -35,20 +45,28 @@ describe('runbook validation: parameter specs', () => {
   });
 
   it('requires patterns to compile and to be on strings', () => {
-    expect(issuesOf(withParams(yaml`
+    expect(
+      issuesOf(
+        withParams(yaml`
       a: { type: string, pattern: "^[a-z" }
       b: { type: integer, pattern: "^1$" }
-    `))).toEqual([
+    `),
+      ),
+    ).toEqual([
       { path: 'params.a.pattern', message: 'invalid regular expression: /^[a-z/: Unterminated character class', line: 3 },
       { path: 'params.b.pattern', message: 'pattern applies only to string parameters, not integer', line: 4 },
     ]);
   });
 
   it('requires minimum/maximum on numbers, in order', () => {
-    expect(issuesOf(withParams(yaml`
+    expect(
+      issuesOf(
+        withParams(yaml`
       a: { type: string, minimum: 1 }
       b: { type: number, minimum: 5, maximum: 3 }
-    `))).toEqual([
+    `),
+      ),
+    ).toEqual([
       { path: 'params.a.minimum', message: 'minimum applies only to number and integer parameters, not string', line: 3 },
       { path: 'params.b.minimum', message: 'minimum 5 is greater than maximum 3', line: 4 },
     ]);

@@ -62,10 +62,12 @@ describe('runbook validation: a valid document', () => {
 
 describe('runbook validation: schema errors', () => {
   it('names the unknown step type and lists the valid ones', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - id: a
         type: foo
-    `));
+    `),
+    );
     expect(issues).toEqual([{ path: 'steps[0].type', message: `unknown step type "foo"; expected one of ${STEP_TYPES}`, line: 6 }]);
   });
 
@@ -75,29 +77,31 @@ describe('runbook validation: schema errors', () => {
   });
 
   it('names a missing required field, at the line of its step', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - id: a
         type: command
         timeout: 1m
-    `));
+    `),
+    );
     expect(issues).toEqual([{ path: 'steps[0].command', message: 'missing required field "command"', line: 5 }]);
   });
 
   it('names unknown keys, suggesting the closest field', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - id: a
         type: command
         command: [ls]
         neds: [b]
-    `));
+    `),
+    );
     expect(issues).toEqual([{ path: 'steps[0].neds', message: 'unknown field "neds"; did you mean "needs"?', line: 8 }]);
   });
 
   it('lists the allowed fields for an unknown top-level key', () => {
     const issues = issuesOf(`name: x\nowner: team-a\nsteps: [{ id: a, type: wait, duration: 1s }]\n`);
-    expect(issues).toEqual([
-      { path: 'owner', message: 'unknown field "owner"; allowed: name, description, params, concurrency, steps', line: 2 },
-    ]);
+    expect(issues).toEqual([{ path: 'owner', message: 'unknown field "owner"; allowed: name, description, params, concurrency, steps', line: 2 }]);
   });
 
   it('explains that commands are argv lists', () => {
@@ -111,7 +115,7 @@ describe('runbook validation: schema errors', () => {
     ]);
   });
 
-  it('keeps the schema author\'s messages for durations, ids and names', () => {
+  it("keeps the schema author's messages for durations, ids and names", () => {
     const issues = issuesOf(yaml`
       name: Bad_Name
       steps:
@@ -128,9 +132,7 @@ describe('runbook validation: schema errors', () => {
 
   it('lists the allowed values of an enum', () => {
     const issues = issuesOf(withSteps('- { id: a, type: http, request: { method: FETCH, url: "http://x" } }'));
-    expect(issues).toEqual([
-      { path: 'steps[0].request.method', message: 'must be one of GET, POST, PUT, PATCH, DELETE, HEAD, got "FETCH"', line: 5 },
-    ]);
+    expect(issues).toEqual([{ path: 'steps[0].request.method', message: 'must be one of GET, POST, PUT, PATCH, DELETE, HEAD, got "FETCH"', line: 5 }]);
   });
 
   it('asks for whole numbers where the schema wants integers', () => {
@@ -157,7 +159,8 @@ describe('runbook validation: schema errors', () => {
   });
 
   it('names the kind of type for foreach actions and compensations', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - id: a
         type: foreach
         items: [1, 2]
@@ -166,7 +169,8 @@ describe('runbook validation: schema errors', () => {
         type: command
         command: [ls]
         compensate: { type: wait, duration: 1s }
-    `));
+    `),
+    );
     expect(issues).toEqual([
       { path: 'steps[0].step.type', message: 'unknown foreach action type "approval"; expected one of command, http, query, runbook', line: 8 },
       { path: 'steps[1].compensate.type', message: 'unknown compensation type "wait"; expected one of command, http', line: 12 },

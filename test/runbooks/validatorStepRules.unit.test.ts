@@ -2,7 +2,8 @@ import { definitionOf, issuesOf, withSteps, yaml } from './helpers';
 
 describe('runbook validation: step rules', () => {
   it('rejects compensate on approval and wait steps', () => {
-    const issues = issuesOf(withSteps(yaml`
+    const issues = issuesOf(
+      withSteps(yaml`
       - id: gate
         type: approval
         compensate: { type: command, command: [undo] }
@@ -10,7 +11,8 @@ describe('runbook validation: step rules', () => {
         type: wait
         duration: 1s
         compensate: { type: http, request: { url: "http://x" } }
-    `));
+    `),
+    );
     expect(issues).toEqual([
       { path: 'steps[0].compensate', message: 'approval steps cannot have compensate: they change nothing that could be undone', line: 7 },
       { path: 'steps[1].compensate', message: 'wait steps cannot have compensate: they change nothing that could be undone', line: 11 },

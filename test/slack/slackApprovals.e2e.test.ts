@@ -76,7 +76,9 @@ test('A deploys and confirms, A (four-eyes), a viewer and a stranger are refused
 
   // B approves from the approvals channel.
   await stack.click(USERS.b, channelCard, buttonOf(channelCard, ACTION.approve)!);
-  const final = await stack.waitFor('the final status in the thread', () => stack.slack.inThread(CHANNEL, threadTs).find((m) => /succeeded/.test(m.text) && m.text.includes(runId)));
+  const final = await stack.waitFor('the final status in the thread', () =>
+    stack.slack.inThread(CHANNEL, threadTs).find((m) => /succeeded/.test(m.text) && m.text.includes(runId)),
+  );
   expect(final.text).toContain('deploy-service');
   const gate = await gateOf(runId);
   expect(gate).toMatchObject({ status: 'approved', decidedBy: 'adam', via: 'slack' });
@@ -93,7 +95,12 @@ test('A deploys and confirms, A (four-eyes), a viewer and a stranger are refused
   // One audit row per decision and per refusal, surface slack.
   const rows = (await stack.audit.list({ surface: 'slack', limit: 50 })).items.filter((r) => r.target?.startsWith(runId));
   expect(rows.filter((r) => r.outcome === 'ok').map((r) => r.subject)).toEqual(['adam']);
-  expect(rows.filter((r) => r.outcome === 'refused').map((r) => r.subject).sort()).toEqual(['olga', 'slack:USTRANGER', 'vera']);
+  expect(
+    rows
+      .filter((r) => r.outcome === 'refused')
+      .map((r) => r.subject)
+      .sort(),
+  ).toEqual(['olga', 'slack:USTRANGER', 'vera']);
 });
 
 test('a decision from the API updates the Slack cards too, and a late click says it is already decided', async () => {
@@ -112,10 +119,15 @@ test('a decision from the API updates the Slack cards too, and a late click says
 });
 
 test('a run started from the API is announced in the approvals channel; its requester cannot approve it from Slack (four-eyes across surfaces)', async () => {
-  const res = await stack.call('POST', '/api/v1/runs', { token: TOKENS.operator, json: { runbook: 'deploy-service', params: { service: 'auth', version: 'v7.0.0', environment: 'production' } } });
+  const res = await stack.call('POST', '/api/v1/runs', {
+    token: TOKENS.operator,
+    json: { runbook: 'deploy-service', params: { service: 'auth', version: 'v7.0.0', environment: 'production' } },
+  });
   expect(res.status).toBe(202);
   const runId = res.body.runId as string;
-  const card = await stack.waitFor('the gate card in the approvals channel', () => stack.slack.inChannel(APPROVALS).find((m) => buttonOf(m, ACTION.approve)?.value.includes(runId)));
+  const card = await stack.waitFor('the gate card in the approvals channel', () =>
+    stack.slack.inChannel(APPROVALS).find((m) => buttonOf(m, ACTION.approve)?.value.includes(runId)),
+  );
   const approve = buttonOf(card, ACTION.approve)!;
   // olga asked through the API; as Slack user A she is still olga.
   await stack.click(USERS.a, card, approve);
@@ -142,9 +154,15 @@ test('an expired gate updates its card too, and a click on it says it expired', 
 
 test('a forged signature or a stale timestamp is a 401 and starts nothing', async () => {
   const before = stack.slack.messages.length;
-  const forged = await stack.event({ type: 'app_mention', user: USERS.a, text: '<@UBOT> deploy auth v9 to production', ts: '1.1', channel: CHANNEL }, { secret: 'not-the-secret', eventId: 'EvFORGED1' });
+  const forged = await stack.event(
+    { type: 'app_mention', user: USERS.a, text: '<@UBOT> deploy auth v9 to production', ts: '1.1', channel: CHANNEL },
+    { secret: 'not-the-secret', eventId: 'EvFORGED1' },
+  );
   expect(forged.status).toBe(401);
-  const stale = await stack.event({ type: 'app_mention', user: USERS.a, text: '<@UBOT> deploy auth v9 to production', ts: '1.2', channel: CHANNEL }, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60, eventId: 'EvSTALE1' });
+  const stale = await stack.event(
+    { type: 'app_mention', user: USERS.a, text: '<@UBOT> deploy auth v9 to production', ts: '1.2', channel: CHANNEL },
+    { timestamp: Math.floor(Date.now() / 1000) - 6 * 60, eventId: 'EvSTALE1' },
+  );
   expect(stale.status).toBe(401);
   const unsigned = await fetch(`${stack.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"event_callback"}' });
   expect(unsigned.status).toBe(401);

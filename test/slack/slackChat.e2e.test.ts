@@ -45,12 +45,15 @@ test('a DM is one session per user, answered in the DM', async () => {
   expect(history.filter((e) => e.type === 'turn.started').map((e) => e.data.by)).toEqual(['olga', 'olga']);
 });
 
-test('a plain reply in the thread continues that user\'s session; someone else\'s plain reply is not for the bot', async () => {
+test("a plain reply in the thread continues that user's session; someone else's plain reply is not for the bot", async () => {
   const { ts } = await stack.mention(USERS.b, 'what runbooks are there?');
   await stack.waitFor('the first answer', () => stack.slack.inThread(CHANNEL, ts).find(answered));
   const before = await sessionCount();
   const replyTs = `${Math.floor(Date.now() / 1000)}.777001`;
-  await stack.event({ type: 'message', channel_type: 'channel', channel: CHANNEL, user: USERS.b, text: 'and which of them need approval?', ts: replyTs, thread_ts: ts }, { eventId: 'EvTHREAD1' });
+  await stack.event(
+    { type: 'message', channel_type: 'channel', channel: CHANNEL, user: USERS.b, text: 'and which of them need approval?', ts: replyTs, thread_ts: ts },
+    { eventId: 'EvTHREAD1' },
+  );
   await stack.waitFor('the second answer in the same thread', () => stack.slack.inThread(CHANNEL, ts).filter(answered).length === 2);
   expect(await sessionCount()).toBe(before);
 
@@ -59,7 +62,10 @@ test('a plain reply in the thread continues that user\'s session; someone else\'
   await stack.backends.client.workflow.getHandle(slackEventWorkflowId('EvTHREAD2')).result();
   expect(stack.slack.inThread(CHANNEL, ts)).toHaveLength(2);
   // A top-level channel message without a mention starts nothing at all.
-  await stack.event({ type: 'message', channel_type: 'channel', channel: CHANNEL, user: USERS.viewer, text: 'deploy auth v1 to production', ts: `${Math.floor(Date.now() / 1000)}.777003` }, { eventId: 'EvPLAIN1' });
+  await stack.event(
+    { type: 'message', channel_type: 'channel', channel: CHANNEL, user: USERS.viewer, text: 'deploy auth v1 to production', ts: `${Math.floor(Date.now() / 1000)}.777003` },
+    { eventId: 'EvPLAIN1' },
+  );
   await expect(stack.backends.client.workflow.getHandle(slackEventWorkflowId('EvPLAIN1')).describe()).rejects.toThrow(/not found/i);
 });
 

@@ -38,7 +38,11 @@ test('an incident is posted with its buttons; a viewer cannot add a note; an ope
   const modal = await stack.waitFor('the note modal', () => stack.slack.views.find((v) => String(v.private_metadata).includes(incidentId)));
   expect(modal.callback_id).toBe(NOTE_VIEW.callbackId);
   expect(await stack.submitView(USERS.a, modal, { [NOTE_VIEW.block]: { [NOTE_VIEW.action]: 'rolled back the canary at 10:02' } })).toBe(200);
-  await stack.waitFor('the note on the incident', async () => (await stack.call('GET', `/api/v1/incidents/${incidentId}`, { token: TOKENS.viewer })).body.notes?.find((n: { author: string; text: string }) => n.author === 'olga' && n.text.includes('canary')));
+  await stack.waitFor('the note on the incident', async () =>
+    (await stack.call('GET', `/api/v1/incidents/${incidentId}`, { token: TOKENS.viewer })).body.notes?.find(
+      (n: { author: string; text: string }) => n.author === 'olga' && n.text.includes('canary'),
+    ),
+  );
   await stack.waitFor('the card update', () => JSON.stringify(card.blocks).includes('1 note(s)'));
   const rows = (await stack.audit.list({ surface: 'slack', limit: 20 })).items.filter((r) => r.target === incidentId);
   expect(rows.map((r) => `${r.action}:${r.subject}:${r.outcome}`).sort()).toEqual(['incident.note:olga:ok']); // opening the modal changes nothing: a refusal there is not an action

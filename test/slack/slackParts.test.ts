@@ -19,7 +19,9 @@ test('SLACK_USERS parses like AUTH_TOKENS and names the bad entry', () => {
 });
 
 test('identity: configuration first, then the table, then the default role (off unless set)', async () => {
-  const table = { getUser: async (id: string) => (id === 'UTABLE' ? { slackUserId: id, subject: 'tina', roles: ['approver' as const], updatedBy: 'ada', updatedAt: '' } : undefined) };
+  const table = {
+    getUser: async (id: string) => (id === 'UTABLE' ? { slackUserId: id, subject: 'tina', roles: ['approver' as const], updatedBy: 'ada', updatedAt: '' } : undefined),
+  };
   const users = parseSlackUsers('UCONF=carl:operator');
   const strict = new SlackIdentity(users, table, undefined);
   expect(await strict.resolve('UCONF')).toMatchObject({ sub: 'carl', roles: ['operator'], source: 'config' });
@@ -33,7 +35,18 @@ test('untrusted text in a card cannot ping, mention or forge a link', () => {
   expect(escapeText('<!here> <@U123> <https://evil|click> & co')).toBe('&lt;!here&gt; &lt;@U123&gt; &lt;https://evil|click&gt; &amp; co');
   const blocks = JSON.stringify(
     gateCardBlocks(
-      { runId: 'run-1', runbook: 'deploy', params: { note: '<!channel>' }, requestedBy: '<@UEVIL>', gateId: 'approve', message: '<https://x|y>', roles: ['approver'], count: 1, fourEyes: true, expiresAt: '2030-01-01T00:00:00.000Z' },
+      {
+        runId: 'run-1',
+        runbook: 'deploy',
+        params: { note: '<!channel>' },
+        requestedBy: '<@UEVIL>',
+        gateId: 'approve',
+        message: '<https://x|y>',
+        roles: ['approver'],
+        count: 1,
+        fourEyes: true,
+        expiresAt: '2030-01-01T00:00:00.000Z',
+      },
       { temporalUiUrl: 'http://ui', namespace: 'default' },
     ),
   );
@@ -62,7 +75,14 @@ test('enabled only with a bot token and a signing secret or an app token; Socket
   expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxp-user-token' })).toThrow(/SLACK_BOT_TOKEN: must be a bot token/);
   const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
   try {
-    const receiver = createSlackReceiver({ signingSecret: '', botToken: 'xoxb-1', appToken: 'xapp-1-test', client: new Client({ connection }), taskQueue: 'q', logger: pino({ level: 'silent' }) });
+    const receiver = createSlackReceiver({
+      signingSecret: '',
+      botToken: 'xoxb-1',
+      appToken: 'xapp-1-test',
+      client: new Client({ connection }),
+      taskQueue: 'q',
+      logger: pino({ level: 'silent' }),
+    });
     expect(receiver.mode).toBe('socket');
     const http = createSlackReceiver({ signingSecret: 'secret', botToken: 'xoxb-1', client: new Client({ connection }), taskQueue: 'q', logger: pino({ level: 'silent' }) });
     expect(http.mode).toBe('http');

@@ -13,12 +13,7 @@ import { startPostgres, startPrometheus, startRedis } from './realServers';
  */
 export default async function globalSetup(): Promise<void> {
   const cliPath = findTemporalCli();
-  const [temporal, postgres, prometheus, redis] = await Promise.all([
-    startDevServer({ cliPath, uiPort: false }),
-    startPostgres(),
-    startPrometheus(),
-    startRedis(),
-  ]);
+  const [temporal, postgres, prometheus, redis] = await Promise.all([startDevServer({ cliPath, uiPort: false }), startPostgres(), startPrometheus(), startRedis()]);
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     logger: new DefaultLogger('ERROR'),

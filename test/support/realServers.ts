@@ -57,13 +57,12 @@ export async function startPostgres(): Promise<RunningServer> {
   const initdb = which('initdb', postgresBinDirs());
   const postgres = which('postgres', postgresBinDirs());
   if (!initdb || !postgres) {
-    throw new Error('PostgreSQL server binaries not found: run ./scripts/test.sh (installs Debian\'s postgresql)');
+    throw new Error("PostgreSQL server binaries not found: run ./scripts/test.sh (installs Debian's postgresql)");
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-pg-'));
   const dataDir = path.join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
-  const wrap = (cmd: string, args: string[]): [string, string[]] =>
-    asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
@@ -74,8 +73,22 @@ export async function startPostgres(): Promise<RunningServer> {
   execFileSync(initCmd, initArgs, { stdio: 'pipe' });
   const port = await freePort();
   const [cmd, args] = wrap(postgres, [
-    '-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dir,
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300',
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-h',
+    '127.0.0.1',
+    '-k',
+    dir,
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=300',
   ]);
   const child = spawn(cmd, args, { stdio: 'ignore' });
   const url = `postgres://copilot@127.0.0.1:${port}/postgres`;
@@ -97,7 +110,7 @@ export async function startPostgres(): Promise<RunningServer> {
 
 export async function startPrometheus(): Promise<RunningServer> {
   const binary = which('prometheus');
-  if (!binary) throw new Error('prometheus not found: run ./scripts/test.sh (installs Debian\'s prometheus)');
+  if (!binary) throw new Error("prometheus not found: run ./scripts/test.sh (installs Debian's prometheus)");
   const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-prom-'));
   const port = await freePort();
   const config = path.join(dir, 'prometheus.yml');
@@ -111,11 +124,7 @@ export async function startPrometheus(): Promise<RunningServer> {
       '',
     ].join('\n'),
   );
-  const child = spawn(
-    binary,
-    [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-    { stdio: 'ignore' },
-  );
+  const child = spawn(binary, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   // Ready once the self-scrape has produced a sample, so tests can query `up` straight away.
   await waitFor(async () => {
@@ -135,7 +144,7 @@ export async function startPrometheus(): Promise<RunningServer> {
 /** A throwaway Redis on a free port, no persistence. */
 export async function startRedis(): Promise<RunningServer> {
   const binary = which('redis-server');
-  if (!binary) throw new Error('redis-server not found: run ./scripts/test.sh (installs Debian\'s redis-server)');
+  if (!binary) throw new Error("redis-server not found: run ./scripts/test.sh (installs Debian's redis-server)");
   const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-redis-'));
   const port = await freePort();
   const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {

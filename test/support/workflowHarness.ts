@@ -26,10 +26,12 @@ export interface WorkflowHarness {
   close(): Promise<void>;
 }
 
-export async function createWorkflowHarness(options: {
-  config?: Partial<ActivityConfig>;
-  catalogue?: RunbookLookup;
-} = {}): Promise<WorkflowHarness> {
+export async function createWorkflowHarness(
+  options: {
+    config?: Partial<ActivityConfig>;
+    catalogue?: RunbookLookup;
+  } = {},
+): Promise<WorkflowHarness> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
     runtimeInstalled = true;

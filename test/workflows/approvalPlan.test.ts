@@ -29,9 +29,14 @@ async function replays(handle: WorkflowHandle): Promise<void> {
 
 const gateOf = async (handle: WorkflowHandle): Promise<ApprovalState> => (await handle.query<RunState>('state')).approvals[0]!;
 const decide = (handle: WorkflowHandle, decision: Record<string, unknown>) =>
-  handle.executeUpdate<ApprovalState, [Record<string, unknown>]>('decideApproval', { args: [{ gateId: 'gate', decision: 'approve', approverRoles: ['approver'], via: 'api', ...decision }] });
+  handle.executeUpdate<ApprovalState, [Record<string, unknown>]>('decideApproval', {
+    args: [{ gateId: 'gate', decision: 'approve', approverRoles: ['approver'], via: 'api', ...decision }],
+  });
 async function refusal(p: Promise<unknown>): Promise<{ type?: string; message: string; details?: unknown[] }> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
   return (err as WorkflowUpdateFailedError).cause as { type?: string; message: string; details?: unknown[] };
 }
@@ -47,7 +52,16 @@ const deploy = (url: string): RunbookDocument => ({
       needs: ['prep'],
       inputs: { percent: { type: 'integer', required: true, minimum: 1, maximum: 100 }, ticket: { type: 'string', pattern: '^CHG-\\d+$', required: true } },
     },
-    { id: 'ship', type: 'http', needs: ['gate'], request: { method: 'POST', url: `${url}/ship`, json: { version: '${{ params.version }}', percent: '${{ steps.gate.output.percent }}', ticket: '${{ steps.gate.output.ticket }}' } } },
+    {
+      id: 'ship',
+      type: 'http',
+      needs: ['gate'],
+      request: {
+        method: 'POST',
+        url: `${url}/ship`,
+        json: { version: '${{ params.version }}', percent: '${{ steps.gate.output.percent }}', ticket: '${{ steps.gate.output.ticket }}' },
+      },
+    },
     { id: 'verify', type: 'http', needs: ['ship'], request: { method: 'GET', url: `${url}/verify/\${{ params.version }}` } },
   ],
 });
@@ -117,12 +131,21 @@ test('the Temporal UI details carry copy-pastable signal payloads: a code block 
   const state = await resultOf(handle);
   // The payload carries the gate's digest, so a vote sent from the UI is bound to the plan shown.
   // Both gates open in one batch: their order in the state is the order they opened.
-  expect(state.approvals.map((a) => [a.gateId, a.status, a.votes[0]?.bound]).sort()).toEqual([['legal', 'approved', true], ['ops', 'approved', true]]);
+  expect(state.approvals.map((a) => [a.gateId, a.status, a.votes[0]?.bound]).sort()).toEqual([
+    ['legal', 'approved', true],
+    ['ops', 'approved', true],
+  ]);
   await replays(handle);
 });
 
 test('a Temporal UI signal without a digest is recorded as unbound; with a wrong one it is refused', async () => {
-  const doc: RunbookDocument = { name: 'unbound', steps: [{ id: 'gate', type: 'approval' }, { id: 'after', type: 'wait', needs: ['gate'], duration: '10ms' }] };
+  const doc: RunbookDocument = {
+    name: 'unbound',
+    steps: [
+      { id: 'gate', type: 'approval' },
+      { id: 'after', type: 'wait', needs: ['gate'], duration: '10ms' },
+    ],
+  };
   const handle = await h.start(doc);
   await h.waitForEvent(handle.workflowId, (e) => e.type === 'approval.requested');
   await handle.signal('approval', { gateId: 'gate', decision: 'approve', approver: 'carol', digest: `sha256:${'0'.repeat(64)}` });
@@ -145,7 +168,10 @@ test('escalation widens who may approve only after its interval; reminders are c
         type: 'approval',
         approvers: { roles: ['admin'] },
         remind: '700ms',
-        escalate: [{ after: '2s', to: { roles: ['approver'] } }, { after: '2500ms', to: { subjects: ['sam'] } }],
+        escalate: [
+          { after: '2s', to: { roles: ['approver'] } },
+          { after: '2500ms', to: { subjects: ['sam'] } },
+        ],
         timeout: '30s',
       },
     ],

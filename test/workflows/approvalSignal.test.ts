@@ -145,7 +145,5 @@ test('a history recorded before the checked signal path replays: its refused sig
   // Binary protobuf (History.encode): this SDK's historyFromJSON fails on CLI/UI JSON exports.
   const history = temporal.api.history.v1.History.decode(readFileSync(path.join(__dirname, 'fixtures/approval-signal-legacy.history.pb')));
   expect(history.events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'approval')).toHaveLength(2);
-  await expect(
-    Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, 'run-legacy-approval-signal'),
-  ).resolves.toBeUndefined();
+  await expect(Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, 'run-legacy-approval-signal')).resolves.toBeUndefined();
 });

@@ -33,7 +33,12 @@ test('a runbook step runs the catalogue runbook as a child run with its own even
   expect(state.status).toBe('succeeded');
   const childId = `${handle.workflowId}--first`;
   expect(state.steps[0]!.output).toMatchObject({ runId: childId, status: 'succeeded' });
-  expect(target.calls('/ping').map((c) => (c.body as { service: string }).service).sort()).toEqual(['auth', 'cart', 'search']);
+  expect(
+    target
+      .calls('/ping')
+      .map((c) => (c.body as { service: string }).service)
+      .sort(),
+  ).toEqual(['auth', 'cart', 'search']);
   const childState = await h.client.workflow.getHandle(childId).query<RunState>('state');
   expect(childState).toMatchObject({ runbook: 'ping-service', parentRunId: handle.workflowId, requestedBy: 'alice' });
   const childEvents = await h.eventsOf(childId);

@@ -64,7 +64,10 @@ test('a pause between steps lets the running step finish, starts nothing new unt
   const waiting = await state(handle);
   expect(waiting.status).toBe('paused');
   expect(waiting.waitingFor).toContain('resume (paused by olga)');
-  expect(waiting.steps.map((s) => [s.id, s.status])).toEqual([['first', 'succeeded'], ['second', 'pending']]);
+  expect(waiting.steps.map((s) => [s.id, s.status])).toEqual([
+    ['first', 'succeeded'],
+    ['second', 'pending'],
+  ]);
   expect(target.calls('/second')).toHaveLength(0);
   expect(await searchStatus(handle)).toBe('paused');
 

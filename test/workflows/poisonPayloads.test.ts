@@ -34,7 +34,10 @@ const echo = (id: string, arg: string, extra: Record<string, unknown> = {}) => (
 });
 
 async function failure(handle: { result(): Promise<unknown> }): Promise<{ type?: string; message: string }> {
-  const err = await handle.result().then(() => undefined, (e: unknown) => e);
+  const err = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowFailedError);
   return (err as WorkflowFailedError).cause as unknown as { type?: string; message: string };
 }
@@ -70,7 +73,10 @@ test('run params with NUL and continueOnError: the poisoned step fails, the run 
   finished.push(handle);
   const state = await resultOf(handle);
   expect(state.status).toBe('succeeded');
-  expect(state.steps.map((s) => [s.id, s.status])).toEqual([['greet', 'failed'], ['after', 'succeeded']]);
+  expect(state.steps.map((s) => [s.id, s.status])).toEqual([
+    ['greet', 'failed'],
+    ['after', 'succeeded'],
+  ]);
   const events = await h.eventsOf(handle.workflowId);
   expect(events.find((e) => e.type === 'step.failed')?.data).toMatchObject({ stepId: 'greet', continueOnError: true });
   expect(events.at(-1)?.type).toBe('run.completed');
@@ -108,7 +114,10 @@ test('approval decisions with poison comments are decided or refused cleanly, an
   await requested('g1');
   const update = await handle
     .executeUpdate('decideApproval', { args: [{ gateId: 'g1', decision: 'approve', approver: 'bob', approverRoles: ['approver'], via: 'api', comment: 'ok\u0000 \ud800' }] })
-    .then((gate) => ({ gate }), (err: unknown) => ({ err }));
+    .then(
+      (gate) => ({ gate }),
+      (err: unknown) => ({ err }),
+    );
   if ('err' in update) {
     expect(String((update.err as Error).name)).toBe('WorkflowUpdateFailedError');
     await handle.executeUpdate('decideApproval', { args: [{ gateId: 'g1', decision: 'approve', approver: 'bob', approverRoles: ['approver'], via: 'api' }] });
@@ -119,7 +128,10 @@ test('approval decisions with poison comments are decided or refused cleanly, an
 
   // Signals with a NUL comment and with a 300 KB one: each is decided (stored sanitised or cut) or
   // refused with approval.refused; after a refusal a clean signal still decides the same gate.
-  for (const [gateId, comment] of [['g2', 'no\u0000'], ['g3', 'y'.repeat(300 * 1024)]] as const) {
+  for (const [gateId, comment] of [
+    ['g2', 'no\u0000'],
+    ['g3', 'y'.repeat(300 * 1024)],
+  ] as const) {
     await requested(gateId);
     await handle.signal('approval', { gateId, decision: 'approve', approver: 'carol', comment });
     const first = await outcome(gateId);
@@ -142,7 +154,10 @@ test('an event over the store cap (a 300 KB approval message) is stored cut, wit
   const handle = await h.start(
     {
       name: 'big-message',
-      steps: [{ id: 'gate', type: 'approval', message: '${{ params.note }} ${{ params.note }}', approvers: { roles: ['approver'], count: 1 } }, echo('ship', 'shipped', { needs: ['gate'] })],
+      steps: [
+        { id: 'gate', type: 'approval', message: '${{ params.note }} ${{ params.note }}', approvers: { roles: ['approver'], count: 1 } },
+        echo('ship', 'shipped', { needs: ['gate'] }),
+      ],
     },
     { note },
   );

@@ -150,7 +150,10 @@ test('approval through the update: four-eyes refuses the requester, a second dec
   const decide = (approver: string, roles: string[]) =>
     handle.executeUpdate('decideApproval', { args: [{ gateId: 'approve', decision: 'approve', approver, approverRoles: roles, via: 'api' }] });
   const refusal = async (p: Promise<unknown>) => {
-    const err = await p.then(() => undefined, (e: unknown) => e);
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
     const cause = (err as WorkflowUpdateFailedError).cause as { type?: string; message: string };
     return `${cause.type}: ${cause.message}`;
@@ -186,7 +189,9 @@ test('a rejection fails the run and compensates', async () => {
   (doc.steps[0] as Record<string, unknown>).compensate = { type: 'http', request: { method: 'POST', url: `${target.url}/undo-prep` } };
   const handle = await h.start(doc);
   await h.waitForEvent(handle.workflowId, (e) => e.type === 'approval.requested');
-  await handle.executeUpdate('decideApproval', { args: [{ gateId: 'approve', decision: 'reject', approver: 'bob', approverRoles: ['approver'], comment: 'not today', via: 'api' }] });
+  await handle.executeUpdate('decideApproval', {
+    args: [{ gateId: 'approve', decision: 'reject', approver: 'bob', approverRoles: ['approver'], comment: 'not today', via: 'api' }],
+  });
   const state = await failedState(handle);
   expect(state.approvals[0]).toMatchObject({ status: 'rejected', decidedBy: 'bob', comment: 'not today' });
   expect(state.error).toMatch(/rejected by bob/);
@@ -290,19 +295,22 @@ test('query steps run PromQL against the real Prometheus and `assert` decides th
 test('foreach fans out with bounded concurrency and collects outputs in order', async () => {
   target.delay('/item', 200);
   const before = target.calls('/item').length;
-  const handle = await h.start({
-    name: 'fanout',
-    params: { services: { type: 'array', required: true } },
-    steps: [
-      {
-        id: 'each',
-        type: 'foreach',
-        items: '${{ params.services }}',
-        concurrency: 2,
-        step: { type: 'http', request: { method: 'POST', url: `${target.url}/item`, json: { service: '${{ item }}', index: '${{ index }}' } } },
-      },
-    ],
-  }, { services: ['a', 'b', 'c', 'd', 'e'] });
+  const handle = await h.start(
+    {
+      name: 'fanout',
+      params: { services: { type: 'array', required: true } },
+      steps: [
+        {
+          id: 'each',
+          type: 'foreach',
+          items: '${{ params.services }}',
+          concurrency: 2,
+          step: { type: 'http', request: { method: 'POST', url: `${target.url}/item`, json: { service: '${{ item }}', index: '${{ index }}' } } },
+        },
+      ],
+    },
+    { services: ['a', 'b', 'c', 'd', 'e'] },
+  );
   const state = await resultOf(handle);
   const calls = target.calls('/item').slice(before);
   expect(calls.map((c) => (c.body as { service: string }).service).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);

@@ -76,7 +76,7 @@ async function textInFrames(page: Page, find: (frame: Frame | Page) => Locator):
   }
 }
 
-test('an approver copies the payload from Current Details into the UI\'s Send a Signal dialog and the run completes', async () => {
+test("an approver copies the payload from Current Details into the UI's Send a Signal dialog and the run completes", async () => {
   const runs = new RunClient({ client: new Client({ connection, namespace: 'default' }), taskQueue });
   const runbook = RunbookDefinition.parse({
     name: 'ui-deploy',
@@ -113,7 +113,10 @@ test('an approver copies the payload from Current Details into the UI\'s Send a 
   // The page keeps a hidden copy of the dialog: act on the visible one.
   const dialog = page.getByRole('dialog').filter({ visible: true });
   await dialog.getByTestId('signal-select-button').click();
-  await dialog.getByRole('option').filter({ has: page.getByText('approval', { exact: true }) }).click();
+  await dialog
+    .getByRole('option')
+    .filter({ has: page.getByText('approval', { exact: true }) })
+    .click();
   const data = dialog.getByRole('textbox', { name: 'Data' });
   await data.click();
   // insertText: typed key by key, the editor would auto-close the braces and quotes.

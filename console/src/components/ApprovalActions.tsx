@@ -58,11 +58,21 @@ export function ApprovalActions({ runId, gate, requestedBy, serverReason }: { ru
             <button type="button" disabled={reason !== undefined || decide.isPending} onClick={() => decide.mutate('approve')} aria-describedby={reason ? `${id}-why` : undefined}>
               Approve
             </button>
-            <button type="button" className="danger" disabled={reason !== undefined || decide.isPending} onClick={() => decide.mutate('reject')} aria-describedby={reason ? `${id}-why` : undefined}>
+            <button
+              type="button"
+              className="danger"
+              disabled={reason !== undefined || decide.isPending}
+              onClick={() => decide.mutate('reject')}
+              aria-describedby={reason ? `${id}-why` : undefined}
+            >
               Reject
             </button>
           </div>
-          {reason && <p id={`${id}-why`} className="reason" data-testid="refusal">{reason}</p>}
+          {reason && (
+            <p id={`${id}-why`} className="reason" data-testid="refusal">
+              {reason}
+            </p>
+          )}
         </>
       )}
       {decide.isSuccess && <p role="status">Decision recorded.</p>}

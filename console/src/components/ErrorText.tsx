@@ -6,16 +6,25 @@ export function ErrorText({ error }: { error: unknown }) {
   if (error instanceof ApiError) {
     return (
       <div role="alert" className="error">
-        <strong>{error.status} {error.title}</strong>: {error.detail}
+        <strong>
+          {error.status} {error.title}
+        </strong>
+        : {error.detail}
         {error.errors.length > 0 && (
           <ul>
             {error.errors.map((e) => (
-              <li key={`${e.path}:${e.message}`}><code>{e.path}</code> {e.message}</li>
+              <li key={`${e.path}:${e.message}`}>
+                <code>{e.path}</code> {e.message}
+              </li>
             ))}
           </ul>
         )}
       </div>
     );
   }
-  return <div role="alert" className="error">{error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error)}</div>;
+  return (
+    <div role="alert" className="error">
+      {error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error)}
+    </div>
+  );
 }

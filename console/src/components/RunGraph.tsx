@@ -18,7 +18,11 @@ interface Laid {
 }
 
 function lay(steps: { id: string; needs: string[] }[]): Laid {
-  const g = new Graph<{ rankdir: string; nodesep: number; ranksep: number; marginx: number; marginy: number; width?: number; height?: number }, { width: number; height: number; x?: number; y?: number }, { points?: { x: number; y: number }[] }>();
+  const g = new Graph<
+    { rankdir: string; nodesep: number; ranksep: number; marginx: number; marginy: number; width?: number; height?: number },
+    { width: number; height: number; x?: number; y?: number },
+    { points?: { x: number; y: number }[] }
+  >();
   g.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 36, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
   const ids = new Set(steps.map((s) => s.id));
@@ -84,8 +88,13 @@ export function RunGraph({ steps, needs, selected, onSelect }: { steps: StepView
             }}
           >
             <rect width={W} height={H} rx={6} />
-            <text x={10} y={18} className="node-id">{n.id.length > 18 ? `${n.id.slice(0, 17)}…` : n.id}</text>
-            <text x={10} y={34} className="node-status">{status}{step?.type ? ` · ${step.type}` : ''}</text>
+            <text x={10} y={18} className="node-id">
+              {n.id.length > 18 ? `${n.id.slice(0, 17)}…` : n.id}
+            </text>
+            <text x={10} y={34} className="node-status">
+              {status}
+              {step?.type ? ` · ${step.type}` : ''}
+            </text>
           </g>
         );
       })}

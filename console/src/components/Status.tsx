@@ -5,5 +5,9 @@ export function Status({ value }: { value: string }) {
 
 export function When({ at }: { at: string | undefined }) {
   if (!at) return null;
-  return <time dateTime={at} title={at}>{new Date(at).toLocaleString()}</time>;
+  return (
+    <time dateTime={at} title={at}>
+      {new Date(at).toLocaleString()}
+    </time>
+  );
 }

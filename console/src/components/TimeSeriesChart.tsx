@@ -12,7 +12,7 @@ const COLOURS = ['#2f6fdf', '#d9480f', '#2b8a3e', '#ae3ec9', '#e67700', '#0c8599
 
 function labelOf(metric: Record<string, string>): string {
   const entries = Object.entries(metric).filter(([k]) => k !== '__name__');
-  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(', ') : metric.__name__ ?? 'value';
+  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(', ') : (metric.__name__ ?? 'value');
 }
 
 /** `range`: the window the query covered (epoch seconds), so a sparse result is drawn in its real time frame. */

@@ -29,19 +29,38 @@ export function ApprovalsPage() {
   return (
     <div>
       <h1>Approvals</h1>
-      <p className="muted">live: <span data-testid="stream-status">{status}</span></p>
+      <p className="muted">
+        live: <span data-testid="stream-status">{status}</span>
+      </p>
       <ErrorText error={inbox.error} />
       {inbox.data?.unavailable?.length ? <p className="warning">Not answering (gates not shown): {inbox.data.unavailable.join(', ')}</p> : null}
       {inbox.data && items.length === 0 && <p className="muted">Nothing is waiting for a decision.</p>}
       <ul className="cards" data-testid="inbox">
         {items.map((i) => (
           <li key={`${i.runId}/${i.gateId}`} className="card" data-testid={`inbox-${i.runId}`}>
-            <h2><Link href={`/runs/${i.runId}`}>{i.runbook}</Link> <span className="mono">{i.runId}</span></h2>
-            <p className="muted">requested by {i.requestedBy} · <When at={i.requestedAt} />{i.guards.length ? ` · holds ${i.guards.join(', ')}` : ''}</p>
-            {i.votes.length > 0 && <p className="muted">votes: {i.votes.map((v) => `${v.approver} ${v.decision}`).join(', ')} ({i.votes.length}/{i.requiredCount})</p>}
+            <h2>
+              <Link href={`/runs/${i.runId}`}>{i.runbook}</Link> <span className="mono">{i.runId}</span>
+            </h2>
+            <p className="muted">
+              requested by {i.requestedBy} · <When at={i.requestedAt} />
+              {i.guards.length ? ` · holds ${i.guards.join(', ')}` : ''}
+            </p>
+            {i.votes.length > 0 && (
+              <p className="muted">
+                votes: {i.votes.map((v) => `${v.approver} ${v.decision}`).join(', ')} ({i.votes.length}/{i.requiredCount})
+              </p>
+            )}
             <ApprovalActions
               runId={i.runId}
-              gate={{ gateId: i.gateId, status: 'pending', requiredRoles: i.requiredRoles, fourEyes: i.fourEyes, expiresAt: i.expiresAt, ...(i.message ? { message: i.message } : {}), ...(i.digest ? { digest: i.digest } : {}) }}
+              gate={{
+                gateId: i.gateId,
+                status: 'pending',
+                requiredRoles: i.requiredRoles,
+                fourEyes: i.fourEyes,
+                expiresAt: i.expiresAt,
+                ...(i.message ? { message: i.message } : {}),
+                ...(i.digest ? { digest: i.digest } : {}),
+              }}
               requestedBy={i.requestedBy}
               {...(!i.canDecide && i.reason ? { serverReason: i.reason } : {})}
             />

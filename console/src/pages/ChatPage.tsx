@@ -24,19 +24,29 @@ function ProposalCard({ item, onAnswer, busy }: { item: Extract<TranscriptItem, 
   const p = item.proposal;
   return (
     <section className="card proposal" aria-label="Proposal" data-testid="proposal">
-      <h3>Proposal: {p.kind}{p.runbook ? ` · ${p.runbook}` : ''}</h3>
+      <h3>
+        Proposal: {p.kind}
+        {p.runbook ? ` · ${p.runbook}` : ''}
+      </h3>
       <p>{p.summary}</p>
       {p.params && (
         <dl className="params">
           {Object.entries(p.params).map(([k, v]) => (
-            <div key={k}><dt>{k}</dt><dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd></div>
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+            </div>
           ))}
         </dl>
       )}
       {item.state === 'open' ? (
         <div className="buttons">
-          <button type="button" disabled={busy} onClick={() => onAnswer('yes')}>Confirm</button>
-          <button type="button" className="secondary" disabled={busy} onClick={() => onAnswer('no')}>Cancel</button>
+          <button type="button" disabled={busy} onClick={() => onAnswer('yes')}>
+            Confirm
+          </button>
+          <button type="button" className="secondary" disabled={busy} onClick={() => onAnswer('no')}>
+            Cancel
+          </button>
         </div>
       ) : (
         <p className="muted">{item.state}</p>
@@ -50,7 +60,9 @@ function ApprovalCard({ item, refresh }: { item: Extract<TranscriptItem, { kind:
   const gate = run.data?.approvals.find((g) => g.gateId === item.gateId);
   return (
     <section className="card approval" aria-label="Approval request" data-testid="approval-card">
-      <h3>Approval: {item.runbook} <Link href={`/runs/${item.runId}`}>{item.runId}</Link></h3>
+      <h3>
+        Approval: {item.runbook} <Link href={`/runs/${item.runId}`}>{item.runId}</Link>
+      </h3>
       {item.message && <p>{item.message}</p>}
       {gate ? <ApprovalActions runId={item.runId} gate={gate} requestedBy={run.data?.requestedBy} /> : run.isLoading ? <p>Loading gate…</p> : <ErrorText error={run.error} />}
     </section>
@@ -85,29 +97,51 @@ function Transcript({ sessionId }: { sessionId: string }) {
 
   return (
     <div className="chat">
-      <p className="muted stream-status" aria-live="polite" data-testid="stream-status">stream: {status}</p>
+      <p className="muted stream-status" aria-live="polite" data-testid="stream-status">
+        stream: {status}
+      </p>
       <ol className="transcript" aria-label="Messages" aria-live="polite">
         {items.map((item) => (
           <li key={item.key} className={`msg msg-${item.kind}`}>
-            {item.kind === 'user' && (<><span className="by">{item.by}</span><p className="text">{item.text}</p></>)}
+            {item.kind === 'user' && (
+              <>
+                <span className="by">{item.by}</span>
+                <p className="text">{item.text}</p>
+              </>
+            )}
             {item.kind === 'assistant' && (
               <>
-                <span className="by">copilot{item.degraded ? <span className="degraded" title={item.degradedReason ?? 'answered by the rule-based engine'}> · degraded</span> : null}{!item.done ? ' · typing…' : ''}</span>
-                <p className="text" data-testid={item.done ? 'reply' : 'reply-streaming'}>{item.text}</p>
+                <span className="by">
+                  copilot
+                  {item.degraded ? (
+                    <span className="degraded" title={item.degradedReason ?? 'answered by the rule-based engine'}>
+                      {' '}
+                      · degraded
+                    </span>
+                  ) : null}
+                  {!item.done ? ' · typing…' : ''}
+                </span>
+                <p className="text" data-testid={item.done ? 'reply' : 'reply-streaming'}>
+                  {item.text}
+                </p>
                 {item.runId && <Link href={`/runs/${item.runId}`}>Open run {item.runId}</Link>}
               </>
             )}
             {item.kind === 'proposal' && <ProposalCard item={item} busy={send.isPending || item !== lastOpen} onAnswer={(a) => send.mutate(a)} />}
             {item.kind === 'approval' && <ApprovalCard item={item} refresh={progressCount} />}
             {item.kind === 'progress' && (
-              <p className="progress">{item.text} {item.runId && <Link href={`/runs/${item.runId}`}>view</Link>}</p>
+              <p className="progress">
+                {item.text} {item.runId && <Link href={`/runs/${item.runId}`}>view</Link>}
+              </p>
             )}
           </li>
         ))}
       </ol>
       <div ref={end} />
       <form className="composer" onSubmit={submit}>
-        <label htmlFor="message" className="sr-only">Message</label>
+        <label htmlFor="message" className="sr-only">
+          Message
+        </label>
         <textarea
           id="message"
           rows={2}
@@ -121,7 +155,9 @@ function Transcript({ sessionId }: { sessionId: string }) {
             }
           }}
         />
-        <button type="submit" disabled={send.isPending || !text.trim()}>Send</button>
+        <button type="submit" disabled={send.isPending || !text.trim()}>
+          Send
+        </button>
       </form>
       <ErrorText error={send.error} />
     </div>
@@ -143,7 +179,9 @@ export function ChatPage() {
   return (
     <div className="split">
       <aside aria-label="Sessions" className="sidebar">
-        <button type="button" onClick={() => create.mutate()} disabled={create.isPending}>New session</button>
+        <button type="button" onClick={() => create.mutate()} disabled={create.isPending}>
+          New session
+        </button>
         <ErrorText error={create.error ?? sessions.error} />
         <ul className="list">
           {(sessions.data?.items ?? []).map((s) => (

@@ -13,15 +13,31 @@ export function IncidentsPage() {
       <ErrorText error={list.error} />
       <div className="table-wrap">
         <table>
-          <thead><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Service</th><th>Opened</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Incident</th>
+              <th>Severity</th>
+              <th>Status</th>
+              <th>Service</th>
+              <th>Opened</th>
+            </tr>
+          </thead>
           <tbody>
             {(list.data?.items ?? []).map((i) => (
               <tr key={i.incidentId}>
-                <td><Link href={`/incidents/${i.incidentId}`}>{i.title}</Link> <span className="mono muted">{i.incidentId}</span></td>
-                <td><Status value={i.severity} /></td>
-                <td><Status value={i.status} /></td>
+                <td>
+                  <Link href={`/incidents/${i.incidentId}`}>{i.title}</Link> <span className="mono muted">{i.incidentId}</span>
+                </td>
+                <td>
+                  <Status value={i.severity} />
+                </td>
+                <td>
+                  <Status value={i.status} />
+                </td>
                 <td>{i.service ?? ''}</td>
-                <td><When at={i.createdAt} /></td>
+                <td>
+                  <When at={i.createdAt} />
+                </td>
               </tr>
             ))}
           </tbody>

@@ -45,31 +45,61 @@ export function RunPage() {
   const step = steps.find((s) => s.id === selected);
   const status = liveRunStatus(run.data, events) ?? 'loading';
   const compensation = events.filter((e) => e.type.startsWith('compensation.'));
-  const temporalUi = me.data?.temporalUiUrl ? `${me.data.temporalUiUrl}/namespaces/${encodeURIComponent(me.data.temporalNamespace)}/workflows/${encodeURIComponent(runId)}` : undefined;
+  const temporalUi = me.data?.temporalUiUrl
+    ? `${me.data.temporalUiUrl}/namespaces/${encodeURIComponent(me.data.temporalNamespace)}/workflows/${encodeURIComponent(runId)}`
+    : undefined;
 
   return (
     <div className="run">
       <h1>
-        {run.data?.runbook ?? 'Run'} <span className="mono">{runId}</span> <span data-testid="run-status"><Status value={status} /></span>
+        {run.data?.runbook ?? 'Run'} <span className="mono">{runId}</span>{' '}
+        <span data-testid="run-status">
+          <Status value={status} />
+        </span>
       </h1>
       <ErrorText error={run.error} />
       {run.data && (
         <p className="meta">
           requested by <strong>{run.data.requestedBy}</strong> · started <When at={run.data.startedAt} />
-          {run.data.finishedAt && <> · finished <When at={run.data.finishedAt} /></>}
+          {run.data.finishedAt && (
+            <>
+              {' '}
+              · finished <When at={run.data.finishedAt} />
+            </>
+          )}
           {run.data.waitingFor && <> · {run.data.waitingFor}</>}
           {' · '}stream: <span data-testid="stream-status">{streamStatus}</span>
-          {temporalUi && <> · <a href={temporalUi} target="_blank" rel="noreferrer noopener">Open in Temporal UI</a></>}
+          {temporalUi && (
+            <>
+              {' '}
+              ·{' '}
+              <a href={temporalUi} target="_blank" rel="noreferrer noopener">
+                Open in Temporal UI
+              </a>
+            </>
+          )}
         </p>
       )}
       {run.data?.error && <p className="error">{run.data.error}</p>}
       {run.data && (
         <dl className="params">
-          {Object.entries(run.data.params).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd></div>)}
+          {Object.entries(run.data.params).map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+            </div>
+          ))}
         </dl>
       )}
       <div className="buttons">
-        <button type="button" className="danger" disabled={TERMINAL.includes(status) || cancel.isPending} onClick={() => { if (window.confirm(`Cancel ${runId}? Completed steps are compensated.`)) cancel.mutate(); }}>
+        <button
+          type="button"
+          className="danger"
+          disabled={TERMINAL.includes(status) || cancel.isPending}
+          onClick={() => {
+            if (window.confirm(`Cancel ${runId}? Completed steps are compensated.`)) cancel.mutate();
+          }}
+        >
           Cancel run
         </button>
       </div>
@@ -81,12 +111,39 @@ export function RunPage() {
         <section aria-label="Step detail" className="step-detail">
           {step ? (
             <>
-              <h2>Step {step.id} <Status value={step.status} /></h2>
-              <p>type {step.type || '?'} · attempts {step.attempts}{step.startedAt && <> · started <When at={step.startedAt} /></>}{step.finishedAt && <> · finished <When at={step.finishedAt} /></>}</p>
+              <h2>
+                Step {step.id} <Status value={step.status} />
+              </h2>
+              <p>
+                type {step.type || '?'} · attempts {step.attempts}
+                {step.startedAt && (
+                  <>
+                    {' '}
+                    · started <When at={step.startedAt} />
+                  </>
+                )}
+                {step.finishedAt && (
+                  <>
+                    {' '}
+                    · finished <When at={step.finishedAt} />
+                  </>
+                )}
+              </p>
               {step.error && <pre className="error">{step.error}</pre>}
-              {step.output !== undefined && (<><h3>Output</h3><pre>{JSON.stringify(step.output, null, 2)}</pre></>)}
+              {step.output !== undefined && (
+                <>
+                  <h3>Output</h3>
+                  <pre>{JSON.stringify(step.output, null, 2)}</pre>
+                </>
+              )}
               <h3>Log</h3>
-              {step.logs.length ? <pre className="log" data-testid="step-log">{step.logs.join('\n')}</pre> : <p className="muted">No log lines.</p>}
+              {step.logs.length ? (
+                <pre className="log" data-testid="step-log">
+                  {step.logs.join('\n')}
+                </pre>
+              ) : (
+                <p className="muted">No log lines.</p>
+              )}
             </>
           ) : (
             <p className="muted">Select a step in the graph to see its attempts, output and log.</p>
@@ -103,7 +160,9 @@ export function RunPage() {
               <ul>
                 {g.votes.map((v) => (
                   <li key={`${v.approver}-${v.at}`}>
-                    {v.approver}{v.claimed ? ' (claimed)' : ''} {v.decision === 'approve' ? 'approved' : 'rejected'} via {v.via} at <When at={v.at} />{v.comment ? `: ${v.comment}` : ''}
+                    {v.approver}
+                    {v.claimed ? ' (claimed)' : ''} {v.decision === 'approve' ? 'approved' : 'rejected'} via {v.via} at <When at={v.at} />
+                    {v.comment ? `: ${v.comment}` : ''}
                   </li>
                 ))}
               </ul>
@@ -114,14 +173,22 @@ export function RunPage() {
       {(compensation.length > 0 || run.data?.compensated) && (
         <section aria-label="Compensation">
           <h2>Compensation</h2>
-          <ul>{compensation.map((e) => <li key={e.seq}>{e.type} {describeEvent(e)}</li>)}</ul>
+          <ul>
+            {compensation.map((e) => (
+              <li key={e.seq}>
+                {e.type} {describeEvent(e)}
+              </li>
+            ))}
+          </ul>
         </section>
       )}
       <section aria-label="Timeline">
         <h2>Timeline</h2>
         <ol className="timeline" data-testid="timeline">
           {events.map((e) => (
-            <li key={e.seq}><span className="mono">#{e.seq}</span> <When at={e.createdAt} /> <strong>{e.type}</strong> {describeEvent(e)}</li>
+            <li key={e.seq}>
+              <span className="mono">#{e.seq}</span> <When at={e.createdAt} /> <strong>{e.type}</strong> {describeEvent(e)}
+            </li>
           ))}
         </ol>
       </section>

@@ -51,11 +51,25 @@ function Field({ name, spec, value, error, onChange }: { name: string; spec: Par
     input = (
       <select id={id} value={String(value)} onChange={(e) => onChange(e.target.value)} aria-describedby={described} aria-invalid={error ? true : undefined}>
         {!spec.required || value === '' ? <option value="">—</option> : null}
-        {spec.enum.map((o) => <option key={String(o)} value={String(o)}>{String(o)}</option>)}
+        {spec.enum.map((o) => (
+          <option key={String(o)} value={String(o)}>
+            {String(o)}
+          </option>
+        ))}
       </select>
     );
   } else if (spec.type === 'array' || spec.type === 'object') {
-    input = <textarea id={id} rows={3} value={String(value)} onChange={(e) => onChange(e.target.value)} placeholder={spec.type === 'array' ? '["a", "b"]' : '{"key": "value"}'} aria-describedby={described} aria-invalid={error ? true : undefined} />;
+    input = (
+      <textarea
+        id={id}
+        rows={3}
+        value={String(value)}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder={spec.type === 'array' ? '["a", "b"]' : '{"key": "value"}'}
+        aria-describedby={described}
+        aria-invalid={error ? true : undefined}
+      />
+    );
   } else {
     const numeric = spec.type === 'number' || spec.type === 'integer';
     input = (
@@ -76,11 +90,26 @@ function Field({ name, spec, value, error, onChange }: { name: string; spec: Par
   return (
     <div className={`field${error ? ' invalid' : ''}`}>
       <label htmlFor={id}>
-        {name}{spec.required ? ' *' : ''} <span className="muted">{spec.type}{spec.pattern ? ` · pattern ${spec.pattern}` : ''}{spec.minimum !== undefined ? ` · ≥ ${spec.minimum}` : ''}{spec.maximum !== undefined ? ` · ≤ ${spec.maximum}` : ''}</span>
+        {name}
+        {spec.required ? ' *' : ''}{' '}
+        <span className="muted">
+          {spec.type}
+          {spec.pattern ? ` · pattern ${spec.pattern}` : ''}
+          {spec.minimum !== undefined ? ` · ≥ ${spec.minimum}` : ''}
+          {spec.maximum !== undefined ? ` · ≤ ${spec.maximum}` : ''}
+        </span>
       </label>
       {input}
-      {spec.description && <p id={`${id}-desc`} className="hint">{spec.description}</p>}
-      {error && <p id={`${id}-err`} className="field-error" data-testid={`error-${name}`}>{error}</p>}
+      {spec.description && (
+        <p id={`${id}-desc`} className="hint">
+          {spec.description}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-err`} className="field-error" data-testid={`error-${name}`}>
+          {error}
+        </p>
+      )}
     </div>
   );
 }
@@ -100,7 +129,12 @@ function PlanView({ plan }: { plan: RunPlan }) {
                 return (
                   <li key={id}>
                     <code>{id}</code> {step?.type}
-                    {step?.when && <span className="muted"> · when {step.when.expression} → {step.when.outcome}</span>}
+                    {step?.when && (
+                      <span className="muted">
+                        {' '}
+                        · when {step.when.expression} → {step.when.outcome}
+                      </span>
+                    )}
                     {step && step.gatedBy.length > 0 && <span className="muted"> · after gate {step.gatedBy.join(', ')}</span>}
                     {step && step.unresolved.length > 0 && <span className="muted"> · resolved at run time: {step.unresolved.join(', ')}</span>}
                     {step && Object.keys(step.action).length > 0 && <pre>{JSON.stringify(step.action, null, 2)}</pre>}
@@ -116,8 +150,14 @@ function PlanView({ plan }: { plan: RunPlan }) {
       <ul>
         {plan.gates.map((g) => (
           <li key={g.gateId}>
-            <code>{g.gateId}</code> <span className={`status status-${g.stops === 'stop' ? 'waiting_approval' : 'skipped'}`}>{g.stops === 'stop' ? 'will stop the run' : g.stops === 'skipped' ? 'skipped' : 'decided at run time'}</span>
-            {' '}roles {g.roles.join(', ')} × {g.count}{g.fourEyes ? ' · four eyes' : ''}{g.fourEyes && !g.requesterMayApprove ? ' (you cannot approve your own run)' : ''}{g.message ? ` · ${g.message}` : ''}
+            <code>{g.gateId}</code>{' '}
+            <span className={`status status-${g.stops === 'stop' ? 'waiting_approval' : 'skipped'}`}>
+              {g.stops === 'stop' ? 'will stop the run' : g.stops === 'skipped' ? 'skipped' : 'decided at run time'}
+            </span>{' '}
+            roles {g.roles.join(', ')} × {g.count}
+            {g.fourEyes ? ' · four eyes' : ''}
+            {g.fourEyes && !g.requesterMayApprove ? ' (you cannot approve your own run)' : ''}
+            {g.message ? ` · ${g.message}` : ''}
           </li>
         ))}
       </ul>
@@ -154,21 +194,49 @@ export function RunbookPage() {
           <p>{def.data.description}</p>
           <form onSubmit={submit} noValidate aria-label="Start run">
             {Object.entries(params).map(([p, spec]) => (
-              <Field key={p} name={p} spec={spec} value={current[p] ?? ''} {...(problem?.fieldError(`params.${p}`) ? { error: problem.fieldError(`params.${p}`)! } : {})} onChange={(v) => setValues({ ...current, [p]: v })} />
+              <Field
+                key={p}
+                name={p}
+                spec={spec}
+                value={current[p] ?? ''}
+                {...(problem?.fieldError(`params.${p}`) ? { error: problem.fieldError(`params.${p}`)! } : {})}
+                onChange={(v) => setValues({ ...current, [p]: v })}
+              />
             ))}
             {Object.keys(params).length === 0 && <p className="muted">No parameters.</p>}
             <div className="buttons">
-              <button type="submit" disabled={start.isPending}>Start run</button>
-              <button type="button" className="secondary" disabled={plan.isPending} onClick={() => { start.reset(); plan.mutate(); }}>Plan (dry run)</button>
+              <button type="submit" disabled={start.isPending}>
+                Start run
+              </button>
+              <button
+                type="button"
+                className="secondary"
+                disabled={plan.isPending}
+                onClick={() => {
+                  start.reset();
+                  plan.mutate();
+                }}
+              >
+                Plan (dry run)
+              </button>
             </div>
           </form>
           {problem && <ErrorText error={problem} />}
           {plan.error && !(plan.error instanceof ApiError) && <ErrorText error={plan.error} />}
-          {plan.data !== undefined && (<section aria-label="Plan"><h2>Plan</h2><PlanView plan={plan.data} /></section>)}
+          {plan.data !== undefined && (
+            <section aria-label="Plan">
+              <h2>Plan</h2>
+              <PlanView plan={plan.data} />
+            </section>
+          )}
           <h2>Steps</h2>
           <ol>
             {def.data.steps.map((s) => (
-              <li key={s.id}><code>{s.id}</code> {s.type}{s.needs.length ? ` · needs ${s.needs.join(', ')}` : ''}{s.when ? ` · when ${s.when}` : ''}</li>
+              <li key={s.id}>
+                <code>{s.id}</code> {s.type}
+                {s.needs.length ? ` · needs ${s.needs.join(', ')}` : ''}
+                {s.when ? ` · when ${s.when}` : ''}
+              </li>
             ))}
           </ol>
         </>

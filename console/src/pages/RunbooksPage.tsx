@@ -13,9 +13,13 @@ export function RunbooksPage() {
       <ul className="cards">
         {(list.data?.items ?? []).map((r) => (
           <li key={r.name} className="card">
-            <h2><Link href={`/runbooks/${r.name}`}>{r.name}</Link></h2>
+            <h2>
+              <Link href={`/runbooks/${r.name}`}>{r.name}</Link>
+            </h2>
             <p>{r.description}</p>
-            <p className="muted">{r.steps} step(s) · params: {Object.keys(r.params).join(', ') || 'none'}</p>
+            <p className="muted">
+              {r.steps} step(s) · params: {Object.keys(r.params).join(', ') || 'none'}
+            </p>
           </li>
         ))}
       </ul>

@@ -36,15 +36,22 @@ export function RunsPage() {
           setToken(undefined);
         }}
       >
-        <label>Status
+        <label>
+          Status
           <select value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value })}>
-            {STATUSES.map((s) => <option key={s} value={s}>{s || 'any'}</option>)}
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s || 'any'}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Runbook
+        <label>
+          Runbook
           <input value={draft.runbook} onChange={(e) => setDraft({ ...draft, runbook: e.target.value })} placeholder="deploy-service" />
         </label>
-        <label>Requester
+        <label>
+          Requester
           <input value={draft.requestedBy} onChange={(e) => setDraft({ ...draft, requestedBy: e.target.value })} placeholder="alice" />
         </label>
         <button type="submit">Filter</button>
@@ -52,15 +59,29 @@ export function RunsPage() {
       <ErrorText error={runs.error} />
       <div className="table-wrap">
         <table>
-          <thead><tr><th>Run</th><th>Runbook</th><th>Status</th><th>Requested by</th><th>Started</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Run</th>
+              <th>Runbook</th>
+              <th>Status</th>
+              <th>Requested by</th>
+              <th>Started</th>
+            </tr>
+          </thead>
           <tbody>
             {(runs.data?.items ?? []).map((r) => (
               <tr key={r.runId}>
-                <td><Link href={`/runs/${r.runId}`}>{r.runId}</Link></td>
+                <td>
+                  <Link href={`/runs/${r.runId}`}>{r.runId}</Link>
+                </td>
                 <td>{r.runbook}</td>
-                <td><Status value={r.status} /></td>
+                <td>
+                  <Status value={r.status} />
+                </td>
                 <td>{r.requestedBy}</td>
-                <td><When at={r.startTime} /></td>
+                <td>
+                  <When at={r.startTime} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -68,8 +89,28 @@ export function RunsPage() {
       </div>
       {runs.data && runs.data.items.length === 0 && <p className="muted">No runs.</p>}
       <div className="buttons">
-        <button type="button" className="secondary" disabled={pages.length === 0} onClick={() => { setToken(pages[pages.length - 1] || undefined); setPages(pages.slice(0, -1)); }}>Previous</button>
-        <button type="button" className="secondary" disabled={!runs.data?.nextPageToken} onClick={() => { setPages([...pages, token ?? '']); setToken(runs.data?.nextPageToken); }}>Next</button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={pages.length === 0}
+          onClick={() => {
+            setToken(pages[pages.length - 1] || undefined);
+            setPages(pages.slice(0, -1));
+          }}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!runs.data?.nextPageToken}
+          onClick={() => {
+            setPages([...pages, token ?? '']);
+            setToken(runs.data?.nextPageToken);
+          }}
+        >
+          Next
+        </button>
       </div>
     </div>
   );

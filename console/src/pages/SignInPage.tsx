@@ -34,8 +34,14 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => void }) {
         <label htmlFor="token">API token</label>
         <input id="token" name="token" type="password" autoComplete="off" value={token} onChange={(e) => setValue(e.target.value)} required />
         <p className="hint">A static token or a JWT. It stays in this tab (sessionStorage) and is sent only to this server.</p>
-        <button type="submit" disabled={busy || token.trim() === ''}>Sign in</button>
-        {error && <p role="alert" className="error">{error}</p>}
+        <button type="submit" disabled={busy || token.trim() === ''}>
+          Sign in
+        </button>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
       </form>
     </main>
   );

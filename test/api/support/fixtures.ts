@@ -40,8 +40,7 @@ export const quickWait: RunbookDocument = {
 export function catalogueOf(documents: RunbookDocument[]): RunbookSource {
   const definitions = new Map(documents.map((doc) => [doc.name, RunbookDefinition.parse(doc)]));
   return {
-    list: () =>
-      [...definitions.values()].map((d) => ({ name: d.name, description: d.description, params: d.params, steps: d.steps.length })),
+    list: () => [...definitions.values()].map((d) => ({ name: d.name, description: d.description, params: d.params, steps: d.steps.length })),
     get: (name) => definitions.get(name),
     names: () => [...definitions.keys()],
   };

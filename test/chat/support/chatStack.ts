@@ -38,7 +38,15 @@ export const DEPLOY: RunbookDocument = {
   },
   steps: [
     { id: 'build', type: 'wait', duration: '50ms' },
-    { id: 'approve', type: 'approval', needs: ['build'], when: "params.environment == 'production'", approvers: { roles: ['approver'], count: 1 }, fourEyes: true, message: 'Deploy ${{ params.service }}' },
+    {
+      id: 'approve',
+      type: 'approval',
+      needs: ['build'],
+      when: "params.environment == 'production'",
+      approvers: { roles: ['approver'], count: 1 },
+      fourEyes: true,
+      message: 'Deploy ${{ params.service }}',
+    },
     { id: 'deploy', type: 'wait', needs: ['approve'], duration: '50ms' },
   ],
 };
@@ -101,7 +109,15 @@ export async function startChatStack(name: string, env: Record<string, string> =
   const catalogue = catalogueOf([DEPLOY, RUN_TESTS, RESTART, ...(options.runbooks ?? [])]);
   const core = createChatCore(config, catalogue);
   const logs: string[] = [];
-  const logger = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, done) => { logs.push(c.toString()); done(); } }) });
+  const logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write: (c: Buffer, _e, done) => {
+        logs.push(c.toString());
+        done();
+      },
+    }),
+  });
   // The Memory module as the entry points wire it: with an LLM provider, compression summarises through it.
   const summariser = options.memory ? createMemorySummariser(config, logger) : undefined;
   const memory: MemoryRuntime | undefined = options.memory ? await openMemory(config, backends.db, logger, undefined, summariser ? { summariser } : {}) : undefined;
@@ -169,7 +185,10 @@ export async function startChatStack(name: string, env: Record<string, string> =
     async close() {
       await http.close(500);
       for await (const wf of backends.client.workflow.list({ query: `TaskQueue = "${backends.taskQueue}" AND ExecutionStatus = "Running"` })) {
-        await backends.client.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
+        await backends.client.workflow
+          .getHandle(wf.workflowId)
+          .terminate('test finished')
+          .catch(() => undefined);
       }
       worker.shutdown();
       await running;

@@ -93,7 +93,14 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-0123456789'): Pro
       if (!req.headers['anthropic-version']) return fail(400, 'invalid_request_error', 'anthropic-version header is required');
       if (req.method === 'GET' && url.pathname === '/v1/models') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ data: [{ type: 'model', id: 'claude-sonnet-5-5', display_name: 'Claude Sonnet 5.5', created_at: '2025-09-29T00:00:00Z' }], has_more: false, first_id: 'claude-sonnet-5-5', last_id: 'claude-sonnet-5-5' }));
+        res.end(
+          JSON.stringify({
+            data: [{ type: 'model', id: 'claude-sonnet-5-5', display_name: 'Claude Sonnet 5.5', created_at: '2025-09-29T00:00:00Z' }],
+            has_more: false,
+            first_id: 'claude-sonnet-5-5',
+            last_id: 'claude-sonnet-5-5',
+          }),
+        );
         return;
       }
       if (req.method !== 'POST' || url.pathname !== '/v1/messages') return fail(404, 'not_found_error', `no route ${req.method} ${url.pathname}`);
@@ -107,17 +114,41 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-0123456789'): Pro
       const usage = 'usage' in script ? script.usage : undefined;
       const inputTokens = usage?.inputTokens ?? Math.ceil(JSON.stringify(body.messages).length / 4);
       if (!body.stream) {
-        const content = script.kind === 'tool_use'
-          ? [...(script.text ? [{ type: 'text', text: script.text }] : []), { type: 'tool_use', id: nextId('toolu'), name: script.name, input: script.input }]
-          : [{ type: 'text', text: script.text }];
+        const content =
+          script.kind === 'tool_use'
+            ? [...(script.text ? [{ type: 'text', text: script.text }] : []), { type: 'tool_use', id: nextId('toolu'), name: script.name, input: script.input }]
+            : [{ type: 'text', text: script.text }];
         res.writeHead(200, { 'content-type': 'application/json', 'request-id': nextId('req') });
-        res.end(JSON.stringify({ id: nextId('msg'), type: 'message', role: 'assistant', model, content, stop_reason: script.kind === 'tool_use' ? 'tool_use' : 'end_turn', stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: usage?.outputTokens ?? 10 } }));
+        res.end(
+          JSON.stringify({
+            id: nextId('msg'),
+            type: 'message',
+            role: 'assistant',
+            model,
+            content,
+            stop_reason: script.kind === 'tool_use' ? 'tool_use' : 'end_turn',
+            stop_sequence: null,
+            usage: { input_tokens: inputTokens, output_tokens: usage?.outputTokens ?? 10 },
+          }),
+        );
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': nextId('req') });
       const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       void (async () => {
-        send('message_start', { type: 'message_start', message: { id: nextId('msg'), type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 1 } } });
+        send('message_start', {
+          type: 'message_start',
+          message: {
+            id: nextId('msg'),
+            type: 'message',
+            role: 'assistant',
+            model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: inputTokens, output_tokens: 1 },
+          },
+        });
         send('ping', { type: 'ping' });
         let index = 0;
         let outputTokens = 0;
@@ -142,11 +173,16 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-0123456789'): Pro
           send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: nextId('toolu'), name: script.name, input: {} } });
           const json = JSON.stringify(script.input);
           send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } });
-          for (let i = 0; i < json.length; i += 7) send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(i, i + 7) } });
+          for (let i = 0; i < json.length; i += 7)
+            send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(i, i + 7) } });
           send('content_block_stop', { type: 'content_block_stop', index });
           outputTokens += Math.ceil(json.length / 4);
         }
-        send('message_delta', { type: 'message_delta', delta: { stop_reason: script.kind === 'tool_use' ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: usage?.outputTokens ?? outputTokens } });
+        send('message_delta', {
+          type: 'message_delta',
+          delta: { stop_reason: script.kind === 'tool_use' ? 'tool_use' : 'end_turn', stop_sequence: null },
+          usage: { output_tokens: usage?.outputTokens ?? outputTokens },
+        });
         send('message_stop', { type: 'message_stop' });
         res.end();
       })();

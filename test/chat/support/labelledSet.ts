@@ -13,14 +13,22 @@ export interface Labelled {
 
 export const LABELLED: Labelled[] = [
   // MetricQuery
-  { text: 'show me p95 latency for checkout in prod over the last hour', intent: 'MetricQuery', entities: ['metric=latency', 'percentile=0.95', 'service=checkout', 'environment=production', 'time_range=1h'] },
+  {
+    text: 'show me p95 latency for checkout in prod over the last hour',
+    intent: 'MetricQuery',
+    entities: ['metric=latency', 'percentile=0.95', 'service=checkout', 'environment=production', 'time_range=1h'],
+  },
   { text: "what's the error rate of payments in staging?", intent: 'MetricQuery', entities: ['metric=error_rate', 'service=payments', 'environment=staging'] },
   { text: 'p99 latency for auth last 15 minutes', intent: 'MetricQuery', entities: ['metric=latency', 'percentile=0.99', 'service=auth', 'time_range=15m'] },
   { text: 'graph the request rate for frontend over the past 6 hours', intent: 'MetricQuery', entities: ['metric=request_rate', 'service=frontend', 'time_range=6h'] },
   { text: 'how much memory is cart using', intent: 'MetricQuery', entities: ['metric=memory', 'service=cart'] },
   { text: 'cpu usage of inventory in production', intent: 'MetricQuery', entities: ['metric=cpu', 'service=inventory', 'environment=production'] },
   { text: 'throughput of the orders service today', intent: 'MetricQuery', entities: ['metric=request_rate', 'service=orders', 'time_range=anchored'] },
-  { text: 'show 5xx error rate for search over the last 30 minutes', intent: 'MetricQuery', entities: ['metric=error_rate', 'status_code=5xx', 'service=search', 'time_range=30m'] },
+  {
+    text: 'show 5xx error rate for search over the last 30 minutes',
+    intent: 'MetricQuery',
+    entities: ['metric=error_rate', 'status_code=5xx', 'service=search', 'time_range=30m'],
+  },
   { text: 'median response time for billing-api', intent: 'MetricQuery', entities: ['metric=latency', 'percentile=0.50', 'service=billing-api'] },
   { text: 'rps on gateway in prod', intent: 'MetricQuery', entities: ['metric=request_rate', 'service=gateway', 'environment=production'] },
   { text: 'what is the availability of checkout this past week', intent: 'MetricQuery', entities: ['metric=availability', 'service=checkout', 'time_range=1w'] },
@@ -76,9 +84,17 @@ export const LABELLED: Labelled[] = [
   { text: 'roll out frontend 1.4.0 to staging', intent: 'WorkflowTrigger', entities: ['runbook=deploy-service', 'service=frontend', 'version=1.4.0', 'environment=staging'] },
   { text: 'can you bounce the cart service', intent: 'WorkflowTrigger', entities: ['runbook=restart-service', 'service=cart'] },
   { text: 'run the restart-fleet runbook', intent: 'WorkflowTrigger', entities: ['runbook=restart-fleet'] },
-  { text: 'rollback search to v1.9.2 in production', intent: 'WorkflowTrigger', entities: ['runbook=deploy-service', 'service=search', 'version=v1.9.2', 'environment=production'] },
+  {
+    text: 'rollback search to v1.9.2 in production',
+    intent: 'WorkflowTrigger',
+    entities: ['runbook=deploy-service', 'service=search', 'version=v1.9.2', 'environment=production'],
+  },
   { text: 'restart it', intent: 'WorkflowTrigger', entities: ['runbook=restart-service'] },
-  { text: 'deploy billing v3.0.0-rc.1 to staging', intent: 'WorkflowTrigger', entities: ['runbook=deploy-service', 'service=billing', 'version=v3.0.0-rc.1', 'environment=staging'] },
+  {
+    text: 'deploy billing v3.0.0-rc.1 to staging',
+    intent: 'WorkflowTrigger',
+    entities: ['runbook=deploy-service', 'service=billing', 'version=v3.0.0-rc.1', 'environment=staging'],
+  },
   // WorkflowStatus
   { text: "what's the status of that deploy?", intent: 'WorkflowStatus', entities: [] },
   { text: 'status?', intent: 'WorkflowStatus', entities: [] },

@@ -20,11 +20,23 @@ export async function startBackfilledPrometheus(openMetrics: string): Promise<Ba
   execFileSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', file, path.join(dir, 'tsdb')], { stdio: 'pipe' });
   writeFileSync(path.join(dir, 'prometheus.yml'), 'global: { scrape_interval: 15s }\n');
   const port = await freePort();
-  const child = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=30d'], { stdio: 'ignore' });
+  const child = spawn(
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=30d',
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error('backfilled Prometheus did not start');
     await new Promise((r) => setTimeout(r, 200));
@@ -43,7 +55,9 @@ export async function startBackfilledPrometheus(openMetrics: string): Promise<Ba
 export function countersOpenMetrics(series: { labels: Record<string, string>; ratePerSec: (tSec: number) => number }[], fromSec: number, toSec: number, stepSec = 15): string {
   const lines = ['# HELP http_requests_total Requests.', '# TYPE http_requests counter'];
   for (const s of series) {
-    const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(',');
+    const labels = Object.entries(s.labels)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(',');
     let value = 0;
     for (let t = fromSec; t <= toSec; t += stepSec) {
       value += s.ratePerSec(t) * stepSec;
@@ -71,7 +85,9 @@ export function seriesOpenMetrics(series: BackfillSeries[], fromSec: number, toS
   for (const name of names) {
     lines.push(`# TYPE ${name} unknown`);
     for (const s of series.filter((x) => x.name === name)) {
-      const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(',');
+      const labels = Object.entries(s.labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(',');
       let total = 0;
       for (let t = fromSec; t <= toSec; t += stepSec) {
         const v = s.value(t);

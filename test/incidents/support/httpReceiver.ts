@@ -42,7 +42,13 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (next.retryAfter !== undefined) headers['retry-after'] = String(next.retryAfter);
       res.writeHead(next.status, headers);
-      res.end(JSON.stringify(next.status < 300 ? { status: 'success', message: 'Event processed', dedup_key: (body as { dedup_key?: string })?.dedup_key } : { status: 'invalid event', message: 'Event object is invalid' }));
+      res.end(
+        JSON.stringify(
+          next.status < 300
+            ? { status: 'success', message: 'Event processed', dedup_key: (body as { dedup_key?: string })?.dedup_key }
+            : { status: 'invalid event', message: 'Event object is invalid' },
+        ),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -52,6 +58,10 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
     requests,
     script: (path, ...answers) => scripts.set(path, [...(scripts.get(path) ?? []), ...answers]),
     on: (path) => requests.filter((r) => r.path === path),
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -85,7 +85,7 @@ export async function startIncidentStack(name: string, env: Record<string, strin
   });
   const http: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
 
-  const [{ name: dbName }] = await backends.db.query<{ name: string }>('select current_database() as name') as [{ name: string }];
+  const [{ name: dbName }] = (await backends.db.query<{ name: string }>('select current_database() as name')) as [{ name: string }];
   const databaseUrl = Object.assign(new URL(process.env.TEST_DATABASE_URL!), { pathname: `/${dbName}` }).toString();
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   // The Memory module as the wiring builds it (tiers and vector store selected from the config).
@@ -134,7 +134,10 @@ export async function startIncidentStack(name: string, env: Record<string, strin
       await stack.stopWorker();
       // Open investigations would keep waiting for their re-check timer: end them.
       for await (const wf of backends.client.workflow.list({ query: `TaskQueue = "${backends.taskQueue}" AND ExecutionStatus = "Running"` })) {
-        await backends.client.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
+        await backends.client.workflow
+          .getHandle(wf.workflowId)
+          .terminate('test finished')
+          .catch(() => undefined);
       }
       await memory?.close();
       await backends.close();

@@ -32,7 +32,10 @@ export async function startLlmIncidentStack(name: string, fixtures: { logs: Fake
     ...env,
   });
   return {
-    stack, loki, tempo, anthropic,
+    stack,
+    loki,
+    tempo,
+    anthropic,
     async close() {
       await stack.close();
       await loki.close();

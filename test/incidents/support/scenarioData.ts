@@ -56,7 +56,10 @@ interface DeployBackends {
 
 /** Two earlier deploys of payments, as runbook runs: v1 90 minutes and v2 10 minutes before `pivot`. */
 export async function recordPaymentsDeploys(backends: DeployBackends, pivot: Date): Promise<void> {
-  for (const [runId, version, minutesBefore] of [['run-deploy-old', 'v1', 90], ['run-deploy-new', 'v2', 10]] as const) {
+  for (const [runId, version, minutesBefore] of [
+    ['run-deploy-old', 'v1', 90],
+    ['run-deploy-new', 'v2', 10],
+  ] as const) {
     await backends.store.append(runId, [{ type: 'run.started', dedupeKey: 'x', data: { runbook: 'deploy-service', params: { service: 'payments', version } } }]);
     await backends.db.query(`update run_events set created_at = $1 where stream_id = $2`, [new Date(pivot.getTime() - minutesBefore * 60_000).toISOString(), runId]);
   }

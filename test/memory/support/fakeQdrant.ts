@@ -117,11 +117,7 @@ function matchFilter(p: Point, filter: Json | undefined | null): boolean {
   const must = asList(filter.must);
   const should = asList(filter.should);
   const mustNot = asList(filter.must_not);
-  return (
-    must.every((c) => matchCondition(p, c)) &&
-    (should.length === 0 || should.some((c) => matchCondition(p, c))) &&
-    !mustNot.some((c) => matchCondition(p, c))
-  );
+  return must.every((c) => matchCondition(p, c)) && (should.length === 0 || should.some((c) => matchCondition(p, c))) && !mustNot.some((c) => matchCondition(p, c));
 }
 
 function outId(key: string): string | number {
@@ -288,7 +284,16 @@ export class FakeQdrant {
       config: {
         params: { vectors: { size: c.size, distance: c.distance }, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
         hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
-        optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, max_segment_size: null, memmap_threshold: null, indexing_threshold: 20000, flush_interval_sec: 5, max_optimization_threads: null },
+        optimizer_config: {
+          deleted_threshold: 0.2,
+          vacuum_min_vector_number: 1000,
+          default_segment_number: 0,
+          max_segment_size: null,
+          memmap_threshold: null,
+          indexing_threshold: 20000,
+          flush_interval_sec: 5,
+          max_optimization_threads: null,
+        },
         wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
         quantization_config: null,
       },
@@ -331,7 +336,15 @@ export class FakeQdrant {
       .filter(({ s }) => typeof body.score_threshold !== 'number' || (higherIsBetter ? s >= body.score_threshold : s <= body.score_threshold))
       .sort((a, b) => (higherIsBetter ? b.s - a.s : a.s - b.s))
       .slice(offset, offset + limit)
-      .map(({ p, s }) => ({ id: outId(String(p.id)), version: p.version, score: s, payload: withPayload(p, body.with_payload ?? false), vector: body.with_vector ? p.vector : null, shard_key: null, order_value: null }));
+      .map(({ p, s }) => ({
+        id: outId(String(p.id)),
+        version: p.version,
+        score: s,
+        payload: withPayload(p, body.with_payload ?? false),
+        vector: body.with_vector ? p.vector : null,
+        shard_key: null,
+        order_value: null,
+      }));
   }
 
   private scroll(c: Collection, body: Json): Json {

@@ -67,8 +67,7 @@ const gen = {
   token: () => mixed(ALNUM, 32),
   hexToken: () => from(HEX, 32),
   urlPassword: () => mixed(ALNUM, 16),
-  pem: (type: string) =>
-    `-----BEGIN ${type}PRIVATE KEY-----\n${Array.from({ length: 3 }, () => from(B64, 64)).join('\n')}\n${from(B64, 20)}=\n-----END ${type}PRIVATE KEY-----`,
+  pem: (type: string) => `-----BEGIN ${type}PRIVATE KEY-----\n${Array.from({ length: 3 }, () => from(B64, 64)).join('\n')}\n${from(B64, 20)}=\n-----END ${type}PRIVATE KEY-----`,
 };
 
 // --- personal data with valid checksums ---------------------------------------------------------
@@ -118,8 +117,28 @@ function dni(): string {
   const n = 10000000 + Math.floor(rand() * 89999999);
   return `${n}${'TRWAGMYFPDXBNJZSQVHLCKE'[n % 23]}`;
 }
-const VD = [[0,1,2,3,4,5,6,7,8,9],[1,2,3,4,0,6,7,8,9,5],[2,3,4,0,1,7,8,9,5,6],[3,4,0,1,2,8,9,5,6,7],[4,0,1,2,3,9,5,6,7,8],[5,9,8,7,6,0,4,3,2,1],[6,5,9,8,7,1,0,4,3,2],[7,6,5,9,8,2,1,0,4,3],[8,7,6,5,9,3,2,1,0,4],[9,8,7,6,5,4,3,2,1,0]];
-const VP = [[0,1,2,3,4,5,6,7,8,9],[1,5,7,6,2,8,3,0,9,4],[5,8,0,3,7,9,6,1,4,2],[8,9,1,6,0,4,3,5,2,7],[9,4,5,3,1,2,6,8,7,0],[4,2,8,6,5,7,3,9,0,1],[2,7,9,3,8,0,6,4,1,5],[7,0,4,6,9,1,3,2,5,8]];
+const VD = [
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+  [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+  [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+  [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+  [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+  [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+  [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+  [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+  [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+];
+const VP = [
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+  [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+  [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+  [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+  [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+  [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+  [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+];
 function aadhaar(): string {
   for (;;) {
     const body = pick([...'23456789']) + from(DIGITS, 10);
@@ -161,7 +180,11 @@ const times = (n: number, g: Gen): CorpusLine[] => Array.from({ length: n }, g);
 const vendorLines: CorpusLine[] = [
   ...times(8, () => {
     const v = gen.githubClassic();
-    return one('GITHUB_TOKEN', v, pick([`git clone https://x-access-token:${v}@github.com/acme/app.git`, `GITHUB_TOKEN=${v}`, `ci: export GH_TOKEN="${v}" before release`, `user pasted ${v} in #deploys`]));
+    return one(
+      'GITHUB_TOKEN',
+      v,
+      pick([`git clone https://x-access-token:${v}@github.com/acme/app.git`, `GITHUB_TOKEN=${v}`, `ci: export GH_TOKEN="${v}" before release`, `user pasted ${v} in #deploys`]),
+    );
   }),
   ...times(6, () => {
     const v = gen.githubFine();
@@ -210,11 +233,17 @@ const vendorLines: CorpusLine[] = [
   }),
   ...times(3, () => {
     const v = gen.pem('');
-    return one('PRIVATE_KEY', v, `{"type": "service_account", "private_key": "${v}", "client_email": "sa@proj.iam.gserviceaccount.com"}`.replace('sa@proj.iam.gserviceaccount.com', 'x'));
+    return one(
+      'PRIVATE_KEY',
+      v,
+      `{"type": "service_account", "private_key": "${v}", "client_email": "sa@proj.iam.gserviceaccount.com"}`.replace('sa@proj.iam.gserviceaccount.com', 'x'),
+    );
   }),
   ...times(4, () => {
     const v = gen.azureAccountKey();
-    return one('AZURE_KEY', v, `AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=prodlogs;AccountKey=${v};EndpointSuffix=core.windows.net`, ['AccountName=prodlogs']);
+    return one('AZURE_KEY', v, `AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=prodlogs;AccountKey=${v};EndpointSuffix=core.windows.net`, [
+      'AccountName=prodlogs',
+    ]);
   }),
   ...times(3, () => {
     const v = gen.azureClientSecret();
@@ -222,7 +251,11 @@ const vendorLines: CorpusLine[] = [
   }),
   ...times(8, () => {
     const v = gen.stripe();
-    return one('STRIPE_KEY', v, pick([`STRIPE_SECRET_KEY=${v}`, `stripe.api_key = "${v}"`, `charge failed with key ${v}: card_declined`, `curl https://api.stripe.com/v1/charges -u ${v}:`]));
+    return one(
+      'STRIPE_KEY',
+      v,
+      pick([`STRIPE_SECRET_KEY=${v}`, `stripe.api_key = "${v}"`, `charge failed with key ${v}: card_declined`, `curl https://api.stripe.com/v1/charges -u ${v}:`]),
+    );
   }),
   ...times(7, () => {
     const v = gen.npm();
@@ -411,9 +444,14 @@ const decoyLines: CorpusLine[] = [
 ];
 
 const legacyLines: CorpusLine[] = [
-
   { text: 'page alice.smith@example.com if checkout fails', secrets: [{ kind: 'EMAIL', value: 'alice.smith@example.com' }] },
-  { text: 'escalate to ops+oncall@corp.example.io and bob@x.co', secrets: [{ kind: 'EMAIL', value: 'ops+oncall@corp.example.io' }, { kind: 'EMAIL', value: 'bob@x.co' }] },
+  {
+    text: 'escalate to ops+oncall@corp.example.io and bob@x.co',
+    secrets: [
+      { kind: 'EMAIL', value: 'ops+oncall@corp.example.io' },
+      { kind: 'EMAIL', value: 'bob@x.co' },
+    ],
+  },
   { text: 'call me on +44 20 7946 0958 after 6', secrets: [{ kind: 'PHONE', value: '+44 20 7946 0958' }] },
   { text: 'his number is (415) 555-2671', secrets: [{ kind: 'PHONE', value: '(415) 555-2671' }] },
   { text: 'backup line 212-555-0187', secrets: [{ kind: 'PHONE', value: '212-555-0187' }] },
@@ -421,7 +459,10 @@ const legacyLines: CorpusLine[] = [
   { text: 'refund to 5500-0000-0000-0004 please', secrets: [{ kind: 'CARD', value: '5500-0000-0000-0004' }] },
   { text: 'amex 378282246310005 declined', secrets: [{ kind: 'CARD', value: '378282246310005' }] },
   { text: 'curl -H "Authorization: Bearer sk_live_9f8a7b6c5d4e3f2a1b0c" https://api', secrets: [{ kind: 'BEARER', value: 'sk_live_9f8a7b6c5d4e3f2a1b0c' }] },
-  { text: 'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEiLCJyb2xlcyI6WyJhZG1pbiJdfQ.c2lnbmF0dXJlX2hlcmU expired', secrets: [{ kind: 'JWT', value: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEiLCJyb2xlcyI6WyJhZG1pbiJdfQ.c2lnbmF0dXJlX2hlcmU' }] },
+  {
+    text: 'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEiLCJyb2xlcyI6WyJhZG1pbiJdfQ.c2lnbmF0dXJlX2hlcmU expired',
+    secrets: [{ kind: 'JWT', value: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEiLCJyb2xlcyI6WyJhZG1pbiJdfQ.c2lnbmF0dXJlX2hlcmU' }],
+  },
   { text: 'aws key AKIAIOSFODNN7EXAMPLE leaked in the build log', secrets: [{ kind: 'AWS_KEY', value: 'AKIAIOSFODNN7EXAMPLE' }] },
   { text: 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', secrets: [{ kind: 'AWS_SECRET', value: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }] },
   { text: 'maps key AIzaSyD-1234567890abcdefghijklmnopqrstu in config', secrets: [{ kind: 'GCP_KEY', value: 'AIzaSyD-1234567890abcdefghijklmnopqrstu' }] },
@@ -431,7 +472,13 @@ const legacyLines: CorpusLine[] = [
     text: 'key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----\nend',
     secrets: [{ kind: 'PRIVATE_KEY', value: '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----' }],
   },
-  { text: 'user jane@example.org reported 4012888888881881 stolen', secrets: [{ kind: 'EMAIL', value: 'jane@example.org' }, { kind: 'CARD', value: '4012888888881881' }] },
+  {
+    text: 'user jane@example.org reported 4012888888881881 stolen',
+    secrets: [
+      { kind: 'EMAIL', value: 'jane@example.org' },
+      { kind: 'CARD', value: '4012888888881881' },
+    ],
+  },
   // Negatives: operational data that must survive.
   { text: 'order 1234567890123456 shipped', secrets: [] }, // fails Luhn
   { text: 'deploy v2.3.1 to checkout-svc at 2026-01-02T10:32:00Z', secrets: [] },

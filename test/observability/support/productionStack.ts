@@ -51,7 +51,10 @@ async function stopProc(p: Proc): Promise<void> {
   });
 }
 
-export async function startProductionStack(env: Record<string, string> = {}, options: { waitForWorker?: (stack: ProductionStack, worker: Proc) => Promise<void> } = {}): Promise<ProductionStack> {
+export async function startProductionStack(
+  env: Record<string, string> = {},
+  options: { waitForWorker?: (stack: ProductionStack, worker: Proc) => Promise<void> } = {},
+): Promise<ProductionStack> {
   const testDb: TestDatabase = await createTestDatabase('prod');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'copilot-prod-'));
   const procs: Proc[] = [];
@@ -105,7 +108,15 @@ export async function startProductionStack(env: Record<string, string> = {}, opt
     await waitFor('API ready', async () => ((await fetch(`${apiUrl}/ready`)).ok ? true : undefined), 120_000, api);
     // The worker bundles the workflows from source at start-up; it is ready once it polls.
     await (options.waitForWorker?.(stack, worker) ??
-      waitFor('worker polling', async () => ((await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`, { headers: env.METRICS_TOKEN ? { authorization: `Bearer ${env.METRICS_TOKEN}` } : {} })).text()).then((t) => (t.includes('temporal_num_pollers') ? true : undefined)), 180_000, worker));
+      waitFor(
+        'worker polling',
+        async () =>
+          (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`, { headers: env.METRICS_TOKEN ? { authorization: `Bearer ${env.METRICS_TOKEN}` } : {} }))
+            .text()
+            .then((t) => (t.includes('temporal_num_pollers') ? true : undefined)),
+        180_000,
+        worker,
+      ));
   } catch (err) {
     await stack.stop();
     throw err;

@@ -51,7 +51,9 @@ export interface SignOptions {
 
 export function sign(body: string, options: SignOptions = {}): Record<string, string> {
   const ts = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET)
+    .update(`v0:${ts}:${body}`)
+    .digest('hex')}`;
   return {
     'x-slack-request-timestamp': String(ts),
     'x-slack-signature': signature,
@@ -108,14 +110,26 @@ export async function startSlackStack(name: string, env: Record<string, string> 
   const audit = new SqlAuditLog(backends.db);
   const incidents = createIncidentService(config, backends.client, backends.db);
   const logs: string[] = [];
-  const logger = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, done) => { logs.push(c.toString()); done(); } }) });
+  const logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write: (c: Buffer, _e, done) => {
+        logs.push(c.toString());
+        done();
+      },
+    }),
+  });
   const connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
   const worker: Worker = await createRunbookWorker({
     connection,
     namespace: 'default',
     taskQueue: backends.taskQueue,
     activities: {
-      ...createActivities({ events: slackAnnouncingEvents(config, backends.client, backends.store), catalogue, config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 } }),
+      ...createActivities({
+        events: slackAnnouncingEvents(config, backends.client, backends.store),
+        catalogue,
+        config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 },
+      }),
       ...createIncidentWorkerActivities(config, backends.db, slackAnnouncingEvents(config, backends.client, backends.store)),
       ...createChatWorkerActivities(config, core, { events: backends.store, catalogue, runs: backends.runs, incidents }),
       ...createSlackWorkerActivities(config, { client: backends.client, db: backends.db, events: backends.store, runs: backends.runs, incidents, catalogue, audit, pollMs: 100 }),
@@ -196,7 +210,16 @@ export async function startSlackStack(name: string, env: Record<string, string> 
         channel: { id: message.channel, name: 'deploys' },
         message: { type: 'message', ts: message.ts, text: 'card' },
         response_url: slack.responseUrl(`action-${randomUUID()}`),
-        actions: [{ type: 'button', block_id: 'b', action_id: button.action_id, value: button.value, action_ts: options.actionTs ?? `${Date.now() / 1000}`, text: { type: 'plain_text', text: 'x' } }],
+        actions: [
+          {
+            type: 'button',
+            block_id: 'b',
+            action_id: button.action_id,
+            value: button.value,
+            action_ts: options.actionTs ?? `${Date.now() / 1000}`,
+            text: { type: 'plain_text', text: 'x' },
+          },
+        ],
       };
       const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
       return (await stack.post(body, 'application/x-www-form-urlencoded', options)).status;
@@ -218,7 +241,14 @@ export async function startSlackStack(name: string, env: Record<string, string> 
       return (await stack.post(body, 'application/x-www-form-urlencoded')).status;
     },
     async submitView(user, view, values) {
-      const state = { values: Object.fromEntries(Object.entries(values).map(([block, inputs]) => [block, Object.fromEntries(Object.entries(inputs).map(([action, value]) => [action, { type: 'plain_text_input', value }]))])) };
+      const state = {
+        values: Object.fromEntries(
+          Object.entries(values).map(([block, inputs]) => [
+            block,
+            Object.fromEntries(Object.entries(inputs).map(([action, value]) => [action, { type: 'plain_text_input', value }])),
+          ]),
+        ),
+      };
       const payload = {
         type: 'view_submission',
         team: { id: 'T0FAKE', domain: 'fake' },
@@ -240,14 +270,20 @@ export async function startSlackStack(name: string, env: Record<string, string> 
       for (;;) {
         const value = await probe();
         if (value) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; Slack messages: ${JSON.stringify(slack.messages.map((m) => ({ ch: m.channel, th: m.threadTs, text: m.text })))}; ephemerals: ${JSON.stringify(slack.ephemerals)}; logs: ${logs.slice(-5).join('')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out waiting for ${what}; Slack messages: ${JSON.stringify(slack.messages.map((m) => ({ ch: m.channel, th: m.threadTs, text: m.text })))}; ephemerals: ${JSON.stringify(slack.ephemerals)}; logs: ${logs.slice(-5).join('')}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },
     async close() {
       await http.close(500);
       for await (const wf of backends.client.workflow.list({ query: `TaskQueue = "${backends.taskQueue}" AND ExecutionStatus = "Running"` })) {
-        await backends.client.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
+        await backends.client.workflow
+          .getHandle(wf.workflowId)
+          .terminate('test finished')
+          .catch(() => undefined);
       }
       worker.shutdown();
       await running;
