@@ -84,6 +84,8 @@ export function auditEntriesFor(streamId: string, event: NewEvent): Entry[] {
     case 'action.started':
     case 'action.decided':
     case 'action.cancelling':
+    case 'action.paused':
+    case 'action.resumed':
     case 'action.incident': {
       const subject = str(d.by) ?? str(d.requestedBy) ?? 'unknown';
       const action =
@@ -93,7 +95,11 @@ export function auditEntriesFor(streamId: string, event: NewEvent): Entry[] {
             ? 'approval.decide'
             : event.type === 'action.cancelling'
               ? 'run.cancel'
-              : `incident.${str(d.action) ?? 'change'}`;
+              : event.type === 'action.paused'
+                ? 'run.pause'
+                : event.type === 'action.resumed'
+                  ? 'run.resume'
+                  : `incident.${str(d.action) ?? 'change'}`;
       const target =
         event.type === 'action.decided'
           ? `${str(d.runId) ?? '?'}/${str(d.gateId) ?? '?'}`

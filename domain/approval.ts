@@ -10,7 +10,7 @@ export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
  * Temporal client), whose approver name nobody verified. `temporal-ui` is what signal decisions were
  * recorded as before; it stays so old histories, states and events still parse.
  */
-export const DecisionChannel = z.enum(['api', 'chat', 'temporal-signal', 'temporal-ui', 'slack']);
+export const DecisionChannel = z.enum(['api', 'chat', 'temporal-signal', 'temporal-ui', 'slack', 'mcp']);
 export type DecisionChannel = z.infer<typeof DecisionChannel>;
 
 /** C0 controls (NUL, ESC...), DEL and the Unicode line separators; `allowed` lists the ones that may stay. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { LlmRouter } from '../llm/llmRouter';
 import { createRouter } from '../llm/routerFromConfig';
+import { llmTool } from '../llm/toolSchema';
 import { untrustedBlock } from '../llm/untrustedData';
 import { toolUses, type LlmContent, type LlmMessage, type LlmRequest, type LlmTool } from '../llm/types';
 import type { AppConfig } from '../config/env';
@@ -61,44 +62,25 @@ export const HYPOTHESES_SYSTEM = [
   'apart from those queries, you cannot run anything.',
 ].join('\n');
 
-const TOOL: LlmTool = {
-  name: HYPOTHESES_TOOL,
-  description: 'Report the root-cause hypotheses for the incident.',
-  inputSchema: {
-    type: 'object',
-    properties: {
-      hypotheses: {
-        type: 'array',
-        maxItems: MAX_HYPOTHESES,
-        items: {
-          type: 'object',
-          properties: {
-            statement: { type: 'string', description: 'One or two sentences: what broke and why.' },
-            service: { type: 'string', description: 'The service at fault (as named in the evidence).' },
-            confidence: { type: 'number', minimum: 0, maximum: 1 },
-            evidenceRefs: { type: 'array', items: { type: 'string' }, description: 'Evidence ids from the list given.' },
-          },
-          required: ['statement', 'service', 'confidence', 'evidenceRefs'],
-        },
-      },
-    },
-    required: ['hypotheses'],
-  },
-};
-
+// One zod schema: the model is told exactly the limits its answer is parsed with (llm/toolSchema.ts).
 const answerSchema = z.object({
   hypotheses: z
     .array(
       z.object({
-        statement: z.string().trim().min(1).max(1000),
+        statement: z.string().trim().min(1).max(1000).describe('One or two sentences: what broke and why.'),
         // The service may end up in a proposed runbook's params: DNS labels only.
-        service: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/),
+        service: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/)
+          .describe('The service at fault (as named in the evidence).'),
         confidence: z.number().min(0).max(1),
-        evidenceRefs: z.array(z.string()).min(1).max(20),
+        evidenceRefs: z.array(z.string()).min(1).max(20).describe('Evidence ids from the list given.'),
       }),
     )
     .max(MAX_HYPOTHESES),
 });
+
+const TOOL: LlmTool = llmTool(HYPOTHESES_TOOL, 'Report the root-cause hypotheses for the incident.', answerSchema);
 
 /** Its own router: incident calls never trip the breaker chat turns depend on. */
 export function createIncidentLlmRouter(config: IncidentLlmConfig): LlmRouter {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { llmTool } from '../llm/toolSchema';
 import { flattenStreams, summariseLokiMatrix, type LokiClient } from '../adapters/lokiClient';
 import { summarisePromData, type PrometheusClient } from '../adapters/prometheusClient';
 import type { SeriesSummary } from '../adapters/summarise';
@@ -46,67 +47,53 @@ const SHOWN_SERIES = 10;
 const SHOWN_LINES = 20;
 const SHOWN_TRACES = 10;
 
-const lookback = {
-  type: 'integer',
-  minimum: 1,
-  maximum: MAX_LOOKBACK_MINUTES,
-  description: "Minutes before the incident start (pivot) the range begins; default: the round's window. The range always ends now.",
-};
+/** A query tool's input, once in zod: the JSON Schema the model sees is derived from the parser. */
+function queryInput(queryDescription: string) {
+  return z.object({
+    query: z.string().trim().min(1).max(MAX_QUERY_CHARS).describe(queryDescription),
+    minutesBefore: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_LOOKBACK_MINUTES)
+      .optional()
+      .describe("Minutes before the incident start (pivot) the range begins; default: the round's window. The range always ends now."),
+  });
+}
 
 interface ToolSpec {
   tool: LlmTool;
+  input: ReturnType<typeof queryInput>;
   language: Exclude<QueryLanguage, 'sql' | 'memory' | 'mcp'>;
   kind: EvidenceKind;
   backend: keyof Omit<QueryToolBackends, 'repo'>;
 }
 
-const SPECS: ToolSpec[] = [
-  {
-    language: 'promql',
-    kind: 'metrics',
-    backend: 'prometheus',
-    tool: {
-      name: 'query_prometheus',
-      description:
-        'Run a read-only PromQL range query over the incident window. Returns per-series min/max/avg, the mean before and after the incident start, and the evidence id to cite.',
-      inputSchema: { type: 'object', properties: { query: { type: 'string', description: 'PromQL expression' }, minutesBefore: lookback }, required: ['query'] },
-    },
-  },
-  {
-    language: 'logql',
-    kind: 'logs',
-    backend: 'loki',
-    tool: {
-      name: 'query_loki',
-      description:
-        'Run a read-only LogQL query (log or metric query) over the incident window. Returns matching lines (newest first) or series statistics, and the evidence id to cite.',
-      inputSchema: {
-        type: 'object',
-        properties: { query: { type: 'string', description: 'LogQL expression, e.g. {service="api"} |= "error"' }, minutesBefore: lookback },
-        required: ['query'],
-      },
-    },
-  },
-  {
-    language: 'traceql',
-    kind: 'traces',
-    backend: 'tempo',
-    tool: {
-      name: 'search_traces',
-      description: 'Search traces with TraceQL over the incident window. Returns trace ids, root service, root span and duration, and the evidence id to cite.',
-      inputSchema: {
-        type: 'object',
-        properties: { query: { type: 'string', description: 'TraceQL, e.g. { resource.service.name = "api" && status = error }' }, minutesBefore: lookback },
-        required: ['query'],
-      },
-    },
-  },
-];
+function querySpec(where: Omit<ToolSpec, 'tool' | 'input'>, name: string, description: string, queryDescription: string): ToolSpec {
+  const input = queryInput(queryDescription);
+  return { ...where, input, tool: llmTool(name, description, input) };
+}
 
-const inputSchema = z.object({
-  query: z.string().trim().min(1).max(MAX_QUERY_CHARS),
-  minutesBefore: z.number().int().min(1).max(MAX_LOOKBACK_MINUTES).optional(),
-});
+const SPECS: ToolSpec[] = [
+  querySpec(
+    { language: 'promql', kind: 'metrics', backend: 'prometheus' },
+    'query_prometheus',
+    'Run a read-only PromQL range query over the incident window. Returns per-series min/max/avg, the mean before and after the incident start, and the evidence id to cite.',
+    'PromQL expression',
+  ),
+  querySpec(
+    { language: 'logql', kind: 'logs', backend: 'loki' },
+    'query_loki',
+    'Run a read-only LogQL query (log or metric query) over the incident window. Returns matching lines (newest first) or series statistics, and the evidence id to cite.',
+    'LogQL expression, e.g. {service="api"} |= "error"',
+  ),
+  querySpec(
+    { language: 'traceql', kind: 'traces', backend: 'tempo' },
+    'search_traces',
+    'Search traces with TraceQL over the incident window. Returns trace ids, root service, root span and duration, and the evidence id to cite.',
+    'TraceQL, e.g. { resource.service.name = "api" && status = error }',
+  ),
+];
 
 const fmt = (v: number) => (!Number.isFinite(v) ? 'n/a' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
 
@@ -164,7 +151,7 @@ export class QueryToolRunner {
   async run(name: string, rawInput: Record<string, unknown>): Promise<ToolOutcome> {
     const spec = SPECS.find((s) => s.tool.name === name);
     if (!spec || !this.backends[spec.backend]) return { content: `unknown or unavailable tool ${name}`, isError: true };
-    const parsed = inputSchema.safeParse(rawInput);
+    const parsed = spec.input.safeParse(rawInput);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return { content: `invalid input: ${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`, isError: true };

@@ -301,8 +301,8 @@ export function registerRunTools(server: McpServer, ctx: CallContext, deps: McpD
           approverRoles: ctx.principal.roles,
           ...(comment !== undefined ? { comment } : {}),
           ...(typeof rest.digest === 'string' ? { digest: rest.digest } : {}),
-          // The decision channels are the engine's; an MCP decision is an authenticated API decision.
-          via: 'api',
+          // Authenticated like an API decision; recorded as coming through MCP.
+          via: 'mcp',
         });
       },
     );

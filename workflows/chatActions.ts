@@ -119,6 +119,27 @@ export class ChatActions {
     await this.offer(msg, proposal, reply);
   }
 
+  /** "pause the auth deploy" / "resume it": the run in focus, as a proposal an operator confirms. */
+  async proposePause(msg: QueuedMessage, action: 'pause' | 'resume', entities: Entity[], reply: Reply): Promise<void> {
+    if (!hasRole(msg.principal, 'operator')) return reply(roleRefusal(action === 'pause' ? 'Pausing a run' : 'Resuming a run', 'operator'));
+    const runId = this.runInFocus(entities);
+    if (!runId) return reply(noRunInFocus(action));
+    const run = this.rt.state.runs.find((r) => r.runId === runId);
+    const what = `${run?.runbook ?? 'run'} ${runId}`;
+    const proposal: Proposal = {
+      id: `p-${msg.turnId}-1`,
+      kind: action === 'pause' ? 'pause-run' : 'resume-run',
+      runId,
+      // The user's own words (already redacted) are the reason the run records.
+      text: msg.content.slice(0, 500),
+      requiredRole: 'operator',
+      requestedBy: msg.principal.sub,
+      turnId: msg.turnId,
+      summary: action === 'pause' ? `I will pause ${what}: running steps finish, no new step starts until it is resumed.` : `I will resume ${what}.`,
+    };
+    await this.offer(msg, proposal, reply);
+  }
+
   async confirm(msg: QueuedMessage, answer: 'confirm' | 'dismiss', reply: Reply): Promise<void> {
     const proposal = this.rt.state.proposals[0];
     if (!proposal) return reply(NOTHING_TO_CONFIRM);
@@ -140,6 +161,16 @@ export class ChatActions {
       return reply(result.text);
     }
     const principal: ChatPrincipal = { sub: msg.principal.sub, roles: msg.principal.roles };
+    if (proposal.kind === 'pause-run' || proposal.kind === 'resume-run') {
+      const action = proposal.kind === 'pause-run' ? 'pause' : 'resume';
+      const result = await acts.chatPauseRun({ runId: proposal.runId!, action, principal, ...(proposal.text ? { reason: proposal.text } : {}) });
+      const run = this.rt.state.runs.find((r) => r.runId === proposal.runId);
+      if (run && result.status) run.status = result.status;
+      // Audited from this event (run.pause / run.resume, surface chat), like action.cancelling.
+      if (result.ok)
+        await this.rt.turnEvent(msg.turnId, action === 'pause' ? 'action.paused' : 'action.resumed', { proposalId: proposal.id, runId: proposal.runId, by: principal.sub });
+      return reply(result.text, { runId: proposal.runId, ...(result.ok ? {} : { actionRefused: true }) });
+    }
     if (proposal.kind === 'decide-gate') {
       // The gate's own rules (roles, four-eyes, count) run now, at decision time; a refusal is shown.
       const decision = proposal.decision ?? 'approve';

@@ -31,6 +31,8 @@ const transcript = proxyActivities<ChatActivities>({
 
 /** Mutating intents become proposals (approve/reject, incidents), not immediate actions. */
 const PROPOSE_MUTATIONS = 'chat-propose-mutations';
+/** "pause the auth deploy" / "resume it" become pause-run / resume-run proposals. */
+const PAUSE_RESUME = 'chat-pause-resume';
 
 /** A turn whose activities failed for good answers with the reason instead of failing the session. */
 export async function processTurn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): Promise<void> {
@@ -105,6 +107,9 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
   } else if (investigate) {
     if (patched(PROPOSE_MUTATIONS)) await actions.proposeIncident(msg, 'create', u.entities, reply);
     else await actions.incident(msg, 'create', u.entities, reply);
+  } else if ((u.intent.type === 'RunPause' || u.intent.type === 'RunResume') && patched(PAUSE_RESUME)) {
+    // New intents; patched so a history recorded before them keeps its commands (unpatched: answered as a question).
+    await actions.proposePause(msg, u.intent.type === 'RunPause' ? 'pause' : 'resume', u.entities, reply);
   } else {
     switch (u.intent.type) {
       case 'WorkflowTrigger':

@@ -26,7 +26,7 @@ import {
 } from './incidentActions';
 import { ReplyStreamer } from './replyStreamer';
 import { followRun, type FollowInput, type FollowResult } from './runFollower';
-import { cancelRun, decide, prepareAction, prepareDecision, runStatus, type ChatCatalogue, type ChatRuns, type PreparedAction } from './runActions';
+import { cancelRun, decide, pauseRun, prepareAction, prepareDecision, runStatus, type ChatCatalogue, type ChatRuns, type PauseRunInput, type PreparedAction } from './runActions';
 
 /**
  * Every chat activity, closed over its clients (like activities/createActivities.ts). The session
@@ -193,6 +193,11 @@ export function createChatActivities(deps: ChatActivityDeps) {
 
     async chatCancelRun(input: { runId: string }) {
       return cancelRun(runs(), input.runId);
+    },
+
+    /** A confirmed pause / resume, as the confirming user (`via: chat`). */
+    async chatPauseRun(input: PauseRunInput) {
+      return pauseRun(runs(), input);
     },
 
     async chatDecide(input: { runId?: string; gateId?: string; decision: ApprovalDecision; principal: Principal; comment?: string }) {

@@ -14,7 +14,7 @@ import type { Entity, IntentType } from '../model/types';
  * POST /runs validates them), start through RunClient as the chatting user, status, cancel and
  * approval decisions (via "chat", so the gate's roles and four-eyes rule apply unchanged).
  */
-export type ChatRuns = Pick<RunClient, 'startRun' | 'getState' | 'decide' | 'cancel' | 'listRuns'>;
+export type ChatRuns = Pick<RunClient, 'startRun' | 'getState' | 'decide' | 'cancel' | 'listRuns' | 'pause' | 'resume'>;
 
 export interface ChatCatalogue {
   get(name: string): RunbookDefinition | undefined;
@@ -83,6 +83,49 @@ export async function cancelRun(runs: ChatRuns, runId: string): Promise<{ ok: bo
     return { ok: true, text: `Cancelling ${runId}: completed steps are being compensated.` };
   } catch (err) {
     if (err instanceof RunClientError) return { ok: false, text: `I could not cancel ${runId}: ${err.message}.` };
+    throw err;
+  }
+}
+
+export interface PauseRunInput {
+  runId: string;
+  action: 'pause' | 'resume';
+  /** The confirming user: the run records them as who paused / resumed it (`via: chat`). */
+  principal: Principal;
+  /** The user's own request (already redacted); a pause must say why. */
+  reason?: string;
+}
+
+/** Control characters the pause reason refuses (domain/pause.ts) become spaces; the text is capped. */
+function pauseReason(text: string | undefined, fallback: string): string {
+  const cleaned = (text ?? '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g, ' ')
+    .trim()
+    .slice(0, 500);
+  return cleaned.length > 0 ? cleaned : fallback;
+}
+
+/** Pauses or resumes a run as the confirming user, through the workflow's validated updates. */
+export async function pauseRun(runs: ChatRuns, input: PauseRunInput): Promise<{ ok: boolean; status?: string; text: string }> {
+  const request = {
+    by: input.principal.sub,
+    roles: input.principal.roles,
+    reason: pauseReason(input.reason, input.action === 'pause' ? 'paused from chat' : 'resumed from chat'),
+    via: 'chat' as const,
+  };
+  try {
+    const state = input.action === 'pause' ? await runs.pause(input.runId, request) : await runs.resume(input.runId, request);
+    return {
+      ok: true,
+      status: state.status,
+      text:
+        input.action === 'pause'
+          ? `Paused ${state.runbook} ${input.runId}: no new step starts until someone resumes it ("resume it").`
+          : `Resumed ${state.runbook} ${input.runId} (it is ${state.status} again).`,
+    };
+  } catch (err) {
+    if (err instanceof RunClientError) return { ok: false, text: `I could not ${input.action} ${input.runId}: ${err.message}.` };
     throw err;
   }
 }

@@ -44,6 +44,19 @@ function forward(input: FollowInput, e: StoredEvent): NewEvent | undefined {
           text: `${input.runbook} ${input.runId} waits for approval "${str(d.gateId)}"${d.fourEyes ? ' (four-eyes: someone other than the requester)' : ''}. An approver can say "approve ${input.runId}" in their chat.`,
         },
       };
+    case 'run.paused':
+    case 'run.resumed':
+      return {
+        type: 'action.progress',
+        dedupeKey: key,
+        data: {
+          ...base,
+          what: e.type,
+          by: d.by,
+          via: d.via,
+          text: `${input.runbook} ${input.runId} ${e.type === 'run.paused' ? 'paused' : 'resumed'} by ${str(d.by)}${d.claimed ? ' (claimed)' : ''}.`,
+        },
+      };
     case 'approval.decided':
       return {
         type: 'action.progress',

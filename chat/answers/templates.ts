@@ -23,6 +23,8 @@ const INTENT_NAMES: Record<IntentType, string> = {
   Unknown: 'something I could not place',
   ApprovalDecision: 'an approval decision',
   IncidentRemediate: 'starting an incident remediation',
+  RunPause: 'pausing a run',
+  RunResume: 'resuming a paused run',
 };
 
 export function describeIntent(intent: IntentType): string {

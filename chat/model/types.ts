@@ -23,6 +23,8 @@ export const INTENT_TYPES = [
   'Unknown',
   'ApprovalDecision',
   'IncidentRemediate',
+  'RunPause',
+  'RunResume',
 ] as const;
 export type IntentType = (typeof INTENT_TYPES)[number];
 
@@ -96,7 +98,8 @@ export interface FocusEntity {
   turn: number;
 }
 
-export type ProposalKind = 'start-run' | 'cancel-run' | 'decide-gate' | 'incident-create' | 'incident-note' | 'incident-resolve' | 'incident-remediate';
+export type ProposalKind =
+  'start-run' | 'cancel-run' | 'pause-run' | 'resume-run' | 'decide-gate' | 'incident-create' | 'incident-note' | 'incident-resolve' | 'incident-remediate';
 
 /**
  * A mutating action waiting for an explicit "yes" from `requestedBy`, holding `requiredRole` at
@@ -124,7 +127,7 @@ export interface Proposal {
   title?: string;
   service?: string;
   severity?: 'critical' | 'high' | 'warning' | 'info';
-  /** incident-create description, note text, or resolution (the user's message, capped). */
+  /** incident-create description, note text, resolution, or a pause's reason (the user's message, capped). */
   text?: string;
   /** incident-remediate: the incident's proposed action. */
   actionId?: string;
@@ -243,6 +246,8 @@ export const ACTING_INTENTS: readonly IntentType[] = [
   'IncidentRemediate',
   'WorkflowTrigger',
   'WorkflowCancel',
+  'RunPause',
+  'RunResume',
   'TestGenerate',
   'TestExecute',
   'TestCoverage',

@@ -23,6 +23,20 @@ const RULES: Rule[] = [
     weight: 0.93,
   },
   { intent: 'WorkflowCancel', re: /\b(cancel|abort)\b/i, weight: 0.8 },
+  // Pause / resume a run (no new step starts until resumed; POST /runs/:id/pause|resume).
+  {
+    intent: 'RunPause',
+    re: /^\s*(?:please\s+)?(?:pause|suspend|put\s+on\s+hold)\s+(it|that|this|the\s+([\w-]+\s+)?(deploy|deployment|run|rollout|restart|scaling|workflow|release)|run-)/i,
+    weight: 0.93,
+  },
+  // Looser: "can we pause the rollout for now" — not a question about pausing ("what does pause do?").
+  { intent: 'RunPause', re: /^(?!\s*(?:what|why|when|who|which|does|do|is|are)\b).*\bpause\b/i, weight: 0.8 },
+  {
+    intent: 'RunResume',
+    re: /^\s*(?:please\s+)?(?:resume|unpause|un-pause)\s+(it|that|this|the\s+([\w-]+\s+)?(deploy|deployment|run|rollout|restart|scaling|workflow|release)|run-)/i,
+    weight: 0.93,
+  },
+  { intent: 'RunResume', re: /^(?!\s*(?:what|why|when|who|which|does|do|is|are)\b).*\b(resume|unpause)\b/i, weight: 0.8 },
   { intent: 'TestCoverage', re: /\b(test )?coverage\b/i, weight: 0.9 },
   { intent: 'TestGenerate', re: /\b(generate|write|create|add|scaffold|draft)\b.{0,40}\b(unit |integration |e2e |regression )?tests?\b/i, weight: 0.9 },
   { intent: 'TestExecute', re: /\b(run|execute|kick off|start|trigger|launch|rerun|re-run)\b.{0,40}\b(tests?|test suite|e2e|specs?|smoke tests?)\b/i, weight: 0.9 },
@@ -102,6 +116,8 @@ const SUPPORT: Partial<Record<IntentType, string[]>> = {
   WorkflowTrigger: ['service', 'version', 'runbook', 'environment'],
   WorkflowStatus: ['run_id'],
   WorkflowCancel: ['run_id'],
+  RunPause: ['run_id'],
+  RunResume: ['run_id'],
   IncidentCreate: ['service', 'severity'],
   IncidentUpdate: ['incident_id'],
   IncidentResolve: ['incident_id'],

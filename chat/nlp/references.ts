@@ -19,6 +19,8 @@ const NEEDS: Partial<Record<IntentType, EntityType[]>> = {
   WorkflowTrigger: ['service', 'environment'],
   WorkflowStatus: ['run_id'],
   WorkflowCancel: ['run_id'],
+  RunPause: ['run_id'],
+  RunResume: ['run_id'],
   ApprovalDecision: ['run_id'],
   IncidentUpdate: ['incident_id'],
   IncidentResolve: ['incident_id'],

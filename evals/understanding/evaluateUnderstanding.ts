@@ -5,13 +5,13 @@ import type { Utterance } from './utterance';
 /**
  * Scores the rules path on a labelled set: intent accuracy, entity precision/recall/F1 (entities
  * canonicalised as "type=value", time ranges as their duration or "anchored"), the per-intent
- * confusion, and false-positive MUTATING intents separately — a WorkflowTrigger, WorkflowCancel or
+ * confusion, and false-positive MUTATING intents separately — a WorkflowTrigger, WorkflowCancel, RunPause, RunResume or
  * ApprovalDecision given to a message that meant something else, at or above the chat's confidence
  * threshold (below it the copilot asks instead of acting).
  */
 export const NOW = Date.UTC(2026, 10, 21, 14, 30);
 export const RUNBOOKS = ['deploy-service', 'restart-service', 'restart-fleet', 'scale-service'];
-export const MUTATING: readonly IntentType[] = ['WorkflowTrigger', 'WorkflowCancel', 'ApprovalDecision'];
+export const MUTATING: readonly IntentType[] = ['WorkflowTrigger', 'WorkflowCancel', 'RunPause', 'RunResume', 'ApprovalDecision'];
 /** CHAT_CONFIDENCE_THRESHOLD's default (config/env.ts). */
 export const CONFIDENCE_THRESHOLD = 0.45;
 

@@ -33,5 +33,5 @@ test('tuning part: at the measured figures, and no false mutating intent', () =>
   expect(tuning.accuracy).toBeGreaterThanOrEqual(0.99);
   expect(tuning.f1).toBeGreaterThanOrEqual(0.99);
   expect(tuning.falseMutating).toEqual([]);
-  expect(MUTATING).toEqual(['WorkflowTrigger', 'WorkflowCancel', 'ApprovalDecision']);
+  expect(MUTATING).toEqual(['WorkflowTrigger', 'WorkflowCancel', 'RunPause', 'RunResume', 'ApprovalDecision']);
 });

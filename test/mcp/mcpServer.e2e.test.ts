@@ -277,6 +277,8 @@ describe('with MCP_ALLOW_APPROVALS=true', () => {
     const decided = structuredOf<{ status: string; decidedBy: string }>(await approver.callTool({ name: 'decide_approval', arguments: args }));
     expect(decided).toMatchObject({ status: 'approved', decidedBy: 'adam' });
     await eventually(async () => ((await backends.runs.getState(started.runId)).status === 'succeeded' ? true : undefined));
+    // The vote records the surface it came through.
+    expect((await backends.runs.getState(started.runId)).approvals[0]!.votes[0]).toMatchObject({ approver: 'adam', via: 'mcp' });
     const rows = await eventually(async () => {
       const found = await mcpAudit('adam', 'approval.decide');
       return found.length ? found : undefined;

@@ -44,6 +44,10 @@ test('an incident is posted with its buttons; a viewer cannot add a note; an ope
     ),
   );
   await stack.waitFor('the card update', () => JSON.stringify(card.blocks).includes('1 note(s)'));
-  const rows = (await stack.audit.list({ surface: 'slack', limit: 20 })).items.filter((r) => r.target === incidentId);
+  // The audit row is written after the note is added, so it may land after the card update.
+  const rows = await stack.waitFor('the audit row', async () => {
+    const found = (await stack.audit.list({ surface: 'slack', limit: 20 })).items.filter((r) => r.target === incidentId);
+    return found.length > 0 && found;
+  });
   expect(rows.map((r) => `${r.action}:${r.subject}:${r.outcome}`).sort()).toEqual(['incident.note:olga:ok']); // opening the modal changes nothing: a refusal there is not an action
 });
