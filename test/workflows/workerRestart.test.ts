@@ -1,33 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { SqlEventStore } from '../../db/eventStore';
 import { RunbookDefinition } from '../../domain/runbook';
 import type { RunState } from '../../domain/runState';
 import { startFakeTarget, type FakeTarget } from '../support/fakeDeployTarget';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase';
+import { workerProcesses } from '../support/workerProcesses';
 
 /** A worker process killed with SIGKILL mid-run; a new one finishes the run without redoing work. */
 let database: TestDatabase;
 let target: FakeTarget;
 let connection: Connection;
-const children: ChildProcess[] = [];
 const taskQueue = `restart-${randomUUID()}`;
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../support/workerProcess.ts')], {
-    env: { ...process.env, WORKER_DATABASE_URL: database.url, WORKER_TASK_QUEUE: taskQueue },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker-ready')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-}
+const workers = workerProcesses(() => ({ databaseUrl: database.url, taskQueue }));
 
 beforeAll(async () => {
   database = await createTestDatabase('restart');
@@ -35,14 +21,14 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  workers.killAll();
   await connection?.close();
   await target?.close();
   await database?.drop();
 });
 
 test('killing the worker mid-run loses nothing: a new worker completes it and completed steps are not re-run', async () => {
-  const first = await startWorkerProcess();
+  const first = await workers.start();
   const client = new Client({ connection });
   const runId = `run-${randomUUID()}`;
   const runbook = RunbookDefinition.parse({
@@ -67,7 +53,7 @@ test('killing the worker mid-run loses nothing: a new worker completes it and co
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
 
-  await startWorkerProcess();
+  await workers.start();
   const state = (await handle.result()) as RunState;
   expect(state.status).toBe('succeeded');
   expect(target.calls('/before')).toHaveLength(1);
