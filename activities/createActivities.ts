@@ -79,11 +79,11 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async httpStep(input: StepActivityInput<HttpAction> & { timeoutMs: number }): Promise<StepActivityResult> {
-      return runStepAttempt(events, input, () => sendHttp(input.action, `${input.runId}:${input.stepKey}`, input.timeoutMs));
+      return runStepAttempt(events, input, () => sendHttp(input.action, `${input.runId}:${input.stepKey}`, input.timeoutMs), { idempotentBody: true });
     },
 
     async queryStep(input: StepActivityInput<{ query: string }> & { timeoutMs: number }): Promise<StepActivityResult> {
-      return runStepAttempt(events, input, () => promInstantQuery(config.prometheusUrl, input.action.query, input.timeoutMs));
+      return runStepAttempt(events, input, () => promInstantQuery(config.prometheusUrl, input.action.query, input.timeoutMs), { idempotentBody: true });
     },
   });
 }

@@ -40,17 +40,30 @@ export interface StepFailureDetails {
  * derived from run id + step key + attempt, so an attempt that is re-delivered never duplicates them.
  * step.failed is the workflow's to emit: only it knows the retries are exhausted.
  */
-export async function runStepAttempt<A>(events: EventStore, input: StepActivityInput<A>, body: (attempt: number) => Promise<unknown>): Promise<StepActivityResult> {
+export async function runStepAttempt<A>(
+  events: EventStore,
+  input: StepActivityInput<A>,
+  body: (attempt: number) => Promise<unknown>,
+  options: { idempotentBody?: boolean } = {},
+): Promise<StepActivityResult> {
   const { attempt, activityType } = Context.current().info;
   // commandStep → command: the step type of the runbook DSL, a bounded label.
   const observe = stepDuration.startTimer({ type: activityType.replace(/Step$/, '') });
   const base = `${input.runId}/${input.stepKey}`;
   const ids = { stepId: input.stepId, stepKey: input.stepKey, ...(input.index !== undefined ? { index: input.index } : {}) };
+  // An idempotent body (an http request with its Idempotency-Key, a read-only query) starts while
+  // step.started is being stored, saving one database round trip per short step; step.started is
+  // still stored before any later event of the attempt, and a failed store fails the attempt, whose
+  // retry repeats the body harmlessly. Commands wait for it: they must not run unrecorded.
+  let started: Promise<unknown> | undefined;
   if (input.lifecycle) {
-    await events.append(input.runId, [{ type: 'step.started', data: { ...ids, attempt }, dedupeKey: `${base}/${attempt}/started` }]);
+    started = events.append(input.runId, [{ type: 'step.started', data: { ...ids, attempt }, dedupeKey: `${base}/${attempt}/started` }]);
+    if (options.idempotentBody) started.catch(() => undefined);
+    else await started;
   }
   try {
     const output = await body(attempt);
+    await started;
     if (input.assert) checkAssertion(input.assert, output);
     observe({ outcome: 'succeeded' });
     if (input.lifecycle) {
@@ -58,6 +71,8 @@ export async function runStepAttempt<A>(events: EventStore, input: StepActivityI
     }
     return { output, attempt };
   } catch (err) {
+    // A failed step.started store fails the attempt as itself (a transient store error to retry).
+    if (started) await started;
     const failure = asFailure(err, attempt);
     const willRetry = !failure.nonRetryable && attempt < input.maxAttempts;
     observe({ outcome: willRetry ? 'retrying' : 'failed' });

@@ -25,6 +25,7 @@ import { memoryRoutes } from './routes/memories';
 import { nlpRoutes } from './routes/nlp';
 import { runEventRoutes } from './routes/runEvents';
 import { runbookRoutes } from './routes/runbooks';
+import { runbookPlannerRoutes } from './routes/runbookPlanner';
 import { runPlanRoutes } from './routes/runPlan';
 import { runRoutes } from './routes/runs';
 import { sessionListRoutes } from './routes/sessionList';
@@ -114,6 +115,8 @@ export function createApp(deps: AppDeps): CopilotApp {
   api.use(requireJsonBody);
   // The boundary rule for every route below (api/inputRules.ts); what it finds waits for requireRole.
   api.use(guardedJsonBody());
+  // Before the catalogue's /runbooks/:name, so /runbooks/drafts is the planner's (runbooks/planner/).
+  api.use(runbookPlannerRoutes({ config: deps.config, runs: deps.runs, ...(deps.planner ? { planner: deps.planner } : {}) }));
   api.use(runbookRoutes(deps.catalogue));
   // Surfaces (console, CLI): who am I, my sessions, the approvals inbox and its feed, dry-run plans.
   api.use(meRoutes(deps.config), sessionListRoutes(deps.chat), runPlanRoutes(deps.catalogue));

@@ -10,7 +10,15 @@ import express, { Router } from 'express';
  * no eval, not framable. Hashed assets are cached for a year; index.html never is, so a new build
  * is picked up at once. Client routes fall back to index.html; other paths stay the API's 404.
  */
-export const CONSOLE_DIST = path.resolve(__dirname, '..', 'console', 'dist');
+export const CONSOLE_DIST = path.join(packageRoot(__dirname), 'console', 'dist');
+
+/** The folder of package.json: api/ run by tsx and dist/api/ compiled (`npm run build`) both find console/dist. */
+function packageRoot(from: string): string {
+  for (let dir = from; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  return path.resolve(from, '..');
+}
 
 export const CONSOLE_CSP = [
   "default-src 'self'",

@@ -7,6 +7,7 @@ import type { StoredEvent } from '../domain/events';
 import type { RunbookDefinition } from '../domain/runbook';
 import type { IncidentService } from '../incidents/incidentService';
 import type { MemoryService } from '../memory/memoryService';
+import type { RunbookPlanner } from '../runbooks/planner/runbookPlanner';
 import type { RunClient } from '../temporal/runClient';
 import type { Authenticator } from './auth/authenticator';
 import type { RateLimits } from './rateLimits';
@@ -62,6 +63,8 @@ export interface AppDeps {
   chat?: ChatApi;
   /** The audit trail. Optional so partial stacks (benches, narrow tests) need not wire it; api/main.ts and dev.ts always do. Without it nothing is audited and GET /audit answers 503. */
   audit?: AuditLog;
+  /** Optional: the runbook planner (runbooks/planner/); without it /runbooks/compose and /runbooks/drafts answer 503. */
+  planner?: RunbookPlanner;
   /** Optional: the Slack surface (slack/README.md): receiver at /slack/events and /api/v1/slack/users; without it those answer 404 / 503. */
   slack?: Pick<SlackApi, 'router' | 'store' | 'users'>;
 }

@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { SessionErrorCode } from '../chat/session/sessionService';
 import { CodedError } from '../domain/codedError';
 import type { IncidentErrorCode } from '../incidents/incidentService';
+import type { PlannerErrorCode } from '../runbooks/planner/plannerError';
 import type { RunClientErrorCode } from '../temporal/runClient';
 import { HttpProblem, sendProblem, WHOLE_BODY, type FieldError } from './problem';
 import { loggerOf, requestIdOf } from './requestContext';
@@ -28,6 +29,7 @@ const CODED_PROBLEMS: {
   run: Record<RunClientErrorCode, ProblemSpec>;
   session: Record<SessionErrorCode, ProblemSpec>;
   incident: Record<IncidentErrorCode, ProblemSpec>;
+  planner: Record<PlannerErrorCode, ProblemSpec>;
 } = {
   run: {
     run_not_found: { status: 404, slug: 'run-not-found' },
@@ -41,6 +43,7 @@ const CODED_PROBLEMS: {
     not_paused: { status: 409, slug: 'run-not-paused' },
     digest_mismatch: { status: 409, slug: 'approval-digest-mismatch', field: { path: 'digest' } },
     invalid_inputs: { status: 422, slug: 'approval-inputs-invalid', field: { path: 'inputs' } },
+    invalid_resume_params: { status: 422, slug: 'resume-params-invalid', field: { path: 'params' } },
   },
   session: {
     not_found: { status: 404, slug: 'session-not-found' },
@@ -56,13 +59,25 @@ const CODED_PROBLEMS: {
     unknown_hypothesis: { status: 404, slug: 'hypothesis-not-found' },
     unknown_action: { status: 404, slug: 'action-not-found' },
   },
+  planner: {
+    plan_refused: { status: 422, slug: 'plan-refused' },
+    draft_not_found: { status: 404, slug: 'draft-not-found' },
+    draft_not_open: { status: 409, slug: 'draft-not-open' },
+    catalogue_file_exists: { status: 409, slug: 'catalogue-file-exists' },
+  },
 };
 
 function fromCodedError(err: Pick<CodedError, 'family' | 'code' | 'message'>): HttpProblem | undefined {
   const family = (CODED_PROBLEMS as Record<string, Record<string, ProblemSpec> | undefined>)[err.family];
   const spec = family && Object.hasOwn(family, err.code) ? family[err.code] : undefined;
   if (!spec) return undefined;
-  const errors: FieldError[] | undefined = spec.field ? [{ path: spec.field.path, message: spec.field.message ?? err.message }] : undefined;
+  // A service may name every offending place itself (`issues`, e.g. the planner's step paths).
+  const issues = (err as { issues?: readonly FieldError[] }).issues;
+  const errors: FieldError[] | undefined = issues?.length
+    ? issues.map((i) => ({ path: i.path, message: i.message }))
+    : spec.field
+      ? [{ path: spec.field.path, message: spec.field.message ?? err.message }]
+      : undefined;
   return new HttpProblem(spec.status, spec.slug, err.message, errors);
 }
 
@@ -109,6 +124,15 @@ export function toProblem(err: unknown): HttpProblem | undefined {
     // gRPC DEADLINE_EXCEEDED / UNAVAILABLE: Temporal (or the worker a query needs) is not answering.
     const code = (err.cause as { code?: number } | undefined)?.code;
     if (code === 4 || code === 14) return new HttpProblem(503, 'temporal-unavailable', 'Temporal did not answer in time; try again later');
+    // RESOURCE_EXHAUSTED (the server's rate limits), and FAILED_PRECONDITION for an update while the
+    // run's workflow task is failing (an overloaded worker timing out; Temporal retries the task):
+    // both pass, so the client should try again rather than see a 500.
+    const message = (err.cause as { details?: string; message?: string } | undefined)?.details ?? err.message;
+    if (code === 8 || (code === 9 && /workflow task in failed state/i.test(message))) {
+      return new HttpProblem(503, 'temporal-unavailable', 'Temporal is busy with this run (its workflow task is being retried); try again shortly', undefined, {
+        'Retry-After': '1',
+      });
+    }
     return undefined;
   }
   if (err !== null && typeof err === 'object') return fromBodyParser(err);

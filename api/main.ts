@@ -8,6 +8,7 @@ import { openDatabase } from '../db/openDatabase';
 import { openMemory } from '../memory/openMemory';
 import { createIncidentService } from '../incidents/incidentWiring';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
+import { createRunbookPlanner } from '../runbooks/planner/plannerWiring';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
 import Redis from 'ioredis';
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
     rateLimits: rateLimitsFromConfig(config, logger, rateRedis),
     memory: memory.service,
     incidents: createIncidentService(config, client, db),
+    planner: createRunbookPlanner(config, db, catalogue),
     audit: new SqlAuditLog(db),
     ...(slack ? { slack } : {}),
     chat: { sessions: createSessionService(config, { client, events, fanout, memory: memory.service }), nlp: chat.nlp },

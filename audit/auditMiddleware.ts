@@ -30,7 +30,7 @@ export const auditWriteFailures = new Counter({
 const CLAIMABLE_SURFACES: ReadonlySet<string> = new Set<AuditSurface>(['console', 'cli']);
 export const SURFACE_HEADER = 'x-copilot-surface';
 /** Response fields that carry the id of what a POST created, in order of preference. */
-const CREATED_ID_FIELDS = ['runId', 'sessionId', 'incidentId', 'memoryId', 'id'] as const;
+const CREATED_ID_FIELDS = ['runId', 'sessionId', 'incidentId', 'memoryId', 'draftId', 'id'] as const;
 /** Answers larger than this are not parsed for a created id or a problem detail. */
 const MAX_SNIFF_BYTES = 64 * 1024;
 /** How long a handler may still run after its client went away before the row is written without an answer. */

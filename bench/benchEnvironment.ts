@@ -20,6 +20,7 @@ import { RunClient } from '../temporal/runClient';
 import { startFakeTarget, type FakeTarget } from '../test/support/fakeDeployTarget';
 import { startPostgres, type RunningServer } from '../test/support/realServers';
 import { createRunbookWorker } from '../workers/createWorker';
+import { workerTuning } from '../workers/workerTuning';
 
 /** Everything a benchmark needs, on this machine: real Temporal, real Postgres (PGlite if absent), API, workers. */
 export const TOKENS = { admin: 'bench-admin-token-000000000000', approver: 'bench-approver-token-0000000000' };
@@ -51,7 +52,10 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const target = await startFakeTarget();
   const taskQueue = 'bench-runbooks';
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  // WORKER_* tuning (workers/README.md) applies to both workers, so the bare baseline gets the same slots.
+  const tuning = workerTuning(loadConfig());
   const worker = await createRunbookWorker({
+    tuning,
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
@@ -66,6 +70,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     taskQueue: 'bench-bare',
     workflowsPath: require.resolve('./bareWorkflow'),
     activities: { noop: async () => undefined },
+    ...tuning,
   });
   const running = [worker.run(), bareWorker.run()];
 
@@ -77,7 +82,8 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     LOG_LEVEL: 'silent',
     SSE_HEARTBEAT_MS: '15000',
   });
-  const runs = new RunClient({ client, taskQueue });
+  // The API and the worker share this process, as in dev mode: runs start eagerly on the worker's connection.
+  const runs = new RunClient({ client, taskQueue, eagerStartClient: new Client({ connection: nativeConnection }) });
   const fanout = new EventFanout(events, {});
   const app = createApp({
     config,

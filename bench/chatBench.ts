@@ -17,6 +17,7 @@ import { startDevServer } from '../temporal/devServer';
 import { RunClient } from '../temporal/runClient';
 import { startPostgres, startPrometheus } from '../test/support/realServers';
 import { createRunbookWorker } from '../workers/createWorker';
+import { recordRows } from './report';
 import { fmt, summary } from './stats';
 
 /**
@@ -85,6 +86,18 @@ async function main(): Promise<void> {
   }
   const turns = summary(samples);
   console.log(`chat turn, rules path, POST → reply.completed (n=${turns.n}): p50 ${fmt(turns.p50)}, p95 ${fmt(turns.p95)}, max ${fmt(turns.max)}`);
+  recordRows([
+    { suite: 'chat', scenario: 'turn-rules', figure: turns.p50, unit: 'ms', stat: 'p50', note: 'POST message → reply.completed at the fanout' },
+    {
+      suite: 'chat',
+      scenario: 'turn-rules-p95',
+      figure: turns.p95,
+      unit: 'ms',
+      stat: 'p95',
+      target: { op: '<', value: 100 },
+      note: 'understanding + transcript as local activities',
+    },
+  ]);
 
   const miss: number[] = [];
   const hit: number[] = [];
@@ -101,6 +114,10 @@ async function main(): Promise<void> {
   const h = summary(hit);
   console.log(`understanding (rules + grounded translation) cache miss (n=${m.n}): p50 ${fmt(m.p50)}, p95 ${fmt(m.p95)}`);
   console.log(`understanding cache hit (n=${h.n}): p50 ${fmt(h.p50)}, p95 ${fmt(h.p95)}; cache ${JSON.stringify(core.cache.stats())}`);
+  recordRows([
+    { suite: 'chat', scenario: 'understand-rules-miss', figure: m.p95, unit: 'ms', stat: 'p95', note: 'rules + grounded translation' },
+    { suite: 'chat', scenario: 'understand-cache-hit', figure: h.p95, unit: 'ms', stat: 'p95' },
+  ]);
 
   // The LLM path against the local fake Messages API (real SDK, streamed tool use): what a hit saves.
   const claude = await startFakeAnthropic();
@@ -136,6 +153,10 @@ async function main(): Promise<void> {
   console.log(
     `understanding via LLM (fake Messages API, real SDK) miss (n=${lm.n}): p50 ${fmt(lm.p50)}, p95 ${fmt(lm.p95)}; hit p50 ${fmt(lh.p50)}, p95 ${fmt(lh.p95)}; cache ${JSON.stringify(llmCore.cache.stats())}`,
   );
+  recordRows([
+    { suite: 'chat', scenario: 'understand-llm-miss', figure: lm.p95, unit: 'ms', stat: 'p95', note: 'fake Messages API, real SDK' },
+    { suite: 'chat', scenario: 'understand-llm-hit', figure: lh.p95, unit: 'ms', stat: 'p95' },
+  ]);
   await llmCore.close();
   await claude.close();
 

@@ -3,17 +3,22 @@ import type { StoredEvent } from '../domain/events';
 import { RunbookDefinition } from '../domain/runbook';
 import { runIdFor } from '../temporal/runClient';
 import { startBenchEnvironment, TOKENS, type BenchEnvironment } from './benchEnvironment';
+import { recordRows } from './report';
 import { openSse } from './sseClients';
 import { fmt, summary } from './stats';
 
 /**
  * `npm run bench`: latency and throughput of the runbook engine on this machine, against a real
  * Temporal dev server and a real Postgres. Prints p50/p95 per scenario and a JSON line at the end.
- * Env: BENCH_RUNS (default 30), BENCH_SUBSCRIBERS (default 1000), BENCH_STEPS (default 200).
+ * Env: BENCH_RUNS (default 30), BENCH_SUBSCRIBERS (default 1000), BENCH_STEPS (default 200),
+ * BENCH_CONCURRENT_RUNS (default 500; runs of 10 steps started at once).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const STEPS = Number(process.env.BENCH_STEPS ?? 200);
+const CONCURRENT_RUNS = Number(process.env.BENCH_CONCURRENT_RUNS ?? 500);
+const CONCURRENT_STEPS = 10;
+const START_PARALLEL = 50;
 
 async function api(env: BenchEnvironment, method: string, path: string, token: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${env.apiUrl}${path}`, {
@@ -41,14 +46,23 @@ const noopHttp = (env: BenchEnvironment) => ({ type: 'http', request: { method: 
 
 async function runStartLatency(env: BenchEnvironment): Promise<number[]> {
   const samples: number[] = [];
+  const answered: number[] = [];
   const definition = { name: 'bench-start', steps: [{ id: 'only', ...noopHttp(env) }] };
   for (let i = 0; i < RUNS; i++) {
     const key = randomUUID();
     const started = waitForEvent(env, runIdFor('bench-admin', key), (e) => e.type === 'run.started');
     const t0 = performance.now();
     await api(env, 'POST', '/api/v1/runs', TOKENS.admin, { definition, idempotencyKey: key });
+    answered.push(performance.now() - t0);
     samples.push((await started) - t0);
   }
+  const seen = summary(samples);
+  // Eager workflow start: the API shares the worker's connection here, as in dev mode (temporal/runClient.ts).
+  recordRows([
+    { suite: 'core', scenario: 'run-start', figure: seen.p50, unit: 'ms', stat: 'p50', note: 'POST /runs → run.started at the fanout' },
+    { suite: 'core', scenario: 'run-start-p95', figure: seen.p95, unit: 'ms', stat: 'p95', target: { op: '<', value: 25 }, note: 'eager workflow start' },
+    { suite: 'core', scenario: 'run-start-answered', figure: summary(answered).p95, unit: 'ms', stat: 'p95', note: 'POST /runs answered (202)' },
+  ]);
   return samples;
 }
 
@@ -72,25 +86,141 @@ async function approvalLatency(env: BenchEnvironment): Promise<number[]> {
     await api(env, 'POST', `/api/v1/runs/${runId}/approvals/gate`, TOKENS.approver, { decision: 'approve' });
     samples.push((await nextStarted) - t0);
   }
+  const next = summary(samples);
+  recordRows([
+    { suite: 'core', scenario: 'approval-next-step', figure: next.p50, unit: 'ms', stat: 'p50', note: 'POST approval → next step.started at the fanout' },
+    { suite: 'core', scenario: 'approval-next-step-p95', figure: next.p95, unit: 'ms', stat: 'p95', target: { op: '<', value: 40 } },
+  ]);
   return samples;
 }
 
-async function throughput(env: BenchEnvironment): Promise<{ runbookStepsPerSec: number; bareStepsPerSec: number }> {
-  const steps = Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, ...(i ? { needs: [`s${i - 1}`] } : {}), ...noopHttp(env) }));
-  const runbook = RunbookDefinition.parse({ name: 'bench-chain', steps });
-  const runbookTimes: number[] = [];
-  const bareTimes: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    let t0 = performance.now();
-    const { runId } = await env.runs.startRun({ runbook, params: {}, requestedBy: { sub: 'bench', roles: ['admin'] } });
+/**
+ * A chain of `count` no-op http steps. `short`: a 5 s timeout, so they are short steps and run as
+ * local activities by default (domain/stepExecution.ts); otherwise `execution: remote`, the activity
+ * tasks every step used to be.
+ */
+function noopChain(env: BenchEnvironment, name: string, count: number, short: boolean) {
+  const placement = short ? { timeout: '5s' } : { execution: 'remote' };
+  const steps = Array.from({ length: count }, (_, i) => ({ id: `s${i}`, ...(i ? { needs: [`s${i - 1}`] } : {}), ...noopHttp(env), ...placement }));
+  return RunbookDefinition.parse({ name, steps });
+}
+
+const median = (xs: number[]) => summary(xs).p50;
+const BENCH_PRINCIPAL = { sub: 'bench', roles: ['admin' as const] };
+
+interface Throughput {
+  remoteStepsPerSec: number;
+  localStepsPerSec: number;
+  bareStepsPerSec: number;
+}
+
+/** The STEPS-step chain as activity tasks and as local activities, next to bareWorkflow.ts doing STEPS no-op activities, interleaved, median of 3. */
+async function throughput(env: BenchEnvironment): Promise<Throughput> {
+  const remote = noopChain(env, 'bench-chain', STEPS, false);
+  const local = noopChain(env, 'bench-chain-local', STEPS, true);
+  const times: Record<keyof Throughput, number[]> = { remoteStepsPerSec: [], localStepsPerSec: [], bareStepsPerSec: [] };
+  const timed = async (into: number[], work: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await work();
+    into.push(performance.now() - t0);
+  };
+  const runOf = async (runbook: typeof remote) => {
+    const { runId } = await env.runs.startRun({ runbook, params: {}, requestedBy: BENCH_PRINCIPAL });
     await env.client.workflow.getHandle(runId).result();
-    runbookTimes.push(performance.now() - t0);
-    t0 = performance.now();
-    await env.client.workflow.execute('bareNoops', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}`, args: [STEPS] });
-    bareTimes.push(performance.now() - t0);
+  };
+  for (let i = 0; i < 3; i++) {
+    await timed(times.remoteStepsPerSec, () => runOf(remote));
+    await timed(times.localStepsPerSec, () => runOf(local));
+    await timed(times.bareStepsPerSec, () => env.client.workflow.execute('bareNoops', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}`, args: [STEPS] }));
   }
-  const median = (xs: number[]) => summary(xs).p50;
-  return { runbookStepsPerSec: STEPS / (median(runbookTimes) / 1000), bareStepsPerSec: STEPS / (median(bareTimes) / 1000) };
+  const rate = (xs: number[]) => STEPS / (median(xs) / 1000);
+  const result = { remoteStepsPerSec: rate(times.remoteStepsPerSec), localStepsPerSec: rate(times.localStepsPerSec), bareStepsPerSec: rate(times.bareStepsPerSec) };
+  const bare = result.bareStepsPerSec;
+  recordRows([
+    {
+      suite: 'core',
+      scenario: `chain-${STEPS}-http-local`,
+      figure: result.localStepsPerSec,
+      unit: 'steps/s',
+      stat: 'p50',
+      target: { op: '>=', value: 5 * bare },
+      bareRatio: result.localStepsPerSec / bare,
+      note: 'short http steps (local activities); target 5× bare',
+    },
+    {
+      suite: 'core',
+      scenario: `chain-${STEPS}-http-remote`,
+      figure: result.remoteStepsPerSec,
+      unit: 'steps/s',
+      stat: 'p50',
+      bareRatio: result.remoteStepsPerSec / bare,
+      note: 'execution: remote (activity tasks)',
+    },
+    { suite: 'core', scenario: `chain-${STEPS}-bare`, figure: bare, unit: 'steps/s', stat: 'p50', note: 'bare Temporal: sequential no-op activities' },
+  ]);
+  return result;
+}
+
+interface Concurrency {
+  runs: number;
+  stepsPerRun: number;
+  localStepsPerSec: number;
+  remoteStepsPerSec: number;
+  bareStepsPerSec: number;
+}
+
+/**
+ * CONCURRENT_RUNS runs of CONCURRENT_STEPS no-op http steps, all in flight together, next to as many bare
+ * workflows of as many no-op activities on the same server: total steps/s from the first start to
+ * the last result. Once with short steps (local by default), once with `execution: remote`.
+ */
+async function concurrentRuns(env: BenchEnvironment): Promise<Concurrency> {
+  const all = async (start: () => Promise<string>): Promise<number> => {
+    const t0 = performance.now();
+    // Started START_PARALLEL at a time (all CONCURRENT_RUNS are in flight together anyway): 500
+    // simultaneous start calls time out on a busy dev server, for bare workflows as for runs.
+    const ids: string[] = [];
+    const starter = async () => {
+      while (ids.length < CONCURRENT_RUNS) {
+        ids.push('');
+        const slot = ids.length - 1;
+        ids[slot] = await start();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(START_PARALLEL, CONCURRENT_RUNS) }, starter));
+    await Promise.all(ids.map((id) => env.client.workflow.getHandle(id).result()));
+    return (CONCURRENT_RUNS * CONCURRENT_STEPS) / ((performance.now() - t0) / 1000);
+  };
+  const runs = (runbook: ReturnType<typeof noopChain>) => all(async () => (await env.runs.startRun({ runbook, params: {}, requestedBy: BENCH_PRINCIPAL })).runId);
+  const bareStepsPerSec = await all(
+    async () => (await env.client.workflow.start('bareNoops', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}`, args: [CONCURRENT_STEPS] })).workflowId,
+  );
+  const localStepsPerSec = await runs(noopChain(env, 'bench-concurrent-local', CONCURRENT_STEPS, true));
+  const remoteStepsPerSec = await runs(noopChain(env, 'bench-concurrent-remote', CONCURRENT_STEPS, false));
+  const scenario = `concurrent-${CONCURRENT_RUNS}x${CONCURRENT_STEPS}`;
+  recordRows([
+    {
+      suite: 'core',
+      scenario: `${scenario}-http-local`,
+      figure: localStepsPerSec,
+      unit: 'steps/s',
+      stat: 'total',
+      target: { op: '>=', value: 0.9 * bareStepsPerSec },
+      bareRatio: localStepsPerSec / bareStepsPerSec,
+      note: 'short http steps; target 0.9× bare',
+    },
+    {
+      suite: 'core',
+      scenario: `${scenario}-http-remote`,
+      figure: remoteStepsPerSec,
+      unit: 'steps/s',
+      stat: 'total',
+      bareRatio: remoteStepsPerSec / bareStepsPerSec,
+      note: 'execution: remote',
+    },
+    { suite: 'core', scenario: `${scenario}-bare`, figure: bareStepsPerSec, unit: 'steps/s', stat: 'total', note: 'bare Temporal workflows of no-op activities' },
+  ]);
+  return { runs: CONCURRENT_RUNS, stepsPerRun: CONCURRENT_STEPS, localStepsPerSec, remoteStepsPerSec, bareStepsPerSec };
 }
 
 async function sseDelivery(env: BenchEnvironment): Promise<number[]> {
@@ -134,12 +264,17 @@ async function main(): Promise<void> {
     const gate = summary(await approvalLatency(env));
     console.log(`approval decided → next step.started         p50 ${fmt(gate.p50)}  p95 ${fmt(gate.p95)}  (n=${gate.n})`);
     const tp = await throughput(env);
+    const ratio = (x: number, bare: number) => (x / bare).toFixed(2);
     console.log(
-      `${STEPS}-step chain: runbook ${tp.runbookStepsPerSec.toFixed(1)} steps/s, bare Temporal ${tp.bareStepsPerSec.toFixed(1)} activities/s, ratio ${(tp.runbookStepsPerSec / tp.bareStepsPerSec).toFixed(2)}`,
+      `${STEPS}-step chain: local steps ${tp.localStepsPerSec.toFixed(1)} steps/s (×${ratio(tp.localStepsPerSec, tp.bareStepsPerSec)}), remote steps ${tp.remoteStepsPerSec.toFixed(1)} (×${ratio(tp.remoteStepsPerSec, tp.bareStepsPerSec)}), bare Temporal ${tp.bareStepsPerSec.toFixed(1)} activities/s`,
+    );
+    const cc = await concurrentRuns(env);
+    console.log(
+      `${cc.runs} concurrent runs × ${cc.stepsPerRun} steps: local ${cc.localStepsPerSec.toFixed(1)} steps/s (×${ratio(cc.localStepsPerSec, cc.bareStepsPerSec)}), remote ${cc.remoteStepsPerSec.toFixed(1)} (×${ratio(cc.remoteStepsPerSec, cc.bareStepsPerSec)}), bare Temporal ${cc.bareStepsPerSec.toFixed(1)} activities/s`,
     );
     const sse = summary(await sseDelivery(env));
     console.log(`SSE delivery, ${SUBSCRIBERS} subscribers          p50 ${fmt(sse.p50)}  p95 ${fmt(sse.p95)}  (n=${sse.n})`);
-    Object.assign(results, { runStartMs: start, approvalToNextStepMs: gate, throughput: tp, sseDeliveryMs: { subscribers: SUBSCRIBERS, ...sse } });
+    Object.assign(results, { runStartMs: start, approvalToNextStepMs: gate, throughput: tp, concurrency: cc, sseDeliveryMs: { subscribers: SUBSCRIBERS, ...sse } });
     console.log(`\n${JSON.stringify(results)}`);
   } finally {
     await env.close();

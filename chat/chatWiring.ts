@@ -15,6 +15,7 @@ import type { LlmRouter } from '../llm/llmRouter';
 import { LlmSummariser } from '../llm/llmSummariser';
 import { createRouter } from '../llm/routerFromConfig';
 import type { ModelPrice } from '../llm/usageMeter';
+import type { RunbookPlanner } from '../runbooks/planner/runbookPlanner';
 import { DEFAULT_SESSION_OPTIONS, type ChatSessionOptions } from './model/types';
 import { NlpEngine } from './nlp/nlpEngine';
 import { Grounding } from './query/grounding';
@@ -162,7 +163,7 @@ export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): Ch
 export function createChatWorkerActivities(
   config: ChatConfig,
   core: ChatCore,
-  deps: { events: EventStore; catalogue: ChatCatalogue; runs?: ChatRuns; incidents?: IncidentService; memory?: MemoryService },
+  deps: { events: EventStore; catalogue: ChatCatalogue; runs?: ChatRuns; incidents?: IncidentService; memory?: MemoryService; planner?: RunbookPlanner },
 ) {
   return createChatActivities({
     events: deps.events,
@@ -172,6 +173,7 @@ export function createChatWorkerActivities(
     ...(deps.runs ? { runs: deps.runs } : {}),
     ...(deps.incidents ? { incidents: deps.incidents } : {}),
     ...(deps.memory ? { memory: deps.memory } : {}),
+    ...(deps.planner ? { planner: deps.planner } : {}),
     ...(core.router.configured ? { router: core.router } : {}),
     prices: parsePrices(config.LLM_PRICES),
     coalesceMs: config.CHAT_STREAM_COALESCE_MS,

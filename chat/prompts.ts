@@ -12,7 +12,7 @@ import { ownText } from './nlp/quoted';
  */
 export const UNDERSTAND_SYSTEM = [
   'You classify requests sent to an SRE copilot. Call the `classify_request` tool exactly once.',
-  `Intents: ${INTENT_TYPES.join(', ')}. ApprovalDecision is approving or rejecting a pending gate in chat. RunPause / RunResume are pausing or resuming a run.`,
+  `Intents: ${INTENT_TYPES.join(', ')}. ApprovalDecision is approving or rejecting a pending gate in chat. RunPause / RunResume are pausing or resuming a run. RunbookCompose is asking for a new runbook to be written (a draft; nothing runs).`,
   'Entities: service, environment (production|staging|development), metric (latency|error_rate|request_rate|cpu|memory|availability),',
   'time_range (as {"duration":"1h"} or {"start":ISO,"end":ISO}), version, severity, incident_id, run_id, runbook, log_level, status_code, replicas, percentile (0.95).',
   'Optionally give PromQL/LogQL/TraceQL queries that answer the request. Confidence is in [0,1]; use < 0.5 when unsure.',

@@ -92,6 +92,16 @@ export async function watchRun(client: ApiClient, runId: string, options: { mode
         return line(
           `${d.status === 'approved' ? colors.green('✔') : colors.red('✖')} approval "${str(d.gateId)}" ${status(str(d.status))}${d.decidedBy ? ` by ${str(d.decidedBy)}` : ''}${d.via ? ` via ${str(d.via)}` : ''}${d.comment ? `: ${str(d.comment)}` : ''}`,
         );
+      case 'approval.replanned':
+        return line(`${colors.yellow('↻')} approval "${str(d.gateId)}" re-planned (params changed): earlier votes no longer count; decide on ${str(d.digest)}`);
+      case 'approval.escalated':
+        return line(`${colors.yellow('⇧')} approval "${str(d.gateId)}" escalated`);
+      case 'approval.reminder':
+        return line(`${colors.yellow('⏰')} approval "${str(d.gateId)}" still waiting`);
+      case 'run.paused':
+        return line(`${colors.yellow('⏸')} paused by ${str(d.by)}${d.reason ? `: ${str(d.reason)}` : ''}`);
+      case 'run.resumed':
+        return line(`${colors.green('▶')} resumed by ${str(d.by)}${Array.isArray(d.paramsChanged) ? ` (params changed: ${d.paramsChanged.map(String).join(', ')})` : ''}`);
       case 'approval.refused':
         return line(`${colors.red('!')} approval signal refused: ${str(d.reason ?? d.error)}`);
       case 'compensation.started':

@@ -14,6 +14,12 @@ const csv = z.string().transform((s) =>
 
 const optionalUrl = z.string().url().optional();
 
+/** A poller count, or `auto`: the SDK scales pollers between 1 and 100 on the server's feedback. */
+const pollers = z
+  .string()
+  .regex(/^(auto|[1-9]\d{0,3})$/, 'must be a number of pollers (1-9999) or "auto"')
+  .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v)));
+
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -50,6 +56,26 @@ export const EnvSchema = z.object({
   RUNBOOKS_DIR: z.string().default('runbooks'),
   /** Hard cap on any step's log output forwarded as events, per attempt. */
   STEP_LOG_MAX_LINES: z.coerce.number().int().min(0).default(1000),
+  // Worker tuning (workers/README.md; applied by workers/workerTuning.ts). Unset: the Temporal SDK's defaults.
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
+  WORKER_WORKFLOW_TASK_POLLERS: pollers.optional(),
+  WORKER_ACTIVITY_TASK_POLLERS: pollers.optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .refine((n) => n !== 1, 'must be 0 (no sticky cache) or at least 2')
+    .optional(),
+  WORKER_TUNER: z.enum(['fixed', 'resource-based']).default('fixed'),
+  /**
+   * A workflow bundle prebuilt by `npm run build:workflows` (dist/workflow-bundle.js). Unset: the worker
+   * bundles workflows/ with webpack at start-up, which takes seconds and leaves ~200 MB RSS behind.
+   */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  WORKER_TUNER_TARGET_MEMORY: z.coerce.number().gt(0).max(1).default(0.8),
+  WORKER_TUNER_TARGET_CPU: z.coerce.number().gt(0).max(1).default(0.9),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).default(15000),
   // Memory (memory/README.md).
   MEMORY_SHORT_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
@@ -209,7 +235,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (parsed.data.AUTH_JWT_SECRET && parsed.data.AUTH_JWKS_URL) {
     throw new ConfigError([{ variable: 'AUTH_JWKS_URL', message: 'set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' }]);
   }
+  const tuningIssues = workerTuningIssues(parsed.data);
+  if (tuningIssues.length) throw new ConfigError(tuningIssues);
   return parsed.data;
+}
+
+/** The SDK's defaults for the task slots, which bound the pollers when the slots are not set. */
+const SDK_WORKFLOW_TASK_SLOTS = 40;
+const SDK_ACTIVITY_TASK_SLOTS = 100;
+
+/**
+ * Combinations of the WORKER_* variables the SDK would silently clamp or refuse at Worker.create:
+ * said at start-up instead, naming the variable.
+ */
+function workerTuningIssues(config: AppConfig): { variable: string; message: string }[] {
+  const issues: { variable: string; message: string }[] = [];
+  if (config.WORKER_TUNER === 'resource-based') {
+    for (const variable of ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES'] as const) {
+      if (config[variable] !== undefined) issues.push({ variable, message: 'the resource-based tuner sizes task slots itself: unset it or use WORKER_TUNER=fixed' });
+    }
+    return issues;
+  }
+  const workflowSlots = config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? SDK_WORKFLOW_TASK_SLOTS;
+  const pollers = config.WORKER_WORKFLOW_TASK_POLLERS;
+  if (typeof pollers === 'number' && pollers > workflowSlots) {
+    issues.push({ variable: 'WORKER_WORKFLOW_TASK_POLLERS', message: `must not exceed WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${workflowSlots}): a poller needs a free slot` });
+  }
+  if (typeof pollers === 'number' && pollers < 2) {
+    issues.push({ variable: 'WORKER_WORKFLOW_TASK_POLLERS', message: 'must be at least 2 (one for the shared queue, one for the sticky queue) or "auto"' });
+  }
+  const activityPollers = config.WORKER_ACTIVITY_TASK_POLLERS;
+  const activitySlots = config.WORKER_MAX_CONCURRENT_ACTIVITIES ?? SDK_ACTIVITY_TASK_SLOTS;
+  if (typeof activityPollers === 'number' && activityPollers > activitySlots) {
+    issues.push({ variable: 'WORKER_ACTIVITY_TASK_POLLERS', message: `must not exceed WORKER_MAX_CONCURRENT_ACTIVITIES (${activitySlots}): a poller needs a free slot` });
+  }
+  const cache = config.WORKER_MAX_CACHED_WORKFLOWS;
+  if (cache !== undefined && cache > 0 && config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined && config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > cache) {
+    issues.push({
+      variable: 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+      message: `must not exceed WORKER_MAX_CACHED_WORKFLOWS (${cache}): every workflow task in progress holds a cached workflow`,
+    });
+  }
+  return issues;
 }
 
 /** The values a runbook may see as `env.*`: only RUNBOOK_ENV's names, never the copilot's secrets. */

@@ -110,31 +110,39 @@ export class SqlEventStore implements EventStore {
       await tx.query('set transaction isolation level read committed');
       await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
       const byKey = new Map<string, StoredEvent>();
-      const existing = await tx.query<EventRow>(`select ${COLUMNS} from run_events where stream_id = $1 and dedupe_key = any($2::text[])`, [
-        streamId,
-        events.map((e) => e.dedupeKey),
-      ]);
-      for (const row of existing) byKey.set(row.dedupe_key ?? '', toStored(row));
+      // The events stored before under these keys and the stream's max(seq), in one round trip: an
+      // append sits on the path of every run, chat and approval event (issue #16 latency).
+      const existing = await tx.query<EventRow & { max_seq: string | number | bigint }>(
+        `select coalesce((select max(seq) from run_events where stream_id = $1), 0) as max_seq, ${COLUMNS.split(', ')
+          .map((c) => `e.${c}`)
+          .join(', ')}
+           from (values (1)) as one (x)
+           left join run_events e on e.stream_id = $1 and e.dedupe_key = any($2::text[])`,
+        [streamId, events.map((e) => e.dedupeKey)],
+      );
+      for (const row of existing) if (row.seq !== null) byKey.set(row.dedupe_key ?? '', toStored(row));
 
       const fresh: { seq: number; type: string; data: string; dedupeKey: string }[] = [];
       const taken = new Set(byKey.keys());
-      let seq = await maxSeq(tx, streamId);
+      let seq = Number(existing[0]?.max_seq ?? 0);
       events.forEach((event, i) => {
         if (taken.has(event.dedupeKey)) return; // stored before, or earlier in this same call
         taken.add(event.dedupeKey);
         fresh.push({ seq: ++seq, type: event.type, data: payloads[i] ?? '{}', dedupeKey: event.dedupeKey });
       });
       if (fresh.length > 0) {
+        // The NOTIFY rides on the insert (one round trip); per row, but Postgres folds identical
+        // notifications of one transaction into one. Delivered at COMMIT, so a woken reader always finds the rows.
         const inserted = await tx.query<EventRow>(
-          `insert into run_events (stream_id, seq, type, data, dedupe_key)
-           select $1, t.seq, t.type, t.data::jsonb, t.dedupe_key
-             from unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) as t(seq, type, data, dedupe_key)
-           returning ${COLUMNS}`,
-          [streamId, fresh.map((f) => f.seq), fresh.map((f) => f.type), fresh.map((f) => f.data), fresh.map((f) => f.dedupeKey)],
+          `with inserted as (
+             insert into run_events (stream_id, seq, type, data, dedupe_key)
+             select $1, t.seq, t.type, t.data::jsonb, t.dedupe_key
+               from unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) as t(seq, type, data, dedupe_key)
+             returning ${COLUMNS})
+           select inserted.*, pg_notify($6, $1) from inserted`,
+          [streamId, fresh.map((f) => f.seq), fresh.map((f) => f.type), fresh.map((f) => f.data), fresh.map((f) => f.dedupeKey), EVENTS_CHANNEL],
         );
         for (const row of inserted) byKey.set(row.dedupe_key ?? '', toStored(row));
-        // Delivered at COMMIT, so a woken reader always finds the rows.
-        await tx.query('select pg_notify($1, $2)', [EVENTS_CHANNEL, streamId]);
       }
       return events.map((event) => {
         const stored = byKey.get(event.dedupeKey);

@@ -2,6 +2,7 @@ import { MEMORY_MIGRATIONS } from '../memory/memoryMigrations';
 import { INCIDENT_MIGRATIONS } from '../incidents/incidentMigrations';
 import { AUDIT_MIGRATIONS } from '../audit/auditMigrations';
 import { SLACK_MIGRATIONS } from '../slack/slackMigrations';
+import { PLANNER_MIGRATIONS } from '../runbooks/planner/plannerMigrations';
 
 /**
  * The schema, as an append-only list. Never edit or reorder a migration that has shipped: add a
@@ -37,6 +38,11 @@ const CORE_MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Every migration in version order; feature modules add their list here. */
-export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS, ...MEMORY_MIGRATIONS, ...INCIDENT_MIGRATIONS, ...AUDIT_MIGRATIONS, ...SLACK_MIGRATIONS].sort(
-  (a, b) => a.version - b.version,
-);
+export const MIGRATIONS: readonly Migration[] = [
+  ...CORE_MIGRATIONS,
+  ...MEMORY_MIGRATIONS,
+  ...INCIDENT_MIGRATIONS,
+  ...AUDIT_MIGRATIONS,
+  ...SLACK_MIGRATIONS,
+  ...PLANNER_MIGRATIONS,
+].sort((a, b) => a.version - b.version);

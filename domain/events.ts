@@ -17,6 +17,7 @@ export const RUN_EVENT_TYPES = [
   'approval.escalated',
   'approval.decided',
   'approval.refused',
+  'approval.replanned',
   'compensation.started',
   'compensation.step.succeeded',
   'compensation.step.failed',

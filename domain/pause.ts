@@ -44,6 +44,15 @@ export const ResumeSignal = z.strictObject({
 });
 export type ResumeSignal = z.infer<typeof ResumeSignal>;
 
+/**
+ * New values for some of the run's params, given on resume ("resume with parameters"). Checked by
+ * the run against its runbook's param specs, merged over the current values; steps not started yet
+ * (and restartable steps an immediate pause cancelled, child runs included) render with them, and
+ * every open gate re-plans: a changed plan digest drops the votes cast on the old plan.
+ */
+export const ResumeParams = z.record(z.string().min(1).max(200), z.unknown()).refine((v) => Object.keys(v).length > 0, 'must name at least one param');
+export type ResumeParams = z.infer<typeof ResumeParams>;
+
 /** Input of the `pauseRun` / `resumeRun` updates: identity verified by the API (or chat). */
 export const PauseRequest = z.object({
   by: z.string().min(1),
@@ -51,12 +60,14 @@ export const PauseRequest = z.object({
   reason: Reason.optional(),
   immediate: z.boolean().optional(),
   via: PauseChannel,
+  /** Resume only. */
+  params: ResumeParams.optional(),
 });
 export type PauseRequest = z.infer<typeof PauseRequest>;
 
 /** The body of POST /api/v1/runs/:runId/pause and /resume. */
 export const PauseBody = z.strictObject({ reason: Reason });
-export const ResumeBody = z.strictObject({ reason: Reason.optional() });
+export const ResumeBody = z.strictObject({ reason: Reason.optional(), params: ResumeParams.optional() });
 
 /** ?immediate=true on /pause. */
 export const PauseQuery = z.strictObject({
@@ -81,4 +92,6 @@ export type PauseState = z.infer<typeof PauseState>;
 export const PAUSE_REJECTION = {
   notRunning: 'RunNotPausable',
   notPaused: 'RunNotPaused',
+  /** Resume params that do not fit the runbook's param specs (the API answers 422 naming each field). */
+  paramsInvalid: 'RunResumeParamsInvalid',
 } as const;

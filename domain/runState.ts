@@ -75,6 +75,8 @@ export const ApprovalState = z.object({
   escalatedSubjects: z.array(z.string()).optional(),
   escalations: z.number().int().optional(),
   reminders: z.number().int().optional(),
+  /** How often a resume with other params changed this gate's plan (each time, the votes so far were dropped). */
+  replans: z.number().int().optional(),
   votes: z.array(ApprovalVote),
   /** The decisive vote's author/channel/comment, flattened for API consumers. */
   decidedBy: z.string().optional(),

@@ -121,9 +121,17 @@ const stepCommon = {
   restartable: z.boolean().optional(),
 };
 
-export const CommandStep = CommandAction.extend(stepCommon).strict();
-export const HttpStep = HttpAction.extend({ ...stepCommon, assert: z.string().optional() }).strict();
-export const QueryStep = QueryAction.extend(stepCommon).strict();
+/**
+ * Where an activity-backed step runs (domain/stepExecution.ts): `local` in the workflow's own worker
+ * (no task-queue round trip), `remote` as an ordinary activity. Unset: http and query steps with a
+ * timeout of at most 10 s run locally, everything else remotely.
+ */
+export const StepExecution = z.enum(['local', 'remote']);
+export type StepExecution = z.infer<typeof StepExecution>;
+
+export const CommandStep = CommandAction.extend({ ...stepCommon, execution: StepExecution.optional() }).strict();
+export const HttpStep = HttpAction.extend({ ...stepCommon, assert: z.string().optional(), execution: StepExecution.optional() }).strict();
+export const QueryStep = QueryAction.extend({ ...stepCommon, execution: StepExecution.optional() }).strict();
 export const RunbookStep = RunbookAction.extend(stepCommon).strict();
 export const ApprovalStep = z
   .object({
@@ -162,6 +170,8 @@ export const ForeachStep = z
     concurrency: z.number().int().min(1).max(50).default(4),
     maxItems: z.number().int().min(1).max(1000).default(100),
     step: ForeachAction,
+    /** Where each item's activity runs (as for an http/query step; child runbooks are workflows). */
+    execution: StepExecution.optional(),
   })
   .strict();
 

@@ -1,4 +1,6 @@
+import { Duration } from './duration';
 import { RunbookDefinition } from './runbook';
+import { localExecutionProblem } from './stepExecution';
 import { analyzeGraph, type LooseStep, readSteps } from './runbookGraph';
 import { checkStepExpressions } from './runbookExpressions';
 import { checkParamSpecs } from './paramSpecChecks';
@@ -29,6 +31,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** `execution: local` on an action that cannot run as a local activity (domain/stepExecution.ts); other shapes are the schema's to report. */
+function localExecutionIssue(kind: unknown, timeout: unknown): string | undefined {
+  if (kind !== 'command' && kind !== 'http' && kind !== 'query' && kind !== 'runbook') return undefined;
+  if (timeout !== undefined && !Duration.safeParse(timeout).success) return undefined;
+  return localExecutionProblem(kind, timeout as string | undefined);
+}
+
 /** Steps that only wait have nothing to undo. */
 const NOT_COMPENSABLE = new Set(['approval', 'wait']);
 
@@ -50,6 +59,11 @@ function checkStepRules(step: LooseStep, options: ValidateRunbookOptions): RawIs
     if (isRecord(request) && request.json !== undefined && request.body !== undefined) {
       issues.push({ path: at(...path, 'body'), message: 'set json or body, not both' });
     }
+  }
+
+  if (raw.execution === 'local') {
+    const problem = localExecutionIssue(step.type === 'foreach' && isRecord(raw.step) ? raw.step.type : step.type, raw.timeout);
+    if (problem) issues.push({ path: at('execution'), message: problem });
   }
 
   const known = options.knownRunbooks ? new Set<string>(options.knownRunbooks) : undefined;

@@ -9,7 +9,12 @@
  * 2. Scenarios: the heuristic investigation path on telemetry in other conventions (OTel,
  *    Micrometer, redis/postgres/node exporters; evals/scenarios/telemetryScenarios.ts), backfilled
  *    into a real Prometheus: right component, right cause, queries spent, time to first hypothesis.
- * 3. LLM path: per configured provider (none configured: skipped, said so).
+ * 3. Live faults: real faults on real exporters and our OTel-instrumented demo system, through the
+ *    real Prometheus → Alertmanager → webhook into a running copilot (evals/live/): right
+ *    component and cause, webhook → first hypothesis, queries spent. Skipped, with the reason, when
+ *    a Debian package is missing or not root.
+ * 4. LLM path: per configured provider (none configured: skipped, said so): the understanding of
+ *    the held-out part, and the investigation scenarios through the incident's LLM hypothesis step.
  */
 import { execFileSync } from 'node:child_process';
 import { PrometheusClient } from '../adapters/prometheusClient';
@@ -21,8 +26,12 @@ import { HELD_OUT_UTTERANCES } from './understanding/heldOut';
 import { TUNING_UTTERANCES } from './understanding/tuning';
 import { runTelemetryScenarios, telemetryData } from './scenarios/telemetryScenarios';
 import { scoreLlmUnderstanding } from './understanding/llmUnderstanding';
+import { fakeInvestigator, runLlmTelemetryScenarios } from './scenarios/llmScenarios';
+import { HYPOTHESES_TOOL } from '../incidents/llmHypotheses';
 import { loadConfig } from '../config/env';
 import { startFakeAnthropic, type FakeAnthropic } from '../test/chat/support/fakeAnthropic';
+import { runLiveEval } from './live/liveEval';
+import { liveTable } from './live/liveScenarios';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
@@ -93,6 +102,18 @@ async function main(): Promise<void> {
       out(`${right}/${rows.length} with the right component and cause. Our own set: a regression guard, not an accuracy claim.`);
     }
     out();
+    out('## Live faults (heuristic path, real exporters, faults injected for real)');
+    out();
+    const live = await runLiveEval((line) => process.stderr.write(`live: ${line}\n`));
+    if ('skipped' in live) out(`skipped: ${live.skipped}`);
+    else {
+      for (const line of liveTable(live.rows)) out(line);
+      out();
+      out(
+        `${live.rows.filter((r) => r.right).length}/${live.rows.length} with the right component and cause within 40 s of the webhook (a check at the alert, then rechecks every 3 s)${live.rows.some((r) => r.notRun) ? '; "not run": the host was too busy from outside the lab to attribute the fault' : ''}; our own lab: a regression guard, not an accuracy claim.`,
+      );
+    }
+    out();
     out('## LLM path');
     out();
     // `--fake-llm`: the FAKE Anthropic Messages API (test/chat/support/fakeAnthropic.ts), answering
@@ -101,7 +122,10 @@ async function main(): Promise<void> {
     const env: Record<string, string | undefined> = { ...process.env };
     if (process.argv.includes('--fake-llm')) {
       fake = await startFakeAnthropic();
-      fake.fallback = () => ({ kind: 'tool_use', name: 'classify_request', input: { intent: 'GeneralQuery', confidence: 0.5, entities: [] } });
+      fake.fallback = (body: Parameters<typeof fakeInvestigator>[0]) =>
+        body.tools?.some((t) => t.name === HYPOTHESES_TOOL)
+          ? fakeInvestigator(body)
+          : { kind: 'tool_use', name: 'classify_request', input: { intent: 'GeneralQuery', confidence: 0.5, entities: [] } };
       Object.assign(env, { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, OPENAI_COMPAT_URL: '' });
     }
     try {
@@ -114,7 +138,23 @@ async function main(): Promise<void> {
         out('| provider | held-out utterances | answered by the LLM | degraded to rules | intent accuracy (LLM answers) | entity F1 (LLM answers) |');
         out('|---|---|---|---|---|---|');
         for (const r of rows) out(`| ${r.provider} | ${r.n} | ${r.answeredByLlm} | ${r.degraded} | ${pct(r.accuracy)} | ${r.f1.toFixed(3)} |`);
-        out('The LLM path of the investigation scenarios is not scored by this harness yet.');
+        out();
+        out('Investigation scenarios, LLM hypothesis step per provider (after the same gather and heuristics; its own read-only queries on the real Prometheus):');
+        out();
+        if (!prom) out('skipped: the Debian `prometheus` and `promtool` are not installed');
+        else {
+          if (fake) out('**FAKE Messages API** (wiring check only: it runs one query, then repeats the first heuristic hypothesis)');
+          const scenarioRows = await runLlmTelemetryScenarios(config, prom.url, pivot, now);
+          out('| provider | scenario | expected | top hypothesis | confidence | component | cause | model queries | tokens | time |');
+          out('|---|---|---|---|---|---|---|---|---|---|');
+          for (const r of scenarioRows)
+            out(
+              `| ${r.provider} | ${r.id} | ${r.expected} | ${r.got}${r.failure ? ` (${r.failure.slice(0, 80)})` : ''} | ${r.confidence} | ${r.componentRight ? 'right' : 'WRONG'} | ${r.causeRight ? 'right' : 'WRONG'} | ${r.llmQueries} | ${r.tokens} | ${r.ms.toFixed(0)} ms |`,
+            );
+          const right = scenarioRows.filter((r) => r.componentRight && r.causeRight).length;
+          out();
+          out(`${right}/${scenarioRows.length} with the right component and cause.`);
+        }
       }
     } finally {
       await fake?.close();

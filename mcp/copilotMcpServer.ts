@@ -4,6 +4,7 @@ import type { McpDeps } from './mcpDeps';
 import { registerMemoryTools } from './memoryTools';
 import { registerObservabilityTools } from './observabilityTools';
 import { registerResources } from './resources';
+import { registerPlannerTools } from './plannerTools';
 import { registerRunTools } from './runTools';
 import type { CallContext } from './toolCall';
 
@@ -24,6 +25,7 @@ const INSTRUCTIONS = [
 export function createCopilotMcpServer(deps: McpDeps, ctx: CallContext): McpServer {
   const server = new McpServer({ name: MCP_SERVER_NAME, version: MCP_SERVER_VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} } });
   registerRunTools(server, ctx, deps);
+  registerPlannerTools(server, ctx, deps);
   registerObservabilityTools(server, ctx, deps);
   registerIncidentTools(server, ctx, deps);
   registerMemoryTools(server, ctx, deps);

@@ -21,7 +21,7 @@ import type { McpDeps } from './mcpDeps';
  */
 export const MCP_PATH = '/mcp';
 
-export type McpEndpointDeps = Pick<AppDeps, 'config' | 'runs' | 'catalogue' | 'fanout' | 'incidents' | 'memory' | 'audit'> & {
+export type McpEndpointDeps = Pick<AppDeps, 'config' | 'runs' | 'catalogue' | 'fanout' | 'incidents' | 'memory' | 'audit' | 'planner'> & {
   authenticator: Authenticator;
   limits: RateLimits;
   /** Defaults to the adapters built from PROMETHEUS_URL / LOKI_URL / TEMPO_URL. */
@@ -43,6 +43,7 @@ export function mcpEndpoint(deps: McpEndpointDeps): RequestHandler {
     ...(deps.incidents ? { incidents: deps.incidents } : {}),
     ...(deps.memory ? { memory: deps.memory } : {}),
     ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(deps.planner ? { planner: deps.planner } : {}),
   };
   const body = guardedJsonBody();
 

@@ -6,6 +6,7 @@ import type { AuditLog } from '../audit/auditLog';
 import type { AppConfig } from '../config/env';
 import type { IncidentService } from '../incidents/incidentService';
 import type { MemoryService } from '../memory/memoryService';
+import type { RunbookPlanner } from '../runbooks/planner/runbookPlanner';
 
 /**
  * What the MCP server calls: the same ports the REST routes use (api/deps.ts), so a tool can never
@@ -19,6 +20,8 @@ export interface McpDeps {
   incidents?: IncidentService;
   memory?: MemoryService;
   audit?: AuditLog;
+  /** The runbook planner: `compose_runbook` (a draft only) is offered when it is wired. */
+  planner?: RunbookPlanner;
   /** Read-only observability backends (adapters/), the ones the chat and the investigations use. */
   backends: {
     prometheus?: Pick<PrometheusClient, 'range'>;

@@ -21,6 +21,7 @@ import { registerTemporalGauges } from '../observability/temporalGauges';
 import { startTracing, temporalClientInterceptors } from '../observability/tracing';
 import { createIncidentService } from '../incidents/incidentWiring';
 import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
+import { createRunbookPlanner } from '../runbooks/planner/plannerWiring';
 import { findTemporalCli } from '../temporal/cliLocator';
 import { freePort, startDevServer } from '../temporal/devServer';
 import { assertPortsFree } from './portCheck';
@@ -145,11 +146,13 @@ async function main(): Promise<void> {
 
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
-  const runs = new RunClient({ client, taskQueue: config.TASK_QUEUE });
+  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  // This process hosts the worker: the API starts runs eagerly on the worker's connection (RunClient, eagerStartClient).
+  const eagerStartClient = new Client({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
+  const runs = new RunClient({ client, taskQueue: config.TASK_QUEUE, eagerStartClient });
   const incidents = createIncidentService(config, client, db);
   const chat = createChatCore(config, catalogue);
 
-  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const worker = await createCopilotWorker({
     config,
     connection: nativeConnection,
@@ -182,6 +185,7 @@ async function main(): Promise<void> {
     logger,
     memory: memory.service,
     incidents,
+    planner: createRunbookPlanner(config, db, catalogue),
     audit: auditLog,
     ...(slack ? { slack } : {}),
     temporalSdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,

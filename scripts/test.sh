@@ -37,9 +37,10 @@ missing=()
 { have_pg_binary initdb && have_pg_binary postgres; } || missing+=(postgresql)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-# Real exporters for the investigation scenarios (test/incidents/realExporters.e2e.test.ts).
+# Real exporters for the investigation scenarios (test/incidents/liveFaults.e2e.test.ts, npm run evals).
 command -v prometheus-redis-exporter >/dev/null 2>&1 || missing+=(prometheus-redis-exporter)
 command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
+command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-postgres-exporter)
 { command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1; } || missing+=(prometheus-alertmanager)
 # The web console's browser tests drive Debian's Chromium (playwright-core never downloads a browser).
 [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] || missing+=(chromium)
@@ -83,6 +84,10 @@ fi
 # --- temporal CLI ------------------------------------------------------------------------------
 section "Temporal CLI"
 ensure_temporal_cli test.sh
+
+# --- PostgreSQL with pgvector (PyPI pgserver wheel) for the pgvector tests -----------------------
+section "PostgreSQL + pgvector (pgserver)"
+ensure_pgserver test.sh
 
 # --- npm dependencies --------------------------------------------------------------------------
 section "npm dependencies"

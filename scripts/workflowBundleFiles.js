@@ -14,7 +14,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const ts = require('typescript');
 
-const ENTRY = 'workflows/index.ts';
+// The workflows, and the module the bundle preloads for all of them (temporal/workflowPreload.ts).
+const ENTRIES = ['workflows/index.ts', 'workflows/sharedModules.ts'];
 
 /** Module specifiers of the imports and re-exports of `source` that survive type erasure. */
 function runtimeSpecifiers(source) {
@@ -40,7 +41,7 @@ function runtimeSpecifiers(source) {
 function workflowBundleFiles(root) {
   const options = { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, allowJs: false };
   const seen = new Set();
-  const queue = [path.join(root, ENTRY)];
+  const queue = ENTRIES.map((entry) => path.join(root, entry));
   while (queue.length > 0) {
     const file = queue.pop();
     if (seen.has(file)) continue;

@@ -209,6 +209,11 @@ export function progressLine(type: string, data: Record<string, unknown>): strin
     return `${STEP_ICONS[type] ?? ''} step \`${str(data.stepId)}\` ${type.slice(5)}${type === 'step.failed' && data.error ? `: ${str(data.error)}` : ''}`;
   if (type.startsWith('compensation.')) return `${STEP_ICONS[type] ?? ''} ${type.replace('.', ' ').replace('.', ' ')}${data.stepId ? ` \`${str(data.stepId)}\`` : ''}`;
   if (type === 'approval.requested') return `:raised_hand: waiting for approval \`${str(data.gateId)}\``;
+  if (type === 'approval.replanned') return `:repeat: approval \`${str(data.gateId)}\` re-planned: the params changed, earlier votes no longer count`;
+  if (type === 'approval.escalated') return `:rotating_light: approval \`${str(data.gateId)}\` escalated`;
+  if (type === 'approval.reminder') return `:bell: approval \`${str(data.gateId)}\` still waiting`;
+  if (type === 'run.paused') return `:double_vertical_bar: paused by ${str(data.by)}${data.reason ? `: ${str(data.reason)}` : ''}`;
+  if (type === 'run.resumed') return `:arrow_forward: resumed by ${str(data.by)}`;
   if (type === 'approval.decided') return `:ballot_box_with_check: approval \`${str(data.gateId)}\` ${str(data.status)}${data.decidedBy ? ` by ${str(data.decidedBy)}` : ''}`;
   return undefined;
 }

@@ -518,6 +518,26 @@ export function createSlackActivities(deps: SlackActivityDeps) {
           );
         }
       }
+      if (e.type === 'approval.replanned' && typeof d.gateId === 'string') {
+        // A resume changed the params: the card shows the new plan, and its buttons carry the new digest
+        // (a click on the old card's digest would be refused as stale).
+        const base = cards.get(d.gateId);
+        const plan = d.plan && typeof d.plan === 'object' ? (d.plan as { params?: unknown }) : undefined;
+        if (base) {
+          const replanned: GateCard = {
+            ...base,
+            ...(typeof d.digest === 'string' ? { digest: d.digest } : {}),
+            ...(plan?.params && typeof plan.params === 'object' ? { params: plan.params as Record<string, unknown> } : {}),
+          };
+          cards.set(d.gateId, replanned);
+          if (live) {
+            for (const t of await gateTargets(d.gateId)) {
+              const posted = await store.message(t.key);
+              if (posted) await tolerant('gate card update', () => update(posted, gateCardText(replanned), gateCardBlocks(replanned, settings.links)));
+            }
+          }
+        }
+      }
       if (e.type === 'approval.decided' && typeof d.gateId === 'string' && live) {
         const base = cards.get(d.gateId);
         if (base) {

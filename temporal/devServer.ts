@@ -43,6 +43,17 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * Server features the dev stack relies on for latency, named even where the server's default is
+ * already on (it is in 1.32) so an older CLI behaves the same: eager workflow start (RunClient's
+ * `eagerStartClient`: the first workflow task of a run comes back in the start response) and eager
+ * activity dispatch (a workflow task completion returns the activity it scheduled to the same worker).
+ */
+const DEV_DYNAMIC_CONFIG: Record<string, boolean> = {
+  'system.enableEagerWorkflowStart': true,
+  'system.enableActivityEagerExecution': true,
+};
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? (await freePort(ip));
@@ -55,6 +66,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(DEV_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.detached ? { detached: true } : {}) });
   let output = '';

@@ -37,7 +37,8 @@ export type RunClientErrorCode =
   | 'not_pausable'
   | 'not_paused'
   | 'digest_mismatch'
-  | 'invalid_inputs';
+  | 'invalid_inputs'
+  | 'invalid_resume_params';
 
 export class RunClientError extends CodedError<'run', RunClientErrorCode> {
   readonly family = 'run';
@@ -65,6 +66,8 @@ export interface StartRunResult {
   /** false: the idempotency key matched an existing run, which is returned instead. */
   created: boolean;
   status: RunStatus;
+  /** With an `eagerStartClient`: whether the server handed the run's first workflow task straight to the worker in this process. */
+  eagerlyStarted?: boolean;
 }
 
 /** One row of a listing, from visibility (search attributes), not from the workflow itself. */
@@ -95,6 +98,18 @@ export interface ListRunsRequest {
 export interface RunClientOptions {
   client: Client;
   taskQueue: string;
+  /**
+   * A client on the NativeConnection of a worker in this process that polls `taskQueue` (dev mode,
+   * the bench, any API that hosts its worker). Runs are then started with Temporal's eager workflow
+   * start: the server persists the start exactly as always (history, id reuse policy, search
+   * attributes, in the same transaction) and returns the first workflow task in the start response,
+   * which the SDK hands to that worker instead of to the task queue's matching service. Only the
+   * delivery of the first task changes, so durability is the same: a worker that dies holding it
+   * lets it time out and the server dispatches it again, as for any polled task. The SDK asks for
+   * eager dispatch only when it has reserved a free workflow-task slot on such a worker; otherwise the
+   * start is an ordinary one. Separate API and worker processes leave this unset.
+   */
+  eagerStartClient?: Client;
 }
 
 const RUN_ID_PREFIX = 'run-';
@@ -154,10 +169,12 @@ function summaryFrom(info: ExecutionSummaryInput): RunSummary {
 export class RunClient {
   private readonly client: Client;
   private readonly taskQueue: string;
+  private readonly eagerStartClient: Client | undefined;
 
   constructor(options: RunClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue;
+    this.eagerStartClient = options.eagerStartClient;
   }
 
   async startRun(request: StartRunRequest): Promise<StartRunResult> {
@@ -165,7 +182,8 @@ export class RunClient {
     const hash = requestHash(request.runbook, request.params);
     const input: RunInput = { runId, runbook: request.runbook, params: request.params, requestedBy: request.requestedBy };
     try {
-      await this.client.workflow.start(RUNBOOK_RUN_WORKFLOW, {
+      const handle = await (this.eagerStartClient ?? this.client).workflow.start(RUNBOOK_RUN_WORKFLOW, {
+        ...(this.eagerStartClient ? { requestEagerStart: true } : {}),
         workflowId: runId,
         taskQueue: this.taskQueue,
         args: [input],
@@ -182,7 +200,7 @@ export class RunClient {
           { key: RequestedBy, value: request.requestedBy.sub },
         ],
       });
-      return { runId, created: true, status: 'running' };
+      return { runId, created: true, status: 'running', ...(this.eagerStartClient ? { eagerlyStarted: handle.eagerlyStarted } : {}) };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) || request.idempotencyKey === undefined) throw err;
     }
@@ -291,6 +309,7 @@ export class RunClient {
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
         if (err.cause.type === PAUSE_REJECTION.notRunning) throw new RunClientError('not_pausable', err.cause.message);
         if (err.cause.type === PAUSE_REJECTION.notPaused) throw new RunClientError('not_paused', err.cause.message);
+        if (err.cause.type === PAUSE_REJECTION.paramsInvalid) throw new RunClientError('invalid_resume_params', err.cause.message);
       }
       throw await this.explainMissing(runId, err);
     }

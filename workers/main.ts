@@ -16,14 +16,29 @@ import { freePort } from '../temporal/devServer';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
 import { createCopilotWorker } from './workerWiring';
+import { prebuiltWorkflowBundle, WorkflowBundleMissingError } from './workflowBundle';
 
-/** Production worker entry point (`npm run worker`): run N replicas against one Temporal cluster. */
+/**
+ * Production worker entry point (`npm run worker`, compiled: `npm run start:worker`): run N replicas
+ * against one Temporal cluster.
+ */
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  // Before anything is opened: a missing prebuilt bundle is a deployment error, not a reason to bundle.
+  let workflowBundle;
+  try {
+    workflowBundle = prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_PATH);
+  } catch (err) {
+    if (err instanceof WorkflowBundleMissingError) {
       console.error(err.message);
       process.exit(1);
     }
@@ -70,6 +85,7 @@ async function main(): Promise<void> {
     incidents: createIncidentService(config, client, db),
     logger,
     tracing,
+    ...(workflowBundle ? { workflowBundle } : {}),
   });
   const metrics =
     config.METRICS_PORT > 0

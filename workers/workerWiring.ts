@@ -15,10 +15,12 @@ import type { IncidentService } from '../incidents/incidentService';
 import type { MemoryService } from '../memory/memoryService';
 import { meteredEventStore } from '../observability/runEventMetrics';
 import type { Tracing } from '../observability/tracing';
+import { createRunbookPlanner } from '../runbooks/planner/plannerWiring';
 import type { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { createSlackWorkerActivities, slackAnnouncingEvents } from '../slack/slackWiring';
 import type { RunClient } from '../temporal/runClient';
 import { createRunbookWorker, type RunbookWorkerOptions } from './createWorker';
+import { workerTuning } from './workerTuning';
 
 /**
  * The one worker wiring, used by `npm run worker` (workers/main.ts) and `./scripts/dev.sh`
@@ -43,6 +45,8 @@ export interface CopilotWorkerDeps {
   logger: Logger;
   tracing: Tracing;
   tuning?: RunbookWorkerOptions['tuning'];
+  /** A prebuilt bundle (WORKFLOW_BUNDLE_PATH, workers/workflowBundle.ts); unset: bundled at start-up. */
+  workflowBundle?: RunbookWorkerOptions['workflowBundle'];
 }
 
 export async function createCopilotWorker(deps: CopilotWorkerDeps): Promise<Worker> {
@@ -53,7 +57,9 @@ export async function createCopilotWorker(deps: CopilotWorkerDeps): Promise<Work
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
-    ...(deps.tuning ? { tuning: deps.tuning } : {}),
+    // WORKER_* tuning from the configuration; an entry point's own tuning (tests, dev) wins.
+    tuning: { ...workerTuning(config), ...deps.tuning },
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : {}),
     ...(deps.tracing.spanProcessor && deps.tracing.resource
       ? { plugins: [new OpenTelemetryPlugin({ spanProcessor: deps.tracing.spanProcessor, resource: deps.tracing.resource })] }
       : {}),
@@ -73,7 +79,15 @@ export async function createCopilotWorker(deps: CopilotWorkerDeps): Promise<Work
       }),
       // Incident memory lives in the Memory module's long-term tier (same selection as the API).
       ...createIncidentWorkerActivities(config, deps.db, slackAnnouncingEvents(config, deps.client, events), deps.memory),
-      ...createChatWorkerActivities(config, deps.chat, { events: audited, catalogue: deps.catalogue, runs: deps.runs, incidents: deps.incidents, memory: deps.memory }),
+      ...createChatWorkerActivities(config, deps.chat, {
+        events: audited,
+        catalogue: deps.catalogue,
+        runs: deps.runs,
+        incidents: deps.incidents,
+        memory: deps.memory,
+        // RunbookCompose drafts a runbook (runbooks/planner/); the API's planner writes to the same table.
+        planner: createRunbookPlanner(config, deps.db, deps.catalogue),
+      }),
       // Slack (slack/README.md): only when SLACK_BOT_TOKEN is set, as for the API.
       ...createSlackWorkerActivities(config, {
         client: deps.client,

@@ -8,7 +8,7 @@ import { resolveParams } from '../domain/runParams';
 import type { ApprovalStep } from '../domain/runbook';
 import type { TemplateContext } from '../domain/template';
 import type { ApprovalState, DecisionChannel } from '../domain/runState';
-import type { RunRuntime } from './runRuntime';
+import type { RunRuntime, WorkflowEvent } from './runRuntime';
 import { RUN_FAILURE } from '../domain/failureTypes';
 
 /**
@@ -24,6 +24,8 @@ const DEFAULT_TIMEOUT = '24h';
  * the schema refuses, and a different accept/refuse would change the run's commands.
  */
 export const SIGNAL_CHECKED_PATCH = 'approval-signal-checked';
+/** An approved gate's approval.decided is stored with its step's step.succeeded (one local activity instead of two). */
+export const DECIDED_WITH_STEP_PATCH = 'approval-decided-with-step';
 
 /** What a refused signal claimed, cut and made printable: it goes into events and the UI's details. */
 interface Claim {
@@ -270,6 +272,34 @@ export class ApprovalGates {
     }
   }
 
+  /**
+   * The run's params changed (resume with parameters): each open gate shows its plan again. Where
+   * the digest changed, the votes cast so far were made on another plan and no longer count; a
+   * decision still naming the old digest is refused like any stale one.
+   */
+  replan(by: string): WorkflowEvent[] {
+    const events: WorkflowEvent[] = [];
+    for (const gate of this.rt.state.approvals) {
+      const step = this.steps.get(gate.gateId);
+      if (gate.status !== 'pending' || !step) continue;
+      const plan = approvalPlan(this.rt.input.runbook, this.rt.input.params, step.id, planContext(this.rt.template));
+      const digest = approvalDigest(plan);
+      if (digest === gate.digest) continue;
+      const previousDigest = gate.digest ?? null;
+      const invalidated = gate.votes;
+      gate.digest = digest;
+      gate.votes = [];
+      gate.replans = (gate.replans ?? 0) + 1;
+      events.push({
+        type: 'approval.replanned',
+        key: `approval/${gate.gateId}/replanned/${gate.replans}`,
+        data: { gateId: gate.gateId, by, previousDigest, digest, plan, invalidatedVotes: invalidated.map((v) => ({ approver: v.approver, decision: v.decision, via: v.via })) },
+      });
+    }
+    if (events.length) this.rt.describe();
+    return events;
+  }
+
   /** The step body of an `approval` step. Resolves when approved; throws when rejected or expired. */
   async await(step: ApprovalStep, message: string | undefined): Promise<ApprovalState> {
     const requestedAt = new Date();
@@ -336,26 +366,32 @@ export class ApprovalGates {
     } finally {
       this.rt.refreshStatus();
     }
-    await this.rt.emit([
-      {
-        type: 'approval.decided',
-        key: `approval/${gate.gateId}/decided`,
-        data: {
-          gateId: gate.gateId,
-          status: gate.status,
-          requestedAt: gate.requestedAt,
-          decidedBy: gate.decidedBy ?? null,
-          via: gate.via ?? null,
-          approverClaimed: gate.approverClaimed ?? false,
-          comment: gate.comment ?? null,
-          votes: gate.votes,
-          digest: gate.digest ?? null,
-          bound: gate.votes.find((v) => v.approver === gate.decidedBy)?.bound ?? false,
-          ...(gate.inputs ? { inputs: gate.inputs } : {}),
-          ...(gate.decidedBy === undefined && gate.status !== 'cancelled' ? { timedOut: true, onTimeout: step.onTimeout ?? 'reject' } : {}),
-        },
+    const decidedEvent: WorkflowEvent = {
+      type: 'approval.decided',
+      key: `approval/${gate.gateId}/decided`,
+      data: {
+        gateId: gate.gateId,
+        status: gate.status,
+        requestedAt: gate.requestedAt,
+        decidedBy: gate.decidedBy ?? null,
+        via: gate.via ?? null,
+        approverClaimed: gate.approverClaimed ?? false,
+        comment: gate.comment ?? null,
+        votes: gate.votes,
+        digest: gate.digest ?? null,
+        bound: gate.votes.find((v) => v.approver === gate.decidedBy)?.bound ?? false,
+        ...(gate.inputs ? { inputs: gate.inputs } : {}),
+        ...(gate.decidedBy === undefined && gate.status !== 'cancelled' ? { timedOut: true, onTimeout: step.onTimeout ?? 'reject' } : {}),
       },
-    ]);
+    };
+    if (gate.status === 'approved' && patched(DECIDED_WITH_STEP_PATCH)) {
+      // Stored by the run's next emit, which is this step's step.succeeded (stepRunner's workflowStep)
+      // unless another step emits first: one local activity for both, one round trip less between the
+      // decision and the next step starting. The decision's update still answers once it is stored.
+      this.rt.defer([decidedEvent], () => this.announced.add(gate.gateId));
+      return gate;
+    }
+    await this.rt.emit([decidedEvent]);
     this.announced.add(gate.gateId);
     if (gate.status === 'expired' && step.onTimeout === 'fail') {
       // Fails the run even under continueOnError: nobody decided, and the author said that is fatal.

@@ -24,6 +24,12 @@ const follower = proxyActivities<ChatActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
+/** Composing waits for one model call (LLM_TIMEOUT_MS); a retry lands on the same draft id. */
+const composing = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '3m',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 3 },
+});
+
 export type Reply = (text: string, extra?: Record<string, unknown>) => Promise<void>;
 
 export class ChatActions {
@@ -138,6 +144,21 @@ export class ChatActions {
       summary: action === 'pause' ? `I will pause ${what}: running steps finish, no new step starts until it is resumed.` : `I will resume ${what}.`,
     };
     await this.offer(msg, proposal, reply);
+  }
+
+  /**
+   * "make me a runbook that …": the planner drafts one (runbooks/planner/) and the reply says how an
+   * admin starts or promotes it. Saving a draft starts nothing, so there is no proposal to confirm.
+   */
+  async composeRunbook(msg: QueuedMessage, reply: Reply): Promise<void> {
+    if (!hasRole(msg.principal, 'operator')) return reply(roleRefusal('Composing a runbook', 'operator'));
+    const out = await composing.chatComposeRunbook({
+      sessionId: this.rt.input.sessionId,
+      turnId: msg.turnId,
+      goal: msg.content,
+      principal: { sub: msg.principal.sub, roles: msg.principal.roles },
+    });
+    return reply(out.text, { composed: out.source, ...(out.draftId ? { draftId: out.draftId, digest: out.digest } : {}) });
   }
 
   async confirm(msg: QueuedMessage, answer: 'confirm' | 'dismiss', reply: Reply): Promise<void> {

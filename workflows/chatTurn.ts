@@ -1,4 +1,4 @@
-import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ChatActivities } from '../chat/activities/chatActivities';
 import { clarify, describeIntent } from '../chat/answers/templates';
 import { confirmationOf } from '../chat/model/confirmation';
@@ -29,10 +29,32 @@ const transcript = proxyActivities<ChatActivities>({
   retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5 },
 });
 
+/**
+ * The same two short activities as local activities: run by this worker inside the workflow task,
+ * their results recorded as markers, with the same timeouts and retries. A turn then reaches its
+ * answer without a task-queue round trip (workflow task → activity task → workflow task) for the
+ * transcript write and for understanding. `chatAnswer` stays a remote activity: it heartbeats while
+ * it streams, and an LLM answer may take minutes.
+ */
+const localUnderstanding = proxyLocalActivities<ChatActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3 },
+});
+
+const localTranscript = proxyLocalActivities<ChatActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+/** Understanding and transcript writes as local activities; sessions recorded before keep replaying their remote ones. */
+const LOCAL_ACTIVITIES = 'chat-local-activities';
+
 /** Mutating intents become proposals (approve/reject, incidents), not immediate actions. */
 const PROPOSE_MUTATIONS = 'chat-propose-mutations';
 /** "pause the auth deploy" / "resume it" become pause-run / resume-run proposals. */
 const PAUSE_RESUME = 'chat-pause-resume';
+/** "make me a runbook that …" drafts a runbook through the planner (no run). */
+const RUNBOOK_COMPOSE = 'chat-runbook-compose';
 
 /** A turn whose activities failed for good answers with the reason instead of failing the session. */
 export async function processTurn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): Promise<void> {
@@ -55,7 +77,9 @@ export async function processTurn(rt: ChatRuntime, actions: ChatActions, msg: Qu
 async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): Promise<void> {
   const { turnId } = msg;
   await rt.turnEvent(turnId, 'turn.started', { content: msg.content, by: msg.principal.sub });
-  await transcript.chatRecordTurn({ sessionId: rt.input.sessionId, role: 'user', content: msg.content, subject: msg.principal.sub });
+  const local = patched(LOCAL_ACTIVITIES);
+  const record = local ? localTranscript : transcript;
+  await record.chatRecordTurn({ sessionId: rt.input.sessionId, role: 'user', content: msg.content, subject: msg.principal.sub });
 
   let u: Understanding | undefined;
   let replied = false;
@@ -74,7 +98,7 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
       degraded: u?.degraded ?? false,
       ...meta,
     });
-    await transcript.chatRecordTurn({ sessionId: rt.input.sessionId, role: 'assistant', content: text, subject: msg.principal.sub });
+    await record.chatRecordTurn({ sessionId: rt.input.sessionId, role: 'assistant', content: text, subject: msg.principal.sub });
   };
 
   const answer = confirmationOf(msg.content);
@@ -84,7 +108,7 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
     return;
   }
 
-  const { usage, ...understood } = await understanding.chatUnderstand({
+  const { usage, ...understood } = await (local ? localUnderstanding : understanding).chatUnderstand({
     sessionId: rt.input.sessionId,
     subject: msg.principal.sub,
     text: msg.content,
@@ -110,6 +134,9 @@ async function turn(rt: ChatRuntime, actions: ChatActions, msg: QueuedMessage): 
   } else if ((u.intent.type === 'RunPause' || u.intent.type === 'RunResume') && patched(PAUSE_RESUME)) {
     // New intents; patched so a history recorded before them keeps its commands (unpatched: answered as a question).
     await actions.proposePause(msg, u.intent.type === 'RunPause' ? 'pause' : 'resume', u.entities, reply);
+  } else if (u.intent.type === 'RunbookCompose' && patched(RUNBOOK_COMPOSE)) {
+    // New intent; patched so a history recorded before it keeps its commands (unpatched: answered as a question).
+    await actions.composeRunbook(msg, reply);
   } else {
     switch (u.intent.type) {
       case 'WorkflowTrigger':

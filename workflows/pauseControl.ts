@@ -1,7 +1,9 @@
 import { ApplicationFailure, CancellationScope, condition } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { PAUSE_REJECTION, PauseSignal, ResumeSignal, type PauseChannel, type PauseRequest } from '../domain/pause';
-import type { RunRuntime } from './runRuntime';
+import { eventDataBytes, MAX_EVENT_DATA_BYTES } from '../domain/eventPayload';
+import { PAUSE_REJECTION, PauseSignal, ResumeSignal, type PauseChannel, type PauseRequest, type ResumeParams } from '../domain/pause';
+import { resolveParams } from '../domain/runParams';
+import type { RunRuntime, WorkflowEvent } from './runRuntime';
 
 /**
  * Pause and resume of one run. The DAG scheduler asks `paused` before it starts a step and waits on
@@ -16,6 +18,10 @@ interface PauseCommand {
   claimed?: boolean;
   reason?: string;
   immediate?: boolean;
+  /** Resume with parameters: the run's params after the merge, already checked. */
+  params?: Record<string, unknown>;
+  /** The names the resume changed. */
+  changed?: string[];
 }
 
 export class PauseControl {
@@ -24,6 +30,8 @@ export class PauseControl {
   private emitQueue: Promise<void> = Promise.resolve();
   /** Set by the scheduler: cancels the running restartable steps and returns their ids. */
   cancelRestartable: () => string[] = () => [];
+  /** Set by the run: re-plans the open gates after the params changed, returning their events. */
+  replanGates: (by: string) => WorkflowEvent[] = () => [];
 
   constructor(private readonly rt: RunRuntime) {}
 
@@ -45,10 +53,32 @@ export class PauseControl {
     }
   }
 
-  validateResume(): void {
+  validateResume(request?: Pick<PauseRequest, 'params'>): void {
     if (!this.paused || this.rt.finished) {
       throw ApplicationFailure.nonRetryable(`run ${this.rt.state.runId} is ${this.rt.state.status}, not paused`, PAUSE_REJECTION.notPaused);
     }
+    if (request?.params) this.mergedParams(request.params);
+  }
+
+  /** The run's params with `changes` applied, checked against the runbook's specs like a start's; throws the refusal. */
+  private mergedParams(changes: ResumeParams): { params: Record<string, unknown>; changed: string[] } {
+    const resolved = resolveParams(this.rt.input.runbook.params, { ...this.rt.input.params, ...changes });
+    if (!resolved.ok) {
+      throw ApplicationFailure.nonRetryable(
+        `resume params do not fit runbook ${this.rt.state.runbook}: ${resolved.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        PAUSE_REJECTION.paramsInvalid,
+      );
+    }
+    const bytes = eventDataBytes({ params: resolved.params });
+    if (bytes > MAX_EVENT_DATA_BYTES) {
+      throw ApplicationFailure.nonRetryable(`params would be ${bytes} bytes serialized; a run's params must fit in ${MAX_EVENT_DATA_BYTES} bytes`, PAUSE_REJECTION.paramsInvalid);
+    }
+    // Compared with the current values resolved the same way, so spelling out a default changes nothing.
+    const current = resolveParams(this.rt.input.runbook.params, this.rt.input.params);
+    const before = current.ok ? current.params : this.rt.input.params;
+    const names = new Set([...Object.keys(before), ...Object.keys(resolved.params)]);
+    const changed = [...names].filter((name) => JSON.stringify(before[name]) !== JSON.stringify(resolved.params[name])).sort();
+    return { params: resolved.params, changed };
   }
 
   /**
@@ -64,7 +94,8 @@ export class PauseControl {
 
   onResumeUpdate(request: PauseRequest, log: (message: string) => void): void {
     this.validateResume();
-    this.resume({ by: request.by, via: request.via, ...(request.reason ? { reason: request.reason } : {}) }).catch((err: unknown) =>
+    const merged = request.params ? this.mergedParams(request.params) : undefined;
+    this.resume({ by: request.by, via: request.via, ...(request.reason ? { reason: request.reason } : {}), ...(merged ?? {}) }).catch((err: unknown) =>
       log(`run.resumed not stored: ${(err as Error).message}`),
     );
   }
@@ -126,10 +157,14 @@ export class PauseControl {
   private resume(command: PauseCommand): Promise<void> {
     const pause = this.rt.state.pause!;
     delete this.rt.state.pause;
+    // Before the scheduler wakes: what starts from here renders with the new values.
+    const changed = command.params && command.changed?.length ? command.changed : [];
+    if (command.params && changed.length) this.rt.setParams(command.params);
+    const replanned = changed.length ? this.replanGates(command.by) : [];
     this.rt.signalNotice = undefined;
     this.rt.setStatus(this.rt.state.approvals.some((a) => a.status === 'pending') ? 'waiting_approval' : 'running');
     this.rt.describe();
-    return this.enqueue({
+    const resumed = this.enqueue({
       type: 'run.resumed',
       key: `pause/${this.pauses}/resumed`,
       data: {
@@ -140,8 +175,11 @@ export class PauseControl {
         pausedBy: pause.by,
         pausedAt: pause.at,
         restarting: pause.restarting,
+        ...(changed.length ? { paramsChanged: changed } : {}),
       },
     });
+    // Queued behind run.resumed, so a reader sees the resume before the gates it re-planned.
+    return Promise.all([resumed, ...replanned.map((event) => this.enqueue(event))]).then(() => undefined);
   }
 
   private enqueue(event: { type: string; key: string; data: Record<string, unknown> }): Promise<void> {

@@ -31,6 +31,8 @@ export class RunRuntime {
   /** Why the last `approval` signal was refused (markdown), shown in the UI's details until one is accepted. */
   signalNotice: string | undefined;
   private readonly stepIndex = new Map<string, StepState>();
+  /** Events waiting for the next emit (`defer`). */
+  private deferred: { events: WorkflowEvent[]; stored: () => void }[] = [];
 
   constructor(readonly input: RunInput) {
     const now = new Date().toISOString();
@@ -50,6 +52,13 @@ export class RunRuntime {
     this.template = { params: input.params, steps: {}, env: {}, backends: {} };
   }
 
+  /** Resume with parameters: the steps that start from now on, the state query and the gates' plans see the new values. */
+  setParams(params: Record<string, unknown>): void {
+    this.input.params = params;
+    this.state.params = params;
+    this.template.params = params;
+  }
+
   applyContext(ctx: RunContext): void {
     this.template.env = ctx.env;
     this.template.backends = ctx.backends;
@@ -61,8 +70,31 @@ export class RunRuntime {
     return step;
   }
 
-  async emit(events: WorkflowEvent[]): Promise<void> {
+  /**
+   * Stores `events` with the run's next `emit` instead of on their own: what happens together goes
+   * in one local activity (one insert), e.g. an approved gate's approval.decided and its step's
+   * step.succeeded. `stored` runs once they are in the log. Every run ends with an emit (its
+   * terminal event), so a deferred event is never left behind.
+   */
+  defer(events: WorkflowEvent[], stored: () => void): void {
+    this.deferred.push({ events, stored });
+  }
+
+  async emit(ownEvents: WorkflowEvent[]): Promise<void> {
+    const deferred = this.deferred.splice(0);
+    const events = [...deferred.flatMap((d) => d.events), ...ownEvents];
     if (events.length === 0) return;
+    try {
+      await this.append(events);
+    } catch (err) {
+      // Not stored (e.g. this emit's scope was cancelled): they go with the next emit instead.
+      this.deferred.unshift(...deferred);
+      throw err;
+    }
+    for (const d of deferred) d.stored();
+  }
+
+  private async append(events: WorkflowEvent[]): Promise<void> {
     const batch = events.map((e) => ({ type: e.type, data: { runId: this.input.runId, ...e.data }, dedupeKey: `${this.input.runId}/${e.key}` }));
     try {
       await local.emitRunEvents(this.input.runId, batch);

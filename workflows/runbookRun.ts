@@ -10,7 +10,7 @@ import { approvalSignal, decideApprovalUpdate, pauseRunUpdate, pauseSignal, resu
 import { PauseControl } from './pauseControl';
 import { RunRuntime } from './runRuntime';
 import { runStep, type StepOutcome } from './stepRunner';
-import { StepFailure } from './stepActions';
+import { settleLocalSteps, StepFailure } from './stepActions';
 
 /**
  * One runbook run: a DAG of steps executed in dependency order, up to `concurrency` at a time.
@@ -21,6 +21,7 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
   const rt = new RunRuntime(input);
   const gates = new ApprovalGates(rt);
   const pause = new PauseControl(rt);
+  pause.replanGates = (by) => gates.replan(by);
 
   setHandler(stateQuery, () => rt.state, { description: 'The run state: steps, approvals, status (same JSON as GET /api/v1/runs/:runId).' });
   setHandler(approvalSignal, (signal) => gates.onSignal(signal, (m) => log.warn(m)), {
@@ -46,7 +47,7 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
     description: 'Pause the run as a verified principal (API, chat); refused when it is not running or already paused.',
   });
   setHandler(resumeRunUpdate, (request) => (pause.onResumeUpdate(request, (m) => log.warn(m)), rt.state), {
-    validator: (_request: PauseRequest) => pause.validateResume(),
+    validator: (request: PauseRequest) => pause.validateResume(request),
     description: 'Resume a paused run as a verified principal (API, chat); refused when it is not paused.',
   });
   rt.describe();
@@ -66,6 +67,7 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
   const completed: Compensable[] = [];
   try {
     await executeDag(rt, gates, pause, completed);
+    await settleLocalSteps(rt);
     rt.state.finishedAt = new Date().toISOString();
     rt.setStatus('succeeded');
     await rt.emit([{ type: 'run.completed', key: 'run.completed', data: { status: 'succeeded' } }]);
@@ -75,6 +77,7 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
     const message = cancelled ? 'run cancelled' : (err as Error).message;
     rt.state.error = message;
     await CancellationScope.nonCancellable(async () => {
+      await settleLocalSteps(rt);
       await compensate(rt, completed, message);
       rt.state.finishedAt = new Date().toISOString();
       rt.setStatus(cancelled ? 'cancelled' : 'failed');

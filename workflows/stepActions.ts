@@ -8,14 +8,19 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
+  sleep,
+  ActivityCancellationType,
+  TimeoutFailure,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/createActivities';
 import type { StepActivityResult, StepFailureDetails } from '../activities/stepLifecycle';
 import { durationToMs } from '../domain/duration';
-import type { ForeachAction, RetrySpec } from '../domain/runbook';
+import type { ForeachAction, RetrySpec, StepExecution } from '../domain/runbook';
 import { resolveParams } from '../domain/runParams';
 import type { RunInput, RunState } from '../domain/runState';
+import { DEFAULT_STEP_TIMEOUT, runsAsLocalActivity } from '../domain/stepExecution';
 import { renderTemplate, type TemplateContext } from '../domain/template';
 import { CopilotKind, RequestedBy, RunbookKey, RunStatusKey } from '../temporal/searchAttributes';
 import type { RunRuntime } from './runRuntime';
@@ -36,9 +41,42 @@ export class StepFailure extends Error {
 
 /** Activity cancellations stay cancellations (see stepFailure). */
 export const ACTIVITY_CANCEL_PATCH = 'activity-cancel-stays-cancellation';
+/** Child-run cancellations stay cancellations too (see runChild). */
+export const CHILD_CANCEL_PATCH = 'child-cancel-stays-cancellation';
+
+/**
+ * Short http/query steps run as local activities (domain/stepExecution.ts). Histories from before
+ * scheduled them as activity tasks; without the patch marker they keep doing so on replay.
+ */
+export const SHORT_STEPS_LOCAL_PATCH = 'short-steps-local-activities';
+
+/** Local steps a run started since its workflow task last ended on purpose (settleLocalSteps, or every LOCAL_STEPS_PER_TASK). */
+const localSinceBoundary = new WeakMap<RunRuntime, number>();
+
+/**
+ * At most this many local steps in one workflow task: a long chain then still records its progress,
+ * takes messages (cancel, pause, approvals) and stays well inside the 10 s workflow task timeout on a
+ * busy worker; a crashed worker's successor re-runs at most these. Costs one 1 ms timer per 20 steps.
+ */
+const LOCAL_STEPS_PER_TASK = 20;
+
+/**
+ * Call before a run's terminal events. Local steps' results become durable only when the workflow
+ * task that ran them completes, and a cancel, signal or update that arrives meanwhile waits for
+ * that task's end (consecutive local steps share one task, up to LOCAL_STEPS_PER_TASK of them).
+ * Were the run to complete in that same task, the server would refuse the completion
+ * (UnhandledCommand) and the run would start over from before those steps with the message first:
+ * steps done and their events stored, then another outcome (cancelled, nothing compensated). A 1 ms
+ * timer ends the task first, so the run sees the message with its steps on record; a cancel then
+ * compensates them as it always did.
+ */
+export async function settleLocalSteps(rt: RunRuntime): Promise<void> {
+  if (!localSinceBoundary.get(rt)) return;
+  localSinceBoundary.set(rt, 0);
+  await sleep(1);
+}
 
 const DEFAULT_RETRY: RetrySpec = { maxAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 };
-const DEFAULT_TIMEOUT = { command: '10m', http: '60s', query: '30s', runbook: '24h' } as const;
 
 export interface ActionTarget {
   stepId: string;
@@ -49,11 +87,13 @@ export interface ActionTarget {
   /** CEL over `output` for http and query actions. */
   assert?: string;
   lifecycle: boolean;
+  /** The step's `execution` override; unset: local for short http/query actions. */
+  execution?: StepExecution;
 }
 
 function activityOptions(kind: 'command' | 'http' | 'query', target: ActionTarget): ActivityOptions & { maxAttempts: number } {
   const retry = target.retry ?? DEFAULT_RETRY;
-  const timeoutMs = durationToMs(target.timeout ?? DEFAULT_TIMEOUT[kind]);
+  const timeoutMs = durationToMs(target.timeout ?? DEFAULT_STEP_TIMEOUT[kind]);
   return {
     // http/query enforce the step timeout themselves; the margin lets them report it cleanly.
     startToCloseTimeout: kind === 'command' ? timeoutMs : timeoutMs + 5000,
@@ -81,6 +121,13 @@ function stepFailure(err: unknown, maxAttempts: number): unknown {
     }
     return new StepFailure(cause?.message ?? err.message, maxAttempts);
   }
+  // A local activity's final failure reaches the workflow as the cause itself, not wrapped in an
+  // ActivityFailure (activity tasks never get here: theirs always are).
+  if (err instanceof ApplicationFailure) {
+    const details = err.details?.[0] as StepFailureDetails | undefined;
+    return new StepFailure(err.message, details?.attempt ?? maxAttempts);
+  }
+  if (err instanceof TimeoutFailure) return new StepFailure(err.message, maxAttempts);
   return err;
 }
 
@@ -98,7 +145,25 @@ export async function runAction(rt: RunRuntime, action: ForeachAction, target: A
 
   const kind = action.type;
   const { maxAttempts, ...options } = activityOptions(kind, target);
-  const acts = proxyActivities<Activities>(options);
+  // The same activity functions either way: only where they run changes. Inputs, idempotency keys,
+  // retry policy and the step.* events they emit are identical.
+  const local = runsAsLocalActivity(kind, target.timeout, target.execution) && patched(SHORT_STEPS_LOCAL_PATCH);
+  if (local) {
+    const since = localSinceBoundary.get(rt) ?? 0;
+    if (since >= LOCAL_STEPS_PER_TASK) {
+      localSinceBoundary.set(rt, 0);
+      await sleep(1);
+    }
+    localSinceBoundary.set(rt, (localSinceBoundary.get(rt) ?? 0) + 1);
+  }
+  const acts = local
+    ? proxyLocalActivities<Activities>({
+        startToCloseTimeout: options.startToCloseTimeout!,
+        retry: options.retry!,
+        // As for the activity tasks they replace: a cancelled step settles at once, its request is aborted.
+        cancellationType: ActivityCancellationType.TRY_CANCEL,
+      })
+    : proxyActivities<Activities>(options);
   let result: StepActivityResult;
   try {
     if (kind === 'command') {
@@ -106,10 +171,10 @@ export async function runAction(rt: RunRuntime, action: ForeachAction, target: A
       result = await acts.commandStep({ ...base, maxAttempts, action: rendered });
     } else if (kind === 'http') {
       const rendered = renderTemplate({ request: action.request, expectStatus: action.expectStatus }, ctx);
-      result = await acts.httpStep({ ...base, maxAttempts, action: rendered, timeoutMs: durationToMs(target.timeout ?? DEFAULT_TIMEOUT.http) });
+      result = await acts.httpStep({ ...base, maxAttempts, action: rendered, timeoutMs: durationToMs(target.timeout ?? DEFAULT_STEP_TIMEOUT.http) });
     } else {
       const query = renderTemplate(action.query, ctx);
-      result = await acts.queryStep({ ...base, maxAttempts, action: { query }, timeoutMs: durationToMs(target.timeout ?? DEFAULT_TIMEOUT.query) });
+      result = await acts.queryStep({ ...base, maxAttempts, action: { query }, timeoutMs: durationToMs(target.timeout ?? DEFAULT_STEP_TIMEOUT.query) });
     }
   } catch (err) {
     throw stepFailure(err, maxAttempts);
@@ -148,6 +213,9 @@ async function runChild(rt: RunRuntime, name: string, rawParams: Record<string, 
     });
     return { output: { runId: childId, status: state.status, steps: Object.fromEntries(state.steps.map((s) => [s.id, { status: s.status, output: s.output }])) }, attempts: 1 };
   } catch (err) {
+    // A child cancelled with its parent step (immediate pause of a restartable step, run cancelled)
+    // is a cancellation, so the step can start again; histories from before recorded it as failed.
+    if (isCancellation(err) && patched(CHILD_CANCEL_PATCH)) throw err;
     if (err instanceof ChildWorkflowFailure) {
       throw new StepFailure(`child run ${childId} (${name}) failed: ${err.cause?.message ?? err.message}`, 1);
     }

@@ -42,6 +42,7 @@ export async function runStep(rt: RunRuntime, gates: ApprovalGates, step: Step, 
     ...(step.timeout ? { timeout: step.timeout } : {}),
     ...(step.retry ? { retry: step.retry } : {}),
     ...('assert' in step && step.assert ? { assert: step.assert } : {}),
+    ...('execution' in step && step.execution ? { execution: step.execution } : {}),
   };
   switch (step.type) {
     case 'command':
@@ -119,6 +120,7 @@ async function runForeach(rt: RunRuntime, step: ForeachStep, stepKey: string): P
         ...(step.timeout ? { timeout: step.timeout } : {}),
         ...(step.retry ? { retry: step.retry } : {}),
         ...('assert' in step.step && step.step.assert ? { assert: step.step.assert } : {}),
+        ...(step.execution ? { execution: step.execution } : {}),
       };
       results[index] = (await runAction(rt, step.step, target, ctx)).output;
     }

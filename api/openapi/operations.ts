@@ -11,6 +11,8 @@ import { ApprovalsQuery } from '../routes/approvals';
 import { AuditQuery } from '../routes/audit';
 import { MeResponse } from '../routes/me';
 import { PlanRunBody } from '../routes/runPlan';
+import { DraftIdParam, DraftRunBody, EmptyBody, ListDraftsQuery } from '../routes/runbookPlanner';
+import { ComposeBody } from '../../runbooks/planner/runbookPlanner';
 import { ListSessionsQuery } from '../routes/sessionList';
 import { MemoryIdParam, MemorySearchQuery, RememberBody } from '../routes/memories';
 import { ParseBody } from '../routes/nlp';
@@ -96,6 +98,75 @@ export const OPERATIONS: readonly Operation[] = [
     ok: { 200: { description: 'the definition', schema: RunbookDefinition } },
     errors: [404],
   },
+  {
+    method: 'post',
+    path: '/api/v1/runbooks/compose',
+    summary: 'Compose a runbook for a goal: with an LLM a draft (definition, dry-run plan, digest) from catalogue templates only; without one the closest catalogue runbooks',
+    tag: 'runbooks',
+    roles: ['operator'],
+    body: ComposeBody,
+    ok: {
+      201: { description: 'a draft was composed and saved (nothing started)', schema: AnyObject },
+      200: { description: 'rules path: the closest catalogue runbooks, each with why it matched', schema: AnyObject },
+    },
+    errors: [422, 503],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runbooks/drafts',
+    summary: 'Composed runbook drafts, newest first',
+    tag: 'runbooks',
+    roles: ['viewer'],
+    query: ListDraftsQuery,
+    ok: { 200: { description: 'drafts', schema: z.object({ items: z.array(AnyObject) }).loose() } },
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runbooks/drafts/:id',
+    summary: 'One draft: its definition, dry-run plan and digest',
+    tag: 'runbooks',
+    roles: ['viewer'],
+    params: DraftIdParam,
+    ok: { 200: { description: 'the draft', schema: AnyObject } },
+    errors: [404, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/runbooks/drafts/:id/runs',
+    summary: 'Start a run of a draft (admin, like an inline definition); its approval gates apply',
+    tag: 'runbooks',
+    roles: ['admin'],
+    params: DraftIdParam,
+    body: DraftRunBody,
+    ok: {
+      202: { description: 'started', schema: RunAccepted },
+      200: { description: 'the existing run for this idempotency key', schema: RunAccepted },
+    },
+    errors: [404, 409, 422, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/runbooks/drafts/:id/promote',
+    summary: 'Write a draft into the catalogue directory as <name>.yaml for review in git (never over an existing file)',
+    tag: 'runbooks',
+    roles: ['admin'],
+    params: DraftIdParam,
+    body: EmptyBody,
+    ok: { 201: { description: 'promoted: the file written', schema: AnyObject } },
+    errors: [404, 409, 422, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/runbooks/drafts/:id/discard',
+    summary: 'Discard a draft (its author or an admin)',
+    tag: 'runbooks',
+    roles: ['operator'],
+    params: DraftIdParam,
+    body: EmptyBody,
+    ok: { 200: { description: 'discarded', schema: AnyObject } },
+    errors: [404, 409, 503],
+  },
 
   {
     method: 'post',
@@ -156,13 +227,13 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/api/v1/runs/:runId/resume',
-    summary: 'Resume a paused run',
+    summary: 'Resume a paused run, optionally with new values for some params (open gates re-plan; votes on a changed plan are dropped)',
     tag: 'runs',
     roles: ['operator'],
     params: RunIdParam,
     body: ResumeBody,
     ok: { 200: { description: 'the run, resumed', schema: RunAccepted } },
-    errors: [404, 409, 503],
+    errors: [404, 409, 422, 503],
   },
   {
     method: 'post',

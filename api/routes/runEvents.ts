@@ -1,10 +1,9 @@
-import { createSession, type Session } from 'better-sse';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { TERMINAL_EVENT_TYPES, type StoredEvent } from '../../domain/events';
 import { requireRole } from '../auth/middleware';
 import type { EventSubscriptions, RunOperations } from '../deps';
-import type { EventStreams } from '../eventStreams';
+import { eventFrame, startSseResponse, type EventStreams, type SseResponse } from '../eventStreams';
 import { HttpProblem, parseOrThrow } from '../problem';
 import { loggerOf } from '../requestContext';
 import { EventsQuery, LastEventId, RunIdParam } from '../schemas';
@@ -25,12 +24,6 @@ export interface RunEventRoutesDeps {
 }
 
 const LastEventIdHeader = z.object({ 'Last-Event-ID': LastEventId });
-
-function payloadOf(event: StoredEvent): Record<string, unknown> {
-  const envelope = { seq: event.seq, type: event.type, createdAt: event.createdAt };
-  // Envelope keys first for readers, and last so event data can never overwrite them.
-  return Object.assign({}, envelope, event.data, envelope);
-}
 
 export function resumePoint(header: string | undefined, query: { lastEventId?: number }): number {
   if (header !== undefined) return parseOrThrow(LastEventIdHeader, { 'Last-Event-ID': header }, 'headers')['Last-Event-ID'];
@@ -85,7 +78,7 @@ export async function streamEvents(
   // Subscribe before the response starts, buffering, so nothing is lost while the session opens
   // and a closed run can be answered with 204 when nothing is left to send.
   const pending: StoredEvent[] = [];
-  let session: Session | undefined = undefined; // set once the response has started
+  let session: SseResponse | undefined = undefined; // set once the response has started
   let lastSent = afterSeq;
   let sawTerminal = false;
   let ended = false;
@@ -94,7 +87,7 @@ export async function streamEvents(
   const send = (event: StoredEvent): void => {
     if (ended || event.seq <= lastSent) return; // never a duplicate, even if a source repeats
     lastSent = event.seq;
-    session!.push(payloadOf(event), event.type, String(event.seq));
+    session!.write(eventFrame(event)); // serialised once per event, shared by every stream
     if (terminalTypes.includes(event.type)) end();
   };
   const subscription = deps.fanout.subscribe(streamId, afterSeq, (event) => {
@@ -109,6 +102,7 @@ export async function streamEvents(
     ended = true;
     subscription.close();
     unregister();
+    session?.stop();
     if (!res.writableEnded) res.end();
   }
   res.once('close', end);
@@ -135,37 +129,25 @@ export async function streamEvents(
     }
   }
 
-  session = await createSession(req, res, {
-    keepAlive: deps.heartbeatMs,
-    retry: 2000,
-    // We parse Last-Event-ID ourselves (validated above); the session need not trust it.
-    trustClientEventId: false,
-    headers: { 'X-Accel-Buffering': 'no', 'Cache-Control': 'no-cache, no-transform' },
-  });
-  log.debug({ streamId, afterSeq }, 'event stream opened');
-  for (const event of pending.splice(0)) send(event);
-  // A closed run whose log has no terminal event (e.g. terminated from the Temporal UI) ends here.
-  if (target.closed && !ended) end();
-  if (target.isClosed && !ended) watchProducer(target.isClosed, deps.heartbeatMs, settleMs, () => ended, end);
-}
-
-/** Ends the stream once the producer has closed, after a settle delay for its last events. */
-function watchProducer(isClosed: () => Promise<boolean>, intervalMs: number, settleMs: number, isEnded: () => boolean, end: () => void): void {
-  const timer = setInterval(() => {
-    isClosed().then(
+  // On every heartbeat, the producer check: shared by all streams of this id (one describe per
+  // interval, not one per client), and the stream ends a settle delay after the producer closed.
+  const { isClosed } = target;
+  let closing = false;
+  const checkProducer = (): void => {
+    if (!isClosed || closing || ended) return;
+    deps.streams.producerClosed(streamId, isClosed, Math.min(1000, deps.heartbeatMs / 2)).then(
       (closed) => {
-        if (!closed || isEnded()) return;
-        clearInterval(timer);
+        if (!closed || closing || ended) return;
+        closing = true;
         setTimeout(end, settleMs).unref();
       },
       () => undefined, // Temporal unreachable: keep streaming, ask again next time
     );
-  }, intervalMs);
-  timer.unref();
-  const stop = setInterval(() => {
-    if (!isEnded()) return;
-    clearInterval(timer);
-    clearInterval(stop);
-  }, intervalMs);
-  stop.unref();
+  };
+  if (ended) return; // the client went away while we waited
+  session = startSseResponse(res, { heartbeatMs: deps.heartbeatMs, retryMs: 2000, onHeartbeat: checkProducer });
+  log.debug({ streamId, afterSeq }, 'event stream opened');
+  for (const event of pending.splice(0)) send(event);
+  // A closed run whose log has no terminal event (e.g. terminated from the Temporal UI) ends here.
+  if (target.closed && !ended) end();
 }

@@ -124,9 +124,10 @@ export function runRoutes({ config, runs, catalogue }: RunRoutesDeps): Router {
       by: principal.sub,
       roles: principal.roles,
       ...(body.reason !== undefined ? { reason: body.reason } : {}),
+      ...(body.params !== undefined ? { params: body.params } : {}),
       via: 'api',
     });
-    res.json({ runId, status: state.status, links: runLinks(config, runId) });
+    res.json({ runId, status: state.status, params: state.params, links: runLinks(config, runId) });
   });
 
   router.post('/runs/:runId/cancel', requireRole('operator'), async (req, res) => {

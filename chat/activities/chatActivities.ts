@@ -25,6 +25,8 @@ import {
   type IncidentProposalAction,
 } from './incidentActions';
 import { ReplyStreamer } from './replyStreamer';
+import { composeRunbook, type ComposeRunbookInput } from './runbookCompose';
+import type { RunbookPlanner } from '../../runbooks/planner/runbookPlanner';
 import { followRun, type FollowInput, type FollowResult } from './runFollower';
 import { cancelRun, decide, pauseRun, prepareAction, prepareDecision, runStatus, type ChatCatalogue, type ChatRuns, type PauseRunInput, type PreparedAction } from './runActions';
 
@@ -50,6 +52,8 @@ export interface ChatActivityDeps {
   answerCache?: ResponseCache;
   /** LLM_DAILY_TOKENS_PER_SUBJECT: past it, the subject's turns use the rule-based path. */
   tokenBudget?: SubjectTokenBudget;
+  /** The runbook planner (RunbookCompose); without it the intent answers that it is not configured. */
+  planner?: RunbookPlanner;
 }
 
 export interface UnderstandInput {
@@ -185,6 +189,11 @@ export function createChatActivities(deps: ChatActivityDeps) {
       if (!runbook) return { ok: false, text: `"${input.runbook}" is no longer in the catalogue.` };
       const started = await runs().startRun({ runbook, params: input.params, requestedBy: input.principal, idempotencyKey: input.idempotencyKey });
       return { ok: true, runId: started.runId, text: `Started ${input.runbook} as ${started.runId}. I will post its progress here.` };
+    },
+
+    /** "make me a runbook that …": a draft through the planner (never a run). */
+    async chatComposeRunbook(input: ComposeRunbookInput) {
+      return composeRunbook(deps.planner, input);
     },
 
     async chatRunStatus(input: { runId: string }) {

@@ -25,6 +25,7 @@ const INTENT_NAMES: Record<IntentType, string> = {
   IncidentRemediate: 'starting an incident remediation',
   RunPause: 'pausing a run',
   RunResume: 'resuming a paused run',
+  RunbookCompose: 'composing a draft runbook',
 };
 
 export function describeIntent(intent: IntentType): string {

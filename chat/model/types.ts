@@ -25,6 +25,7 @@ export const INTENT_TYPES = [
   'IncidentRemediate',
   'RunPause',
   'RunResume',
+  'RunbookCompose',
 ] as const;
 export type IntentType = (typeof INTENT_TYPES)[number];
 

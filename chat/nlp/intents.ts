@@ -37,6 +37,12 @@ const RULES: Rule[] = [
     weight: 0.93,
   },
   { intent: 'RunResume', re: /^(?!\s*(?:what|why|when|who|which|does|do|is|are)\b).*\b(resume|unpause)\b/i, weight: 0.8 },
+  // "make me a runbook that …" / "compose a runbook to …": the planner drafts one (runbooks/planner/); nothing runs.
+  {
+    intent: 'RunbookCompose',
+    re: /\b(?:make|create|compose|write|draft|build|design|generate|put together|come up with)\b(?:\s+(?:me|us))?\s+(?:a|an|the|new|\s)*(?:[\w-]+\s+){0,2}?runbook\b(?!s?\s+(?:list|catalogue|catalog)\b)/i,
+    weight: 0.96,
+  },
   { intent: 'TestCoverage', re: /\b(test )?coverage\b/i, weight: 0.9 },
   { intent: 'TestGenerate', re: /\b(generate|write|create|add|scaffold|draft)\b.{0,40}\b(unit |integration |e2e |regression )?tests?\b/i, weight: 0.9 },
   { intent: 'TestExecute', re: /\b(run|execute|kick off|start|trigger|launch|rerun|re-run)\b.{0,40}\b(tests?|test suite|e2e|specs?|smoke tests?)\b/i, weight: 0.9 },

@@ -5,6 +5,7 @@ import { formatIssue } from '../../domain/validationIssue';
 import { ExitWith, EXIT } from '../exitCodes';
 import { colors, printFields, printJson, printTable, safeText } from '../output';
 import type { CliContext, CommandModule } from '../program';
+import { registerPlannerCommands } from './runbookPlanner';
 
 /**
  * `copilot runbooks list|show NAME|validate FILE`. `validate` runs offline with the API's own
@@ -35,6 +36,8 @@ interface RunbookDefinition {
 
 export const runbooksCommand: CommandModule = (program: Command, ctx: CliContext) => {
   const runbooks = program.command('runbooks').description('the runbook catalogue');
+  // compose / drafts: the planner (cli/commands/runbookPlanner.ts).
+  registerPlannerCommands(runbooks, ctx);
 
   runbooks
     .command('list')

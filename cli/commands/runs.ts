@@ -6,7 +6,7 @@ import type { CliContext, CommandModule } from '../program';
 import { watchRun, type RunStateLike } from '../runProgress';
 
 /**
- * `copilot runs start|plan|list|get|watch|approve|reject|cancel`. `--param k=v` values are typed
+ * `copilot runs start|plan|list|get|watch|approve|reject|cancel|pause|resume`. `--param k=v` values are typed
  * by the runbook's own param specs (a number param gets a number), so the API's validation decides
  * and its field errors come back as they are.
  */
@@ -260,6 +260,39 @@ export const runsCommand: CommandModule = (program: Command, ctx: CliContext) =>
     .argument('<runId>', 'run id')
     .action(async (runId: string) => {
       const result = await ctx.client().post<{ runId: string; status: string }>(`${runPath(runId)}/cancel`, {});
+      if (ctx.output() === 'json') return printJson(result);
+      process.stdout.write(`${result.runId}: ${result.status}\n`);
+    });
+
+  runs
+    .command('pause')
+    .description('pause a run: no new step starts until it is resumed')
+    .argument('<runId>', 'run id')
+    .requiredOption('-r, --reason <text>', 'why (recorded with the pause and in the audit trail)')
+    .option('--immediate', 'also cancel running steps marked restartable (they run again on resume)')
+    .action(async (runId: string, opts: { reason: string; immediate?: boolean }) => {
+      const result = await ctx.client().post<{ runId: string; status: string }>(`${runPath(runId)}/pause${opts.immediate ? '?immediate=true' : ''}`, { reason: opts.reason });
+      if (ctx.output() === 'json') return printJson(result);
+      process.stdout.write(`${result.runId}: ${result.status}\n`);
+    });
+
+  runs
+    .command('resume')
+    .description('resume a paused run, optionally with new values for some params (open gates re-plan)')
+    .argument('<runId>', 'run id')
+    .option('-r, --reason <text>', 'why')
+    .option('-p, --param <name=value>', "a new param value (repeatable), typed by the runbook's param specs", collect, [])
+    .action(async (runId: string, opts: { reason?: string; param: string[] }) => {
+      const client = ctx.client();
+      let params: Record<string, unknown> | undefined;
+      if (opts.param.length) {
+        const run = await client.get<{ runbook: string }>(runPath(runId));
+        params = await paramsFor(client, run.runbook, opts.param);
+      }
+      const result = await client.post<{ runId: string; status: string }>(`${runPath(runId)}/resume`, {
+        ...(opts.reason ? { reason: opts.reason } : {}),
+        ...(params ? { params } : {}),
+      });
       if (ctx.output() === 'json') return printJson(result);
       process.stdout.write(`${result.runId}: ${result.status}\n`);
     });

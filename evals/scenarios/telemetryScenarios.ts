@@ -146,35 +146,49 @@ export interface ScenarioRow {
 }
 
 /** Evidence is only kept in memory here: the harness scores, it does not investigate for real. */
-function memoryRepo(): IncidentRepository {
+export function memoryRepo(): IncidentRepository {
   return { saveEvidence: async () => undefined } as unknown as IncidentRepository;
+}
+
+/** What the heuristic path found for one scenario: the gather's request and result, its hypotheses. */
+export interface GatheredScenario {
+  scenario: TelemetryScenario;
+  req: GatherRequest;
+  gathered: Awaited<ReturnType<typeof gatherMetrics>>;
+  hypotheses: ReturnType<typeof formHypotheses>;
+  ms: number;
+}
+
+/** The same gather + hypothesis code the workflow runs, on one scenario's scope of the backfilled data. */
+export async function gatherScenario(s: TelemetryScenario, prometheusUrl: string, pivot: number, now: number, repo: IncidentRepository = memoryRepo()): Promise<GatheredScenario> {
+  const req: GatherRequest = {
+    incidentId: `eval-${s.id}-${now}`,
+    round: 1,
+    start: new Date((pivot - 30 * 60) * 1000).toISOString(),
+    pivot: new Date(pivot * 1000).toISOString(),
+    end: new Date(now * 1000).toISOString(),
+    ...(s.service ? { service: s.service, serviceKnown: true } : {}),
+    scope: { scenario: SCOPE[s.id]! },
+    alertExprs: s.alertExprs,
+    text: s.what,
+  };
+  const began = performance.now();
+  const gathered = await gatherMetrics(new PrometheusClient({ url: prometheusUrl }), repo, req, { rateWindow: '2m' });
+  const hypotheses = formHypotheses(
+    gathered.signals,
+    [],
+    blameLinksOf(
+      s.service,
+      s.alertExprs.map((expr) => ({ labels: {}, expr })),
+    ),
+  );
+  return { scenario: s, req, gathered, hypotheses, ms: performance.now() - began };
 }
 
 export async function runTelemetryScenarios(prometheusUrl: string, pivot: number, now: number, repo: IncidentRepository = memoryRepo()): Promise<ScenarioRow[]> {
   const rows: ScenarioRow[] = [];
   for (const s of TELEMETRY_SCENARIOS) {
-    const req: GatherRequest = {
-      incidentId: `eval-${s.id}-${now}`,
-      round: 1,
-      start: new Date((pivot - 30 * 60) * 1000).toISOString(),
-      pivot: new Date(pivot * 1000).toISOString(),
-      end: new Date(now * 1000).toISOString(),
-      ...(s.service ? { service: s.service, serviceKnown: true } : {}),
-      scope: { scenario: SCOPE[s.id]! },
-      alertExprs: s.alertExprs,
-      text: s.what,
-    };
-    const began = performance.now();
-    const gathered = await gatherMetrics(new PrometheusClient({ url: prometheusUrl }), repo, req, { rateWindow: '2m' });
-    const hypotheses = formHypotheses(
-      gathered.signals,
-      [],
-      blameLinksOf(
-        s.service,
-        s.alertExprs.map((expr) => ({ labels: {}, expr })),
-      ),
-    );
-    const ms = performance.now() - began;
+    const { gathered, hypotheses, ms } = await gatherScenario(s, prometheusUrl, pivot, now, repo);
     const top = topHypothesis(hypotheses);
     const conclusion = conclude({ hypotheses, queries: gathered.queries, missing: gathered.missing, ...(s.service ? { service: s.service } : {}) });
     const expected = s.insufficient ? 'insufficient evidence' : `${s.culprit} (${s.cause?.source})`;

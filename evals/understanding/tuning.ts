@@ -230,6 +230,15 @@ export const TUNING_UTTERANCES: readonly Utterance[] = [
   ['generate tests for the billing service', 'TestGenerate', 'service=billing'],
   ['test coverage for checkout?', 'TestCoverage', 'service=checkout'],
   ['whats our coverage on orders', 'TestCoverage', 'service=orders'],
+  // RunbookCompose (the planner drafts a runbook; nothing runs)
+  ['make me a runbook that restarts payments and checks its health', 'RunbookCompose', 'service=payments'],
+  ['compose a runbook to scale search after a gate', 'RunbookCompose', 'service=search'],
+  ['can you write a runbook that drains a node then waits 5 min', 'RunbookCompose', ''],
+  ['draft a new runbook for rotating the auth certificates', 'RunbookCompose', 'service=auth'],
+  ['create a runbook which deploys billing to staging with an approval', 'RunbookCompose', 'service=billing environment=staging'],
+  ['pls build me a rollback runbook for checkout', 'RunbookCompose', 'service=checkout'],
+  ['how do i write a runbook?', 'GeneralQuery', ''],
+  ['list the runbooks', 'GeneralQuery', ''],
   // GeneralQuery
   ['what is a gate', 'GeneralQuery', ''],
   ['how do runbooks work here?', 'GeneralQuery', ''],

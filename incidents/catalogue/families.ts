@@ -25,8 +25,20 @@ export interface FamilyQuery {
   max: number;
   /** Name the component this, whatever the series' labels (e.g. `redis` for redis_exporter). */
   component?: string;
+  /**
+   * Name the component by this label's value, whatever else the series carries: `instance` for
+   * node_exporter, whose component is the host — the same host whether a catalogue query
+   * (`by (instance)`) or the alert's own expression (which keeps `job="node"`) saw it.
+   */
+  componentLabel?: string;
   /** A level worth blaming: the mean after the start must reach it (CPU jitter from 1 % to 2 % is no cause). */
   minAfter?: number;
+  /**
+   * The query is a share of a capacity (0..1: CPU busy, disk used, connections of max). A host
+   * already 70 % busy can only rise 1.4× however hard it is hogged, so the fall of the headroom
+   * (idle 0.3 → 0.01 is 30× less) counts as the change when it is the larger of the two.
+   */
+  share?: boolean;
 }
 
 const SVC = 'service, service_name, app_kubernetes_io_name, app, job';
@@ -206,6 +218,7 @@ export const FAMILY_QUERIES: readonly FamilyQuery[] = [
     max: 0.6,
     component: 'postgres',
     minAfter: 0.7,
+    share: true,
   },
   {
     id: 'postgres.locks',
@@ -243,6 +256,7 @@ export const FAMILY_QUERIES: readonly FamilyQuery[] = [
     max: 0.6,
     component: 'mysql',
     minAfter: 0.7,
+    share: true,
   },
   // Hosts (node_exporter): USE.
   {
@@ -256,6 +270,8 @@ export const FAMILY_QUERIES: readonly FamilyQuery[] = [
     base: 0.3,
     max: 0.5,
     minAfter: 0.5,
+    share: true,
+    componentLabel: 'instance',
   },
   {
     id: 'node.filesystem',
@@ -268,6 +284,8 @@ export const FAMILY_QUERIES: readonly FamilyQuery[] = [
     base: 0.35,
     max: 0.6,
     minAfter: 0.8,
+    share: true,
+    componentLabel: 'instance',
   },
   {
     id: 'node.memory',
@@ -280,6 +298,8 @@ export const FAMILY_QUERIES: readonly FamilyQuery[] = [
     base: 0.2,
     max: 0.4,
     minAfter: 0.85,
+    share: true,
+    componentLabel: 'instance',
   },
   // Kubernetes: kube-state-metrics and cAdvisor.
   {

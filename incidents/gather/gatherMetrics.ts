@@ -30,6 +30,9 @@ export interface MetricsConfig {
 /** Exporter metrics whose family names one component (`pg_*` → postgres): an alert on them is about it. */
 const FIXED_COMPONENT = new Map(FAMILY_QUERIES.flatMap((q) => (q.component ? q.requires.map((m): [string, string] => [m, q.component!]) : [])));
 
+/** Exporter metrics whose component one label names (`node_*` → the host's `instance`). */
+const COMPONENT_LABEL = new Map(FAMILY_QUERIES.flatMap((q) => (q.componentLabel ? q.requires.map((m): [string, string] => [m, q.componentLabel!]) : [])));
+
 /** Alert-expression series checked for "drives the alert" (the rest are summarised only). */
 const MAX_DRIVERS = 5;
 
@@ -55,9 +58,13 @@ export async function gatherMetrics(prom: PrometheusClient | undefined, repo: In
       notes.push(`prometheus: no series for service "${req.service}" (tried ${service.tried.slice(0, 6).join(', ')}${service.tried.length > 6 ? ', …' : ''})`);
     }
   }
-  // A series of the incident's service is named after it, whatever label carries the name.
-  const nameOf = (labels: Record<string, string>, fixed?: string): string | undefined =>
-    service?.selectors.some((s) => matchesSelector(labels, s)) && !fixed ? service.service : componentOf(labels, fixed);
+  // A series of the incident's service is named after it, whatever label carries the name; a
+  // family that fixes its component (or the label naming it) wins over that.
+  const nameOf = (labels: Record<string, string>, fixed?: string, byLabel?: string): string | undefined => {
+    if (fixed) return fixed;
+    if (byLabel && labels[byLabel]) return labels[byLabel];
+    return service?.selectors.some((s) => matchesSelector(labels, s)) ? service.service : componentOf(labels);
+  };
 
   const range = (query: string) => prom.range(query, start, end, step);
   const summarised = (r: Awaited<ReturnType<typeof range>>) => {
@@ -69,11 +76,12 @@ export async function gatherMetrics(prom: PrometheusClient | undefined, repo: In
   const alertWork = req.alertExprs.map(async (expr) => {
     const parts = decomposeAlertExpression(expr);
     const fixed = parts.selectors.map((x) => (x.metric ? FIXED_COMPONENT.get(x.metric) : undefined)).find(Boolean);
+    const byLabel = parts.selectors.map((x) => (x.metric ? COMPONENT_LABEL.get(x.metric) : undefined)).find(Boolean);
     // The alert expression as written: the series that fire (existing weight).
     const { record, value } = await rec.run('alert_expr', 'promql', 'prometheus', expr, () => range(expr), summarised, window);
     if (value) {
       for (const series of summarisePromData(value.data, { maxSeries: 50, maxPoints: 400 }).series) {
-        const who = nameOf(series.labels, fixed);
+        const who = nameOf(series.labels, fixed, byLabel);
         const change = who ? changeAround(series.points, pivot) : undefined;
         const weight = change ? riseWeight(change, 0.15, 0.3) : 0;
         if (who && change && weight > 0)
@@ -96,7 +104,7 @@ export async function gatherMetrics(prom: PrometheusClient | undefined, repo: In
             .slice(0, MAX_DRIVERS)
         : [];
       for (const { s, change } of drivers) {
-        const who = nameOf(s.labels, fixed);
+        const who = nameOf(s.labels, fixed, byLabel);
         if (!who || !change) continue;
         signals.push({
           kind: 'alert_expr',
@@ -134,13 +142,13 @@ export async function gatherMetrics(prom: PrometheusClient | undefined, repo: In
     const { record, value } = await rec.run(t.kind, 'promql', 'prometheus', query, () => range(query), summarised, window);
     if (!value) return;
     for (const series of summarisePromData(value.data, { maxSeries: 50, maxPoints: 400 }).series) {
-      const who = nameOf(series.labels, t.component);
+      const who = nameOf(series.labels, t.component, t.componentLabel);
       if (!who) continue;
       // "Drop" families are 0/1 availability gauges: a fall to 0 is a rise of 1 − v.
       const points = t.change === 'drop' ? series.points.map(([ts, v]): [number, number] => [ts, 1 - v]) : series.points;
       const change = changeAround(points, pivot);
       if (!change || (t.minAfter !== undefined && change.after < t.minAfter)) continue;
-      const weight = riseWeight(change, t.base, t.max);
+      const weight = riseWeight(t.share ? { ...change, ratio: Math.max(change.ratio, headroomRatio(change)) } : change, t.base, t.max);
       if (weight <= 0) continue;
       const [before, after] = t.change === 'drop' ? [1 - change.before, 1 - change.after] : [change.before, change.after];
       const where = t.component || identityText(series.labels) !== `service="${who}"` ? ` (${identityText(series.labels)})` : '';
@@ -156,6 +164,11 @@ export async function gatherMetrics(prom: PrometheusClient | undefined, repo: In
   await Promise.all([...alertWork, ...familyWork]);
   if (vocab && catalogue.length === 0) notes.push(`prometheus: none of the ${FAMILY_QUERIES.length} catalogue metric families exists (${vocab.metrics.size} metric names)`);
   return { queries: [...rec.records, ...disc.records], signals, missing: [...new Set([...rec.missing, ...disc.missing, ...notes])] };
+}
+
+/** How many times less headroom a share (0..1) has after the start than before (floored like the rise ratio). */
+function headroomRatio(change: { before: number; after: number }, floor = 1e-3): number {
+  return (Math.max(0, 1 - change.before) + floor) / (Math.max(0, 1 - change.after) + floor);
 }
 
 function fmt(x: number): string {

@@ -42,8 +42,18 @@ function item(partial: Omit<ContextItem, 'tokens' | 'score'>): ContextItem {
  * relevance × recency × importance, and compresses to the token budget (dedupe, fold old turns
  * into a running summary, drop the lowest-scored). The query is expected to be redacted already.
  */
+/** Turn embeddings kept between retrievals (per process; LRU by insertion order). */
+const TURN_VECTOR_CACHE = 5000;
+
 export class ContextAssembler {
   private readonly now: () => number;
+  /**
+   * Every retrieval scores the session's last turns against the query, and those turns barely
+   * change between two retrievals: re-embedding up to `maxTurns` texts each time was most of the
+   * CPU of a retrieval (and a model or API call per turn with the other embedders). Keyed by the
+   * (redacted) text, so a hit is the same vector the embedder would return.
+   */
+  private readonly turnVectors = new Map<string, number[]>();
 
   constructor(
     private readonly deps: ContextAssemblerDeps,
@@ -96,7 +106,7 @@ export class ContextAssembler {
 
     const now = this.now();
     const candidates: ContextItem[] = [];
-    const turnVectors = qv && turns.length > 0 ? await embedder.embed(turns.map((t) => t.content)) : [];
+    const turnVectors = qv && turns.length > 0 ? await this.embedTurns(turns) : [];
     turns.forEach((t, i) => {
       const fromEnd = turns.length - 1 - i;
       candidates.push(
@@ -136,6 +146,18 @@ export class ContextAssembler {
     }
 
     return this.compress(sessionId, candidates, turns, budgetTokens, skipped);
+  }
+
+  private async embedTurns(turns: readonly Turn[]): Promise<number[][]> {
+    const missing = [...new Set(turns.map((t) => t.content).filter((c) => !this.turnVectors.has(c)))];
+    if (missing.length > 0) {
+      const vectors = await this.deps.embedder.embed(missing);
+      missing.forEach((text, i) => {
+        if (this.turnVectors.size >= TURN_VECTOR_CACHE) this.turnVectors.delete(this.turnVectors.keys().next().value!);
+        this.turnVectors.set(text, vectors[i] ?? []);
+      });
+    }
+    return turns.map((t) => this.turnVectors.get(t.content) ?? []);
   }
 
   private async compress(sessionId: string, candidates: ContextItem[], turns: readonly Turn[], budget: number, skipped: string[]): Promise<AssembledContext> {

@@ -1,13 +1,24 @@
 import type { Database } from '../../db/database';
 import { toJsonb } from '../../db/sanitize';
-import { VectorMatrix } from './vectorMatrix';
+import { HnswIndex, type HnswIndexOptions } from './hnswIndex';
+import { insertTop, VectorMatrix, type Scored } from './vectorMatrix';
 import type { VectorFilter, VectorHit, VectorPayload, VectorPoint, VectorStore } from './vectorStore';
 
 export interface EmbeddedVectorStoreOptions {
   table?: string;
   dimension: number;
   now?: () => number;
+  /**
+   * The HNSW index (`hnswIndex.ts`) per kind; `false`: exact search only. A kind with fewer than
+   * `minRows` points (default 5000: an exact scan of them takes ~2 ms) is searched exactly.
+   */
+  ann?: false | (HnswIndexOptions & { minRows?: number; candidates?: number });
 }
+
+/** Exact below this many points of a kind. */
+const ANN_MIN_ROWS = 5000;
+/** ANN candidates re-scored exactly per search (at least; 5 × limit when that is more). */
+const ANN_CANDIDATES = 100;
 
 function toBytes(v: readonly number[]): Uint8Array {
   return new Uint8Array(Float32Array.from(v).buffer);
@@ -21,10 +32,16 @@ function fromBytes(raw: Uint8Array): Float32Array {
 /**
  * The embedded long-term store used when neither Qdrant nor pgvector is available (Debian's
  * Postgres 15 has no pgvector; the embedded PGlite does) or with VECTOR_STORE=embedded: vectors are persisted
- * as float32 bytes in an ordinary table of the same database and searched exactly, in memory, by
- * a brute-force dot product (100 K × 384 dims ≈ 40 ms on one core). The in-memory index is per
- * process, which is right for single-process dev mode (PGlite); with several replicas on Postgres,
- * use pgvector or Qdrant, since a replica would not see points another one wrote after its start.
+ * as float32 bytes in an ordinary table of the same database and searched in memory. A brute-force
+ * dot product over 100 K × 384 dims costs 40-500 ms per search (one core, more under load), so each
+ * kind with at least `ann.minRows` points also has an HNSW graph (`hnswIndex.ts`, usearch): the
+ * search takes its nearest `max(100, 5 × limit)` candidates, re-scores them exactly from the
+ * float32 rows and applies the payload filter; when fewer than `limit` pass (a selective team or
+ * service filter) that kind is scanned exactly instead, so a filter never loses matches. The
+ * graphs are built at `init()` from the table (≈ 1-3 K points/s per core) and kept up to date on
+ * every write. The in-memory index is per process, which is right for single-process dev mode
+ * (PGlite); with several replicas on Postgres, use pgvector or Qdrant, since a replica would not
+ * see points another one wrote after its start.
  */
 /** Serialises concurrent `init()` of several processes ('memE'). */
 const INIT_LOCK_KEY = 0x6d656d45;
@@ -38,6 +55,9 @@ export class EmbeddedVectorStore implements VectorStore {
   private readonly byKind = new Map<string, VectorMatrix<VectorPayload>>();
   /** id → kind, to find a point's matrix on delete. */
   private readonly kindOf = new Map<string, string>();
+  /** One HNSW graph per kind, over the same points as its matrix. */
+  private readonly annByKind = new Map<string, HnswIndex>();
+  private readonly annOptions: false | (HnswIndexOptions & { minRows?: number; candidates?: number });
 
   constructor(
     private readonly db: Database,
@@ -47,6 +67,7 @@ export class EmbeddedVectorStore implements VectorStore {
     this.table = options.table ?? 'memory_vectors_embedded';
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.table)) throw new Error(`invalid vector table name ${this.table}`);
     this.now = options.now ?? Date.now;
+    this.annOptions = options.ann ?? {};
   }
 
   async init(): Promise<void> {
@@ -70,6 +91,7 @@ export class EmbeddedVectorStore implements VectorStore {
       this.now(),
     ]);
     for (const r of rows) this.put(r.id, fromBytes(r.embedding), r.payload);
+    this.indexAll();
   }
 
   async upsert(all: readonly VectorPoint[]): Promise<void> {
@@ -92,6 +114,7 @@ export class EmbeddedVectorStore implements VectorStore {
       params,
     );
     for (const p of points) this.put(p.id, p.vector, { ...p.payload });
+    this.index(points);
   }
 
   async search(vector: readonly number[], filter: VectorFilter, limit: number): Promise<VectorHit[]> {
@@ -100,8 +123,23 @@ export class EmbeddedVectorStore implements VectorStore {
     const kinds = filter.kinds && filter.kinds.length > 0 ? new Set<string>(filter.kinds) : undefined;
     const accept = (p: VectorPayload) =>
       p.tenant === filter.tenant && p.expiresAt > now && (filter.team === undefined || p.team === filter.team) && (filter.service === undefined || p.service === filter.service);
-    const best: { id: string; score: number; payload: VectorPayload }[] = [];
-    for (const [kind, matrix] of this.byKind) if (!kinds || kinds.has(kind)) matrix.topK(q, limit, accept, best);
+    const best: Scored<VectorPayload>[] = [];
+    for (const [kind, matrix] of this.byKind) {
+      if (kinds && !kinds.has(kind)) continue;
+      const ann = this.annByKind.get(kind);
+      if (!ann) {
+        matrix.topK(q, limit, accept, best);
+        continue;
+      }
+      const found: Scored<VectorPayload>[] = [];
+      matrix.topKOf(ann.search(q, Math.max(this.annCandidates, 5 * limit)), q, limit, accept, found);
+      // Short: the filter passes few of this kind's points, so an exact scan is the one that finds them all.
+      if (found.length < Math.min(limit, matrix.size)) {
+        found.length = 0;
+        matrix.topK(q, limit, accept, found);
+      }
+      for (const f of found) insertTop(best, f, limit);
+    }
     return best.map((b) => ({ id: b.id, score: b.score, payload: { ...b.payload } }));
   }
 
@@ -109,6 +147,7 @@ export class EmbeddedVectorStore implements VectorStore {
     if (ids.length === 0) return;
     await this.db.query(`delete from ${this.table} where id = any($1::uuid[])`, [[...ids]]);
     for (const id of ids) this.remove(id);
+    this.compact();
   }
 
   async deleteBySession(sessionId: string): Promise<void> {
@@ -116,6 +155,7 @@ export class EmbeddedVectorStore implements VectorStore {
     for (const matrix of this.byKind.values()) {
       for (const [id, p] of [...matrix.entries()]) if (p.sessionId === sessionId) this.remove(id);
     }
+    this.compact();
   }
 
   async purgeExpired(): Promise<void> {
@@ -124,17 +164,74 @@ export class EmbeddedVectorStore implements VectorStore {
     for (const matrix of this.byKind.values()) {
       for (const [id, p] of [...matrix.entries()]) if (p.expiresAt <= now) this.remove(id);
     }
+    this.compact();
   }
 
   async count(): Promise<number> {
     return this.kindOf.size;
   }
 
+  /** The kinds searched through an HNSW graph right now (the others exactly). */
+  get indexedKinds(): string[] {
+    return [...this.annByKind.keys()].sort();
+  }
+
   async close(): Promise<void> {
     this.kindOf.clear();
     this.byKind.clear();
+    this.annByKind.clear();
   }
 
+  private get annMinRows(): number {
+    return this.annOptions ? (this.annOptions.minRows ?? ANN_MIN_ROWS) : Number.POSITIVE_INFINITY;
+  }
+
+  private get annCandidates(): number {
+    return this.annOptions ? (this.annOptions.candidates ?? ANN_CANDIDATES) : 0;
+  }
+
+  /** Builds the graph of every kind big enough to have one (start-up). */
+  private indexAll(): void {
+    if (!this.annOptions) return;
+    for (const [kind, matrix] of this.byKind) {
+      if (matrix.size < this.annMinRows || this.annByKind.has(kind)) continue;
+      const ann = new HnswIndex(this.dimension, this.annOptions);
+      ann.rebuild(matrix.vectors());
+      this.annByKind.set(kind, ann);
+    }
+  }
+
+  /** Written points into their kind's graph; a kind that just reached `minRows` gets its graph. */
+  private index(points: readonly VectorPoint[]): void {
+    if (!this.annOptions) return;
+    const byKind = new Map<string, VectorPoint[]>();
+    for (const p of points) {
+      if (!this.annByKind.has(p.payload.kind)) continue;
+      let list = byKind.get(p.payload.kind);
+      if (!list) byKind.set(p.payload.kind, (list = []));
+      list.push(p);
+    }
+    for (const [kind, list] of byKind) {
+      const rows = new Float32Array(list.length * this.dimension);
+      list.forEach((p, i) => rows.set(p.vector, i * this.dimension));
+      this.annByKind.get(kind)!.add(
+        list.map((p) => p.id),
+        rows,
+      );
+    }
+    this.indexAll();
+  }
+
+  /** Rebuilds a graph whose tombstones (deleted points) outnumber half its live points. */
+  private compact(): void {
+    for (const [kind, ann] of this.annByKind) {
+      const matrix = this.byKind.get(kind);
+      if (!matrix || matrix.size < this.annMinRows / 2) this.annByKind.delete(kind);
+      else if (ann.needsRebuild) ann.rebuild(matrix.vectors());
+    }
+  }
+
+  /** Into the kind's matrix; the caller then calls `index` (graphs are fed in batches). */
   private put(id: string, vector: ArrayLike<number>, payload: VectorPayload): void {
     if (this.kindOf.get(id) !== payload.kind) this.remove(id);
     let matrix = this.byKind.get(payload.kind);
@@ -147,6 +244,7 @@ export class EmbeddedVectorStore implements VectorStore {
     const kind = this.kindOf.get(id);
     if (kind === undefined) return;
     this.byKind.get(kind)?.delete(id);
+    this.annByKind.get(kind)?.remove(id);
     this.kindOf.delete(id);
   }
 }

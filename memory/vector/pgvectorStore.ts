@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../../db/database';
-import type { MemoryKind } from '../types';
+import { MemoryKind } from '../types';
 import { VectorStoreConfigError, type VectorFilter, type VectorHit, type VectorPoint, type VectorStore } from './vectorStore';
 
 export interface PgvectorStoreOptions {
@@ -15,7 +15,8 @@ export interface PgvectorStoreOptions {
 
 interface HitRow {
   id: string;
-  score: number;
+  /** Cosine distance (1 - similarity). */
+  distance: number;
   tenant: string;
   team: string | null;
   service: string | null;
@@ -36,6 +37,11 @@ const INIT_LOCK_KEY = 0x6d656d76; // 'memv'
 
 const vectorLiteral = (v: readonly number[]): string => `[${v.map((x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
 
+/** Index name suffix per kind (`runbook-outcome` → `runbook_outcome`). */
+const kindSlug = (kind: MemoryKind): string => kind.replace(/[^a-z0-9]/g, '_');
+/** Kinds are a closed zod enum, so they can be spliced as literals (the partial indexes need literals). */
+const kindLiteral = (kind: MemoryKind): string => `'${MemoryKind.parse(kind)}'`;
+
 function versionAtLeast(version: string, major: number, minor: number): boolean {
   const [a = 0, b = 0] = version.split('.').map((x) => Number.parseInt(x, 10));
   return a > major || (a === major && b >= minor);
@@ -44,16 +50,25 @@ function versionAtLeast(version: string, major: number, minor: number): boolean 
 /**
  * pgvector on PGlite (the embedded default: `db/pgliteDatabase.ts` registers the
  * `@electric-sql/pglite-pgvector` extension) or on a Postgres server that has it. The extension,
- * table (`vector(<embedder dimension>)`) and HNSW cosine index are created here at start-up, not in
+ * table (`vector(<embedder dimension>)`) and HNSW cosine indexes are created here at start-up, not in
  * shared migrations, because they need the extension and the embedder's dimension. Times are epoch
  * ms in bigint columns so payloads round-trip exactly.
  *
- * Filtered search: an HNSW scan visits `hnsw.ef_search` candidates and filters afterwards, so a
- * selective filter (a tenant's 3 preferences among 100 K incidents) could come back short. With
- * pgvector ≥ 0.8 the search runs with `hnsw.iterative_scan = strict_order` (keeps scanning until
- * `limit` rows pass the filter, in exact distance order); and whenever fewer than `limit` rows come
- * back, the query is repeated as an exact scan (an ORDER BY the index cannot serve), which is cheap
- * precisely in that case because few rows match the filter's b-tree index.
+ * One partial HNSW index per kind (`where kind = '<kind>'`), not one over the whole table: every
+ * context retrieval filters by kind (preferences apart from the other memories), and an HNSW scan
+ * visits `hnsw.ef_search` candidates and filters afterwards, so against one shared index a kind
+ * holding 20 % of the rows came back short and fell back to an exact scan of all its rows (the
+ * 1 000-session bench spent most of its time there). A search runs one index scan per wanted kind
+ * (UNION ALL, merged by distance); each row is still inserted into exactly one index.
+ *
+ * Other filters (tenant, team, service) still apply after the scan: with pgvector ≥ 0.8 such a
+ * search runs with `hnsw.iterative_scan = strict_order` (keeps scanning until `limit` rows pass,
+ * in exact distance order); and whenever fewer than `limit` rows come back, the query is repeated
+ * as an exact scan (an ORDER BY the index cannot serve), which is cheap precisely in that case
+ * because few rows match. A search needing no setting (`limit` within the server's
+ * `hnsw.ef_search`, no extra filter) is one statement, without a transaction: under a thousand
+ * concurrent sessions the four extra round trips of BEGIN/set_config/COMMIT held a pooled
+ * connection each time.
  */
 export class PgvectorStore implements VectorStore {
   readonly kind = 'pgvector' as const;
@@ -62,6 +77,8 @@ export class PgvectorStore implements VectorStore {
   private readonly now: () => number;
   private readonly hnsw: boolean;
   private iterativeScan = false;
+  /** The server's `hnsw.ef_search` (pgvector's default 40): a search asking for more sets it. */
+  private efSearchDefault = 40;
   /** PGlite has no autovacuum: rows written since the last ANALYZE, and the row count then. */
   private writesSinceAnalyze = 0;
   private rowsAtAnalyze = 0;
@@ -103,11 +120,24 @@ export class PgvectorStore implements VectorStore {
         create index if not exists ${this.table}_session on ${this.table} (session_id);
       `);
       if (this.hnsw) {
-        await tx.exec(`create index if not exists ${this.table}_hnsw on ${this.table} using hnsw (embedding vector_cosine_ops)`);
+        // Tables made before the per-kind indexes had one index over every row: replaced (once).
+        await tx.exec(`drop index if exists ${this.table}_hnsw`);
+        for (const kind of MemoryKind.options) {
+          await tx.exec(
+            `create index if not exists ${this.table}_hnsw_${kindSlug(kind)} on ${this.table} using hnsw (embedding vector_cosine_ops) where kind = ${kindLiteral(kind)}`,
+          );
+        }
       }
     });
     const ext = await this.db.query<{ extversion: string }>("select extversion from pg_extension where extname = 'vector'");
     this.iterativeScan = versionAtLeast(ext[0]?.extversion ?? '0', 0, 8);
+    if (this.hnsw) {
+      // The GUC exists once the library is loaded (the index creation above loaded it here; on
+      // another pooled connection `current_setting(…, true)` may be null: keep pgvector's default).
+      const [ef] = await this.db.query<{ ef: string | null }>("select current_setting('hnsw.ef_search', true) as ef");
+      const parsed = Number.parseInt(ef?.ef ?? '', 10);
+      if (Number.isInteger(parsed) && parsed > 0) this.efSearchDefault = parsed;
+    }
     await this.analyze();
   }
 
@@ -169,33 +199,40 @@ export class PgvectorStore implements VectorStore {
     if (vector.length !== this.dimension) throw new Error(`query vector has dimension ${vector.length}, expected ${this.dimension}`);
     const take = Math.max(0, Math.floor(limit));
     if (take === 0) return [];
+    const kinds = [...new Set(filter.kinds && filter.kinds.length > 0 ? filter.kinds : MemoryKind.options)];
     const params: unknown[] = [vectorLiteral(vector), filter.tenant, this.now(), take];
     const where = ['tenant = $2', 'expires_at > $3'];
     if (filter.team !== undefined) where.push(`team = $${params.push(filter.team)}`);
     if (filter.service !== undefined) where.push(`service = $${params.push(filter.service)}`);
-    if (filter.kinds && filter.kinds.length > 0) where.push(`kind = any($${params.push([...filter.kinds])}::text[])`);
-    const select = (orderBy: string) =>
-      `select id, 1 - (embedding <=> $1::vector) as score, tenant, team, service, kind, session_id, text, importance,
-              created_at, expires_at
-       from ${this.table} where ${where.join(' and ')} order by ${orderBy} limit $4`;
+    const columns = `id, embedding <=> $1::vector as distance, tenant, team, service, kind, session_id, text, importance, created_at, expires_at`;
 
     let rows: HitRow[];
     if (this.hnsw) {
-      rows = await this.db.transaction(async (tx) => {
-        if (this.iterativeScan) await tx.query("select set_config('hnsw.iterative_scan', 'strict_order', true)");
-        await tx.query("select set_config('hnsw.ef_search', $1, true)", [String(Math.min(1000, Math.max(40, take * 2)))]);
-        // ORDER BY the bare distance: the only ordering the HNSW index can produce.
-        return tx.query<HitRow>(select('embedding <=> $1::vector'), params);
-      });
+      // One scan of each kind's partial index (ORDER BY the bare distance: the only ordering an
+      // HNSW index can produce), merged by distance.
+      const branch = (kind: MemoryKind) =>
+        `(select ${columns} from ${this.table} where kind = ${kindLiteral(kind)} and ${where.join(' and ')} order by embedding <=> $1::vector limit $4)`;
+      const sql = kinds.length === 1 ? branch(kinds[0]!) : `select * from (${kinds.map(branch).join(' union all ')}) as hits order by distance, id limit $4`;
+      const iterate = this.iterativeScan && (filter.team !== undefined || filter.service !== undefined);
+      const ef = take > this.efSearchDefault ? Math.min(1000, take * 2) : undefined;
+      if (!iterate && ef === undefined) {
+        rows = await this.db.query<HitRow>(sql, params);
+      } else {
+        rows = await this.db.transaction(async (tx) => {
+          if (iterate) await tx.query("select set_config('hnsw.iterative_scan', 'strict_order', true)");
+          if (ef !== undefined) await tx.query("select set_config('hnsw.ef_search', $1, true)", [String(ef)]);
+          return tx.query<HitRow>(sql, params);
+        });
+      }
       // Short: either fewer rows match, or the approximate scan gave up early. Exact scan (the
-      // expression ordering keeps the HNSW index out; the b-tree filter index or a seq scan serves it).
-      if (rows.length < take) rows = await this.db.query<HitRow>(select('(embedding <=> $1::vector) + 0, id'), params);
+      // expression ordering keeps the HNSW indexes out; the b-tree filter index or a seq scan serves it).
+      if (rows.length < take) rows = await this.exactSearch(columns, where, kinds, params);
     } else {
-      rows = await this.db.query<HitRow>(select('embedding <=> $1::vector, id'), params);
+      rows = await this.exactSearch(columns, where, kinds, params);
     }
     return rows.map((r) => ({
       id: r.id,
-      score: Number(r.score),
+      score: 1 - Number(r.distance),
       payload: {
         tenant: r.tenant,
         ...(r.team !== null ? { team: r.team } : {}),
@@ -208,6 +245,12 @@ export class PgvectorStore implements VectorStore {
         expiresAt: Number(r.expires_at),
       },
     }));
+  }
+
+  private exactSearch(columns: string, where: readonly string[], kinds: readonly MemoryKind[], params: readonly unknown[]): Promise<HitRow[]> {
+    const all = [...params];
+    const kindFilter = kinds.length === MemoryKind.options.length ? [] : [`kind = any($${all.push([...kinds])}::text[])`];
+    return this.db.query<HitRow>(`select ${columns} from ${this.table} where ${[...where, ...kindFilter].join(' and ')} order by (embedding <=> $1::vector) + 0, id limit $4`, all);
   }
 
   async delete(ids: readonly string[]): Promise<void> {

@@ -180,3 +180,39 @@ describe('approvals bound to the plan digest', () => {
     expect(rows.map((r) => r.statusCode).sort()).toEqual([200, 400, 409, 422]);
   });
 });
+
+describe('resume with parameters', () => {
+  it('checks the params (422 naming each field), then re-plans the open gate so a decision on the old digest is refused', async () => {
+    const started = await api.call('POST', '/api/v1/runs', { token: TOKENS.operator, json: { runbook: gated.name, params: { version: 'v1' } } });
+    const runId = started.body.runId as string;
+    const before = await eventually(async () => (await api.call('GET', `/api/v1/runs/${runId}`, { token: TOKENS.viewer })).body.approvals?.[0]);
+    expect((await api.call('POST', `/api/v1/runs/${runId}/pause`, { token: TOKENS.operator, json: { reason: 'wrong version' } })).status).toBe(200);
+
+    const empty = await api.call('POST', `/api/v1/runs/${runId}/resume`, { token: TOKENS.operator, json: { params: {} } });
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors).toEqual([expect.objectContaining({ path: 'params' })]);
+    const unknown = await api.call('POST', `/api/v1/runs/${runId}/resume`, { token: TOKENS.operator, json: { params: { colour: 'red', version: 7 } } });
+    expect(unknown.status).toBe(422);
+    expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(unknown.body.type).toBe('urn:copilot:problem:resume-params-invalid');
+    expect(unknown.body.detail).toMatch(/params\.colour/);
+    expect(unknown.body.detail).toMatch(/params\.version/);
+
+    const resumed = await api.call('POST', `/api/v1/runs/${runId}/resume`, { token: TOKENS.operator, json: { reason: 'v2 it is', params: { version: 'v2' } } });
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toMatchObject({ runId, status: 'waiting_approval', params: { version: 'v2' } });
+    const gate = (await api.call('GET', `/api/v1/runs/${runId}`, { token: TOKENS.viewer })).body.approvals[0];
+    expect(gate.digest).not.toBe(before.digest);
+
+    const url = `/api/v1/runs/${runId}/approvals/gate`;
+    const stale = await api.call('POST', url, { token: TOKENS.approver, json: { decision: 'approve', digest: before.digest, inputs: { ticket: 'CHG-2' } } });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ type: 'urn:copilot:problem:approval-digest-mismatch', currentDigest: gate.digest });
+    const ok = await api.call('POST', url, { token: TOKENS.approver, json: { decision: 'approve', digest: gate.digest, inputs: { ticket: 'CHG-2' } } });
+    expect(ok.status).toBe(200);
+    const events = await backends.store.list(runId, 0);
+    expect(events.find((e) => e.type === 'approval.replanned')!.data).toMatchObject({ gateId: 'gate', previousDigest: before.digest, digest: gate.digest, by: 'olga' });
+    const resumes = await auditRows('run.resume', runId, 3);
+    expect(resumes.map((r) => r.statusCode).sort()).toEqual([200, 400, 422]);
+  });
+});

@@ -173,6 +173,10 @@ describe('one audit row per mutating request', () => {
       'run.pause': { path: '/api/v1/runs/run-audit-nope/pause', json: { reason: 'x' }, target: 'run-audit-nope' },
       'run.resume': { path: '/api/v1/runs/run-audit-nope/resume', json: {}, target: 'run-audit-nope' },
       'run.plan': { path: '/api/v1/runs/plan', json: { runbook: 'slow-wait' }, target: null },
+      'runbook.compose': { path: '/api/v1/runbooks/compose', json: { goal: 'restart auth' }, target: null },
+      'runbook.draft.run': { path: '/api/v1/runbooks/drafts/d-1/runs', json: {}, target: 'd-1' },
+      'runbook.draft.promote': { path: '/api/v1/runbooks/drafts/d-1/promote', json: {}, target: 'd-1' },
+      'runbook.draft.discard': { path: '/api/v1/runbooks/drafts/d-1/discard', json: {}, target: 'd-1' },
       'slack.user.map': { path: '/api/v1/slack/users/U0AUDIT01', json: { subject: 'x', roles: ['viewer'] }, target: 'U0AUDIT01' },
       'slack.user.unmap': { path: '/api/v1/slack/users/U0AUDIT01', target: 'U0AUDIT01' },
     };

@@ -75,6 +75,29 @@ describe('runs start --wait', () => {
     expect(res.stdout).toMatch(/■ run cancelled/);
   });
 
+  it('pause and resume with a new param: the watcher sees both and the re-planned gate; the approval on the new plan completes it', async () => {
+    const waiting = startCli(['runs', 'start', 'deploy-service', '-p', 'service=auth', '-p', 'version=v5', '-p', 'environment=production', '--wait'], as(TOKENS.operator));
+    const runId = await waiting.waitForOutput(/run-[0-9a-f-]{36}/);
+    await waiting.waitForOutput(/⏸ approval "approve" waiting/);
+    const noReason = await runCli(['runs', 'pause', runId], as(TOKENS.operator));
+    expect(noReason.code).not.toBe(0);
+    const pause = await runCli(['runs', 'pause', runId, '--reason', 'wrong build'], as(TOKENS.operator));
+    expect(pause.stdout.trim()).toBe(`${runId}: paused`);
+    await waiting.waitForOutput(/⏸ paused by olga: wrong build/);
+    const badParam = await runCli(['runs', 'resume', runId, '-p', 'colour=red'], as(TOKENS.operator));
+    expect(badParam.code).not.toBe(0);
+    expect(badParam.stderr).toMatch(/params\.colour/);
+    const resume = await runCli(['runs', 'resume', runId, '-p', 'version=v5.1', '--reason', 'fixed build'], as(TOKENS.operator));
+    expect(resume.stderr).toBe('');
+    expect(resume.stdout.trim()).toBe(`${runId}: waiting_approval`);
+    await waiting.waitForOutput(/▶ resumed by olga \(params changed: version\)/);
+    await waiting.waitForOutput(/↻ approval "approve" re-planned/);
+    const approve = await runCli(['runs', 'approve', runId], as(TOKENS.approver));
+    expect(approve.stdout.trim()).toBe('gate approve: approved by adam');
+    const res = await waiting.done;
+    expect(res.code).toBe(0);
+  });
+
   it('prints only the final run state as JSON with --output json', async () => {
     const res = await runCli(['--output', 'json', 'runs', 'start', 'deploy-service', '-p', 'service=auth', '-p', 'version=v4', '--wait'], as(TOKENS.operator));
     expect(res.code).toBe(0);

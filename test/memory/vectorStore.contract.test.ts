@@ -1,13 +1,13 @@
 /** @jest-environment ./test/db/pgliteEnvironment.ts */
 import { randomUUID } from 'node:crypto';
-import { HashedEmbedder } from '../../memory/embeddings/hashedEmbedder';
 import { createVectorStore } from '../../memory/vector/createVectorStore';
 import { EmbeddedVectorStore } from '../../memory/vector/embeddedVectorStore';
 import { PgvectorStore } from '../../memory/vector/pgvectorStore';
 import { QdrantStore } from '../../memory/vector/qdrantStore';
-import { VectorStoreConfigError, type VectorPayload, type VectorPoint, type VectorStore } from '../../memory/vector/vectorStore';
+import { VectorStoreConfigError, type VectorPoint } from '../../memory/vector/vectorStore';
 import { FakeQdrant } from './support/fakeQdrant';
 import { openMemoryDb, type MemoryDb } from './support/memoryHarness';
+import { describeVectorStoreContract } from './support/vectorStoreContract';
 
 jest.mock('@electric-sql/pglite', () => (globalThis as Record<string, unknown>).__hostPglite);
 
@@ -15,121 +15,29 @@ jest.mock('@electric-sql/pglite', () => (globalThis as Record<string, unknown>).
  * One contract for every long-term backend that can run here: pgvector on PGlite (the
  * `@electric-sql/pglite-pgvector` extension registered by db/pgliteDatabase.ts), Qdrant (against the
  * FAKE Qdrant server in support/fakeQdrant.ts), and the embedded store on PGlite and on real
- * Postgres. Debian's Postgres 15 has no pgvector: that start-up failure is tested below.
+ * Postgres, exact and through its HNSW graphs (the contract: support/vectorStoreContract.ts;
+ * pgvector on a real Postgres server: pgvectorServer.test.ts). Debian's Postgres 15 has no
+ * pgvector: that start-up failure is tested below.
  */
-const embedder = new HashedEmbedder({ dimension: 64 });
-const embed = async (t: string) => (await embedder.embed([t]))[0]!;
+type Backend = 'pgvector (pglite)' | 'qdrant (fake server)' | 'embedded (pglite)' | 'embedded (postgres)' | 'embedded + HNSW (pglite)';
 
-type Backend = 'pgvector (pglite)' | 'qdrant (fake server)' | 'embedded (pglite)' | 'embedded (postgres)';
-
-describe.each<Backend>(['pgvector (pglite)', 'qdrant (fake server)', 'embedded (pglite)', 'embedded (postgres)'])('VectorStore contract: %s', (backend) => {
-  let clock = 1_000_000;
-  const now = () => clock;
-  let store: VectorStore;
-  let fake: FakeQdrant | undefined;
-  let db: MemoryDb | undefined;
-
-  beforeAll(async () => {
+for (const backend of ['pgvector (pglite)', 'qdrant (fake server)', 'embedded (pglite)', 'embedded (postgres)', 'embedded + HNSW (pglite)'] satisfies Backend[]) {
+  describeVectorStoreContract(backend, async (now) => {
     if (backend.startsWith('qdrant')) {
-      fake = await FakeQdrant.start();
-      store = new QdrantStore({ url: fake.url, collection: 'contract', dimension: 64, now });
-    } else {
-      db = await openMemoryDb(backend.includes('pglite') ? 'pglite' : 'postgres');
-      store = backend.startsWith('pgvector') ? new PgvectorStore(db.db, { dimension: 64, now }) : new EmbeddedVectorStore(db.db, { dimension: 64, now });
+      const fake = await FakeQdrant.start();
+      const store = new QdrantStore({ url: fake.url, collection: 'contract', dimension: 64, now });
+      await store.init();
+      return { store, dispose: () => fake.close() };
     }
+    const db = await openMemoryDb(backend.includes('pglite') ? 'pglite' : 'postgres');
+    // `embedded + HNSW`: every kind gets its graph from the first point, so the whole contract runs through the ANN path.
+    const store = backend.startsWith('pgvector')
+      ? new PgvectorStore(db.db, { dimension: 64, now })
+      : new EmbeddedVectorStore(db.db, { dimension: 64, now, ...(backend.includes('HNSW') ? { ann: { minRows: 0 } } : {}) });
     await store.init();
-    await store.init(); // idempotent on restart
+    return { store, dispose: () => db.dispose() };
   });
-  afterAll(async () => {
-    await store.close();
-    await fake?.close();
-    await db?.dispose();
-  });
-
-  const payload = (over: Partial<VectorPayload>): VectorPayload => ({
-    tenant: 'default',
-    kind: 'incident',
-    text: '',
-    importance: 0.8,
-    createdAt: clock,
-    expiresAt: clock + 10_000,
-    ...over,
-  });
-
-  const ids = { pool: randomUUID(), disk: randomUUID(), pref: randomUUID(), other: randomUUID(), expiring: randomUUID() };
-
-  it('upserts and finds the nearest by cosine, best first', async () => {
-    const docs: [string, Partial<VectorPayload>][] = [
-      [ids.pool, { text: 'checkout-svc 502 errors caused by exhausted database connection pool', service: 'checkout-svc', sessionId: 's-1' }],
-      [ids.disk, { text: 'payments-api disk full on the log volume', service: 'payments-api' }],
-      [ids.pref, { text: 'show charts, not tables', kind: 'preference', team: 'sre' }],
-      [ids.other, { text: 'checkout-svc connection pool exhausted again', tenant: 'other-tenant' }],
-    ];
-    await store.upsert(await Promise.all(docs.map(async ([id, p]) => ({ id, vector: await embed(p.text!), payload: payload(p) }))));
-    const hits = await store.search(await embed('connection pool exhausted on checkout-svc'), { tenant: 'default' }, 3);
-    expect(hits[0]?.id).toBe(ids.pool);
-    expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
-    expect(hits[0]!.score).toBeLessThanOrEqual(1.0001);
-    expect(hits[0]!.payload).toMatchObject({ text: docs[0]![1].text, service: 'checkout-svc', kind: 'incident', sessionId: 's-1' });
-    expect(hits.map((h) => h.id)).not.toContain(ids.other);
-  });
-
-  it('filters by kind, service and team', async () => {
-    const v = await embed('anything');
-    expect((await store.search(v, { tenant: 'default', kinds: ['preference'] }, 10)).map((h) => h.id)).toEqual([ids.pref]);
-    expect((await store.search(v, { tenant: 'default', service: 'payments-api' }, 10)).map((h) => h.id)).toEqual([ids.disk]);
-    expect((await store.search(v, { tenant: 'default', team: 'sre' }, 10)).map((h) => h.id)).toEqual([ids.pref]);
-    expect(await store.search(v, { tenant: 'default', kinds: ['doc', 'note'] }, 10)).toEqual([]);
-  });
-
-  it('updates a point in place on re-upsert', async () => {
-    await store.upsert([
-      { id: ids.disk, vector: await embed('payments-api disk full'), payload: payload({ text: 'payments-api disk full (fixed by log rotation)', service: 'payments-api' }) },
-    ]);
-    const hits = await store.search(await embed('payments-api disk'), { tenant: 'default', service: 'payments-api' }, 5);
-    expect(hits).toHaveLength(1);
-    expect(hits[0]!.payload.text).toContain('log rotation');
-  });
-
-  it('never returns expired points and purges them', async () => {
-    await store.upsert([{ id: ids.expiring, vector: await embed('short lived note'), payload: payload({ text: 'short lived note', kind: 'note', expiresAt: clock + 100 }) }]);
-    expect((await store.search(await embed('short lived note'), { tenant: 'default', kinds: ['note'] }, 5)).map((h) => h.id)).toEqual([ids.expiring]);
-    clock += 200;
-    expect(await store.search(await embed('short lived note'), { tenant: 'default', kinds: ['note'] }, 5)).toEqual([]);
-    const before = await store.count();
-    await store.purgeExpired();
-    expect(await store.count()).toBe(before - 1);
-  });
-
-  it('deletes by id and by session', async () => {
-    await store.delete([ids.disk]);
-    await store.deleteBySession('s-1');
-    const left = (await store.search(await embed('checkout payments'), { tenant: 'default' }, 10)).map((h) => h.id);
-    expect(left).toEqual([ids.pref]);
-    await store.delete([]);
-  });
-
-  it('upsert is idempotent: the same points again, or an id twice in one batch (last wins)', async () => {
-    const id = randomUUID();
-    const v = await embed('idempotent upsert of a runbook outcome');
-    const point = { id, vector: v, payload: payload({ text: 'runbook outcome v1', kind: 'runbook-outcome', service: 'idem-svc' }) };
-    await store.upsert([point]);
-    const before = await store.count();
-    await store.upsert([point]);
-    await store.upsert([point, { ...point, payload: { ...point.payload, text: 'runbook outcome v2' } }]);
-    expect(await store.count()).toBe(before);
-    const hits = await store.search(v, { tenant: 'default', service: 'idem-svc' }, 5);
-    expect(hits.map((h) => [h.id, h.payload.text])).toEqual([[id, 'runbook outcome v2']]);
-    expect(hits[0]!.score).toBeCloseTo(1, 4);
-    expect(hits[0]!.payload).toEqual({ ...point.payload, text: 'runbook outcome v2' });
-    await store.delete([id]);
-    expect(await store.search(v, { tenant: 'default', service: 'idem-svc' }, 5)).toEqual([]);
-  });
-
-  it('rejects a vector of the wrong dimension', async () => {
-    await expect(store.upsert([{ id: randomUUID(), vector: [1, 2, 3], payload: payload({ text: 'x' }) }])).rejects.toThrow(/dimension/);
-  });
-});
+}
 
 describe('PgvectorStore on PGlite: schema, index and filtered approximate search', () => {
   let t: MemoryDb;
@@ -150,7 +58,10 @@ describe('PgvectorStore on PGlite: schema, index and filtered approximate search
     );
     expect(col[0]?.type).toBe('vector(32)');
     const idx = await t.db.query<{ indexdef: string }>("select indexdef from pg_indexes where tablename = 'pgv_schema' and indexdef ilike '%using hnsw%'");
-    expect(idx[0]?.indexdef).toMatch(/hnsw \(embedding vector_cosine_ops\)/);
+    // One partial index per kind, none over the whole table.
+    expect(idx.map((i) => i.indexdef.replace(/^.* USING /, '')).sort()).toEqual(
+      ['doc', 'incident', 'note', 'preference', 'runbook-outcome'].map((k) => `hnsw (embedding vector_cosine_ops) WHERE (kind = '${k}'::text)`),
+    );
     await expect(new PgvectorStore(t.db, { dimension: 64, table: 'pgv_schema' }).init()).rejects.toThrow(/vector\(32\).*vector\(64\)/);
   });
 
@@ -193,9 +104,9 @@ describe('PgvectorStore on PGlite: schema, index and filtered approximate search
     // index serves the filtered query (iterative scan until 10 rows pass the filter).
     await t.db.exec('set enable_seqscan = off; set enable_sort = off');
     const rarePlan = await t.db.query<Record<string, string>>(
-      `explain select id from pgv_filtered where tenant = 'default' and expires_at > 0 and service = 'rare-svc' order by embedding <=> '[${q.join(',')}]'::vector limit 10`,
+      `explain select id from pgv_filtered where kind = 'incident' and tenant = 'default' and expires_at > 0 and service = 'rare-svc' order by embedding <=> '[${q.join(',')}]'::vector limit 10`,
     );
-    expect(rarePlan.map((r) => Object.values(r).join(' ')).join('\n')).toMatch(/pgv_filtered_hnsw/);
+    expect(rarePlan.map((r) => Object.values(r).join(' ')).join('\n')).toMatch(/pgv_filtered_hnsw_incident/);
     const rare = await store.search(q, { tenant: 'default', service: 'rare-svc' }, 10);
     await t.db.exec('reset enable_seqscan; reset enable_sort');
     expect(rare).toHaveLength(10);
@@ -208,11 +119,84 @@ describe('PgvectorStore on PGlite: schema, index and filtered approximate search
     const truth = exact([...incidents, ...prefs]).slice(0, 10);
     expect(hits.filter((h) => truth.includes(h.id)).length).toBeGreaterThanOrEqual(9);
     expect(hits[0]!.score).toBeCloseTo(cosine(q, [...incidents, ...prefs].find((p) => p.id === hits[0]!.id)!.vector), 4);
-    // The unfiltered query is served by the HNSW index.
+    // A kind's query is served by that kind's partial HNSW index.
     const plan = await t.db.query<Record<string, string>>(
-      `explain select id from pgv_filtered where tenant = 'default' and expires_at > 0 order by embedding <=> '[${q.join(',')}]'::vector limit 10`,
+      `explain select id from pgv_filtered where kind = 'incident' and tenant = 'default' and expires_at > 0 order by embedding <=> '[${q.join(',')}]'::vector limit 10`,
     );
-    expect(plan.map((r) => Object.values(r).join(' ')).join('\n')).toMatch(/pgv_filtered_hnsw/);
+    expect(plan.map((r) => Object.values(r).join(' ')).join('\n')).toMatch(/pgv_filtered_hnsw_incident/);
+  });
+});
+
+describe('EmbeddedVectorStore HNSW graphs: same answers as the exact scan', () => {
+  let t: MemoryDb;
+  beforeAll(async () => {
+    t = await openMemoryDb('pglite');
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('a kind past minRows is searched through its graph: top 10 as exact, selective filters complete, deletes compacted', async () => {
+    const dim = 32;
+    let seed = 7;
+    // 32-bit LCG with Math.imul: exact integer arithmetic (a float product would lose bits).
+    const rand = () => (seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32 - 0.5;
+    const base = { tenant: 'default', text: 'x', importance: 0.5, createdAt: 0, expiresAt: Date.now() + 86_400_000 };
+    const points: VectorPoint[] = Array.from({ length: 3000 }, (_, i) => ({
+      id: randomUUID(),
+      vector: Array.from({ length: dim }, rand),
+      payload: { ...base, kind: 'incident', ...(i % 100 === 0 ? { service: 'rare-svc' } : {}) },
+    }));
+    const prefs: VectorPoint[] = Array.from({ length: 20 }, () => ({ id: randomUUID(), vector: Array.from({ length: dim }, rand), payload: { ...base, kind: 'preference' } }));
+    const ann = new EmbeddedVectorStore(t.db, { dimension: dim, table: 'emb_ann', ann: { minRows: 1000 } });
+    const exact = new EmbeddedVectorStore(t.db, { dimension: dim, table: 'emb_exact', ann: false });
+    await ann.init();
+    await exact.init();
+    for (const store of [ann, exact]) await store.upsert([...points, ...prefs]);
+    expect(ann.indexedKinds).toEqual(['incident']);
+    expect(exact.indexedKinds).toEqual([]);
+    const queries = Array.from({ length: 20 }, () => Array.from({ length: dim }, rand));
+    let agree = 0;
+    for (const q of queries) {
+      const truth = (await exact.search(q, { tenant: 'default' }, 10)).map((h) => h.id);
+      const got = await ann.search(q, { tenant: 'default' }, 10);
+      agree += got.filter((h) => truth.includes(h.id)).length;
+      // Exact re-scoring: the scores are the exact ones, best first.
+      expect(got.map((h) => h.score)).toEqual([...got.map((h) => h.score)].sort((a, b) => b - a));
+    }
+    expect(agree / (queries.length * 10)).toBeGreaterThanOrEqual(0.9);
+    // 30 rare-svc points among 3000: the graph's 100 candidates hold few of them, the exact fallback all.
+    for (const q of queries.slice(0, 5)) {
+      const filter = { tenant: 'default', service: 'rare-svc' };
+      expect((await ann.search(q, filter, 10)).map((h) => h.id)).toEqual((await exact.search(q, filter, 10)).map((h) => h.id));
+    }
+    // Preferences (20 points) have no graph: exact.
+    expect((await ann.search(queries[0]!, { tenant: 'default', kinds: ['preference'] }, 5)).map((h) => h.id)).toEqual(
+      (await exact.search(queries[0]!, { tenant: 'default', kinds: ['preference'] }, 5)).map((h) => h.id),
+    );
+    // Deleting many points rebuilds the graph without its tombstones: still searched through it, same answers.
+    const q = queries[1]!;
+    const firstCut = points.slice(0, 1200).map((p) => p.id);
+    await ann.delete(firstCut);
+    await exact.delete(firstCut);
+    expect(ann.indexedKinds).toEqual(['incident']);
+    const afterCut = (await exact.search(q, { tenant: 'default' }, 10)).map((h) => h.id);
+    expect((await ann.search(q, { tenant: 'default' }, 10)).filter((h) => afterCut.includes(h.id)).length).toBeGreaterThanOrEqual(8);
+    const removed = new Set(firstCut);
+    expect((await ann.search(q, { tenant: 'default' }, 50)).filter((h) => removed.has(h.id))).toEqual([]);
+    // A kind that shrank below half of minRows loses its graph: exact again.
+    const secondCut = points.slice(1200, 2600).map((p) => p.id);
+    await ann.delete(secondCut);
+    await exact.delete(secondCut);
+    expect(ann.indexedKinds).toEqual([]);
+    expect((await ann.search(q, { tenant: 'default' }, 10)).map((h) => h.id)).toEqual((await exact.search(q, { tenant: 'default' }, 10)).map((h) => h.id));
+    // A restart builds the graphs from the table.
+    const restarted = new EmbeddedVectorStore(t.db, { dimension: dim, table: 'emb_ann', ann: { minRows: 300 } });
+    await restarted.init();
+    expect(restarted.indexedKinds).toEqual(['incident']);
+    expect(await restarted.count()).toBe(420);
+    const truth = (await exact.search(q, { tenant: 'default' }, 10)).map((h) => h.id);
+    expect((await restarted.search(q, { tenant: 'default' }, 10)).filter((h) => truth.includes(h.id)).length).toBeGreaterThanOrEqual(8);
   });
 });
 

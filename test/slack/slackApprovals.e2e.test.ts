@@ -139,6 +139,33 @@ test('a run started from the API is announced in the approvals channel; its requ
   expect((await stack.backends.client.workflow.getHandle(runId).result()) as unknown).toBeDefined();
 });
 
+test('a resume with new params re-plans the gate: the cards carry the new digest and a click on the old one is refused as stale', async () => {
+  const res = await stack.call('POST', '/api/v1/runs', {
+    token: TOKENS.operator,
+    json: { runbook: 'deploy-service', params: { service: 'auth', version: 'v8.0.0', environment: 'production' } },
+  });
+  const runId = res.body.runId as string;
+  const card = await stack.waitFor('the gate card', () => stack.slack.inChannel(APPROVALS).find((m) => buttonOf(m, ACTION.approve)?.value.includes(runId)));
+  const stale = buttonOf(card, ACTION.approve)!;
+  const oldDigest = (JSON.parse(stale.value) as { digest: string }).digest;
+  expect(oldDigest).toMatch(/^sha256:/);
+  expect((await stack.call('POST', `/api/v1/runs/${runId}/pause`, { token: TOKENS.operator, json: { reason: 'wrong build' } })).status).toBe(200);
+  const resumed = await stack.call('POST', `/api/v1/runs/${runId}/resume`, { token: TOKENS.operator, json: { params: { version: 'v8.0.1' } } });
+  expect(resumed.status).toBe(200);
+  const fresh = await stack.waitFor('the re-planned card', () => {
+    const button = buttonOf(card, ACTION.approve);
+    return button && !button.value.includes(oldDigest) ? button : undefined;
+  });
+  expect(blockText(card)).toContain('v8.0.1');
+  // A click carrying the digest of the plan shown before is refused and decides nothing.
+  await stack.click(USERS.b, card, stale);
+  await stack.waitFor('the stale refusal', () => stack.slack.ephemerals.find((e) => e.user === USERS.b && /now shows plan/.test(e.text)));
+  expect((await gateOf(runId)).votes).toEqual([]);
+  await stack.click(USERS.b, card, fresh);
+  await stack.waitFor('the card update', () => !hasButtons(card));
+  expect((await gateOf(runId)).votes[0]).toMatchObject({ approver: 'adam', bound: true, digest: (await gateOf(runId)).digest });
+});
+
 test('an expired gate updates its card too, and a click on it says it expired', async () => {
   const res = await stack.call('POST', '/api/v1/runs', { token: TOKENS.operator, json: { runbook: 'quick-gate' } });
   expect(res.status).toBe(202);

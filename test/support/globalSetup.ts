@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { findTemporalCli } from '../../temporal/cliLocator';
 import { startDevServer } from '../../temporal/devServer';
+import { writeWorkflowBundle } from '../../workers/workflowBundle';
 import { startPostgres, startPrometheus, startRedis } from './realServers';
 
 /**
@@ -14,12 +14,8 @@ import { startPostgres, startPrometheus, startRedis } from './realServers';
 export default async function globalSetup(): Promise<void> {
   const cliPath = findTemporalCli();
   const [temporal, postgres, prometheus, redis] = await Promise.all([startDevServer({ cliPath, uiPort: false }), startPostgres(), startPrometheus(), startRedis()]);
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: new DefaultLogger('ERROR'),
-  });
-  const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'copilot-bundle-')), 'workflows.js');
-  writeFileSync(bundlePath, code);
+  // The same bundle as `npm run build:workflows` and the worker build (workers/workflowBundle.ts).
+  const bundlePath = await writeWorkflowBundle(path.join(mkdtempSync(path.join(os.tmpdir(), 'copilot-bundle-')), 'workflows.js'));
 
   process.env.TEMPORAL_CLI = cliPath;
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,20 +52,25 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pro
   });
 }
 
-/** Postgres refuses to run as root, so as root the cluster belongs to the `postgres` user. */
-export async function startPostgres(): Promise<RunningServer> {
-  const initdb = which('initdb', postgresBinDirs());
-  const postgres = which('postgres', postgresBinDirs());
-  if (!initdb || !postgres) {
-    throw new Error("PostgreSQL server binaries not found: run ./scripts/test.sh (installs Debian's postgresql)");
+/** Postgres refuses to run as root, so as root the cluster belongs to the `postgres` user (else `nobody`). */
+export async function startPostgres(options: { binDir?: string } = {}): Promise<RunningServer> {
+  const initdb = options.binDir ? path.join(options.binDir, 'initdb') : which('initdb', postgresBinDirs());
+  const postgres = options.binDir ? path.join(options.binDir, 'postgres') : which('postgres', postgresBinDirs());
+  if (!initdb || !postgres || !existsSync(initdb) || !existsSync(postgres)) {
+    throw new Error(
+      options.binDir
+        ? `PostgreSQL server binaries not found in ${options.binDir}: run ./scripts/test.sh (installs the pgserver wheel)`
+        : "PostgreSQL server binaries not found: run ./scripts/test.sh (installs Debian's postgresql)",
+    );
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-pg-'));
   const dataDir = path.join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
-  const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  const owner = asRoot ? serverUser() : undefined;
+  const wrap = (cmd: string, args: string[]): [string, string[]] => (owner ? ['runuser', ['-u', owner, '--', cmd, ...args]] : [cmd, args]);
+  if (owner) {
+    const uid = Number(execFileSync('id', ['-u', owner]).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', owner]).toString().trim());
     chownSync(dir, uid, gid);
     chmodSync(dir, 0o700);
   }
@@ -106,6 +111,76 @@ export async function startPostgres(): Promise<RunningServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The unprivileged account a root process runs Postgres as: Debian's `postgres`, else `nobody`. */
+function serverUser(): string {
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'pipe' });
+    return 'postgres';
+  } catch {
+    return 'nobody';
+  }
+}
+
+/**
+ * Where scripts/test.sh installs PyPI's `pgserver` wheel (PostgreSQL 16 with the pgvector
+ * extension; Debian's postgresql-15 has no pgvector): $PGSERVER_BIN_DIR, else the project-local copy.
+ */
+export function pgserverBinDir(): string {
+  return process.env.PGSERVER_BIN_DIR ?? path.resolve(__dirname, '../../.data/tools/pgserver/pgserver/pginstall/bin');
+}
+
+/**
+ * A private multi-client Postgres with pgvector, from the pgserver wheel's binaries, on a free
+ * port. `vector` is created in template1, so every database created on it has the extension.
+ */
+export async function startPgvectorPostgres(): Promise<RunningServer> {
+  let binDir = pgserverBinDir();
+  let copy: string | undefined;
+  if (process.getuid?.() === 0 && existsSync(binDir)) {
+    try {
+      execFileSync('runuser', ['-u', serverUser(), '--', 'test', '-x', path.join(binDir, 'postgres')], { stdio: 'pipe' });
+    } catch {
+      // The checkout sits where the unprivileged server user cannot reach (a 0700 home): run a
+      // copy of the install (bin, lib, share and the wheel's bundled libraries, same layout).
+      copy = mkdtempSync(path.join(os.tmpdir(), 'copilot-pgserver-'));
+      const root = path.resolve(binDir, '../../..');
+      cpSync(path.join(root, 'pgserver', 'pginstall'), path.join(copy, 'pgserver', 'pginstall'), { recursive: true });
+      cpSync(path.join(root, 'pgserver.libs'), path.join(copy, 'pgserver.libs'), { recursive: true });
+      chmodSync(copy, 0o755);
+      binDir = path.join(copy, 'pgserver', 'pginstall', 'bin');
+    }
+  }
+  const started = await startPostgres({ binDir }).catch((err: unknown) => {
+    if (copy) rmSync(copy, { recursive: true, force: true });
+    throw err;
+  });
+  const server: RunningServer = {
+    url: started.url,
+    async stop() {
+      await started.stop();
+      if (copy) rmSync(copy, { recursive: true, force: true });
+    },
+  };
+  const { Client } = await import('pg');
+  try {
+    for (const database of ['template1', 'postgres']) {
+      const url = new URL(server.url);
+      url.pathname = `/${database}`;
+      const client = new Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        await client.query('create extension if not exists vector');
+      } finally {
+        await client.end();
+      }
+    }
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
 }
 
 export async function startPrometheus(): Promise<RunningServer> {

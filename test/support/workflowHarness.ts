@@ -30,6 +30,8 @@ export async function createWorkflowHarness(
   options: {
     config?: Partial<ActivityConfig>;
     catalogue?: RunbookLookup;
+    /** Another bundle than globalSetup's (test/workers/workflowBundle.test.ts runs a freshly written one). */
+    workflowBundle?: { codePath: string };
   } = {},
 ): Promise<WorkflowHarness> {
   if (!runtimeInstalled) {
@@ -51,7 +53,7 @@ export async function createWorkflowHarness(
     namespace: 'default',
     taskQueue,
     activities,
-    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    workflowBundle: options.workflowBundle ?? { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
@@ -63,6 +65,17 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/**
+ * `UI_SCREENSHOTS=<dir>` saves what the approver sees at each step (the README's pictures come from
+ * here: `UI_SCREENSHOTS=docs/temporal-ui npx jest test/workflows/temporalUiApproval.test.ts`).
+ */
+async function snapshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.UI_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
 /** The text of the first element `find` locates in any frame of the page, waiting up to 20 s. */
 async function textInFrames(page: Page, find: (frame: Frame | Page) => Locator): Promise<string> {
   const deadline = Date.now() + 20_000;
@@ -94,7 +107,7 @@ test("an approver copies the payload from Current Details into the UI's Send a S
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  const page = await browser.newPage();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${server.uiUrl}/namespaces/default/workflows/${runId}`);
   await page.getByText('User Metadata', { exact: true }).first().click();
   // The static summary set at start says what the run is.
@@ -105,6 +118,7 @@ test("an approver copies the payload from Current Details into the UI's Send a S
   const payloadText = (await textInFrames(page, (frame) => frame.locator('code', { hasText: '"gateId":"approve"' }).first())).trim();
   expect(payloadText).not.toMatch(/[\u201c\u201d]/);
   const payload = JSON.parse(payloadText) as Record<string, unknown>;
+  await snapshot(page, '1-current-details');
   expect(payload).toMatchObject({ gateId: 'approve', decision: 'approve', approver: '<your name>', digest: expect.stringMatching(/^sha256:/) });
 
   await page.getByRole('button', { name: 'More Actions' }).first().click();
@@ -126,6 +140,7 @@ test("an approver copies the payload from Current Details into the UI's Send a S
   const submit = dialog.getByTestId('confirm-modal-button');
   await submit.waitFor();
   await page.waitForTimeout(300);
+  await snapshot(page, '2-send-signal');
   await submit.click();
 
   const until = Date.now() + 20_000;
@@ -137,5 +152,10 @@ test("an approver copies the payload from Current Details into the UI's Send a S
   expect(state.status).toBe('succeeded');
   expect(state.approvals[0]).toMatchObject({ status: 'approved', decidedBy: 'carol', via: 'temporal-signal', approverClaimed: true });
   expect(state.approvals[0]!.votes[0]).toMatchObject({ bound: true, digest: payload.digest });
+  if (process.env.UI_SCREENSHOTS) {
+    await page.reload();
+    await page.getByText('Completed', { exact: true }).first().waitFor({ timeout: 20_000 });
+    await snapshot(page, '3-completed');
+  }
   await page.close();
 }, 90_000);

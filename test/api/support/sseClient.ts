@@ -12,7 +12,7 @@ export interface SseStream {
   status: number;
   headers: Headers;
   events: SseEvent[];
-  /** Comment lines seen (better-sse's keep-alive heartbeats). */
+  /** Comment lines seen (the keep-alive heartbeats). */
   comments(): number;
   /** Resolves when the server ends the response (or the client aborts). */
   ended: Promise<void>;

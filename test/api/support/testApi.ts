@@ -15,6 +15,7 @@ import type { Database } from '../../../db/database';
 import { EventFanout } from '../../../db/eventFanout';
 import { SqlEventStore } from '../../../db/eventStore';
 import { openDatabase } from '../../../db/openDatabase';
+import type { RunbookPlanner } from '../../../runbooks/planner/runbookPlanner';
 import { RunClient } from '../../../temporal/runClient';
 import { createTestDatabase, type TestDatabase } from './testDatabase';
 
@@ -97,6 +98,8 @@ export interface StartApiOptions {
   rateLimits?: RateLimits;
   /** The audit trail (test/audit); default: none, so nothing is audited. */
   audit?: AuditLog;
+  /** The runbook planner (runbooks/planner/); default: none, so its routes answer 503. */
+  planner?: RunbookPlanner;
 }
 
 export async function startApi(backends: Backends, options: StartApiOptions): Promise<TestApi> {
@@ -126,6 +129,7 @@ export async function startApi(backends: Backends, options: StartApiOptions): Pr
     logger,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.planner ? { planner: options.planner } : {}),
     readiness: options.readiness ?? {
       temporal: async () => void (await backends.connection.workflowService.getSystemInfo({})),
       database: () => backends.db.ping(),

@@ -19,6 +19,7 @@ import { createRunbookWorker } from '../../../workers/createWorker';
 import { AUTH_TOKENS, catalogueOf, TOKENS } from '../../api/support/fixtures';
 import { openSse, type SseStream } from '../../api/support/sseClient';
 import { openBackends, type Backends } from '../../api/support/testApi';
+import { createRunbookPlanner } from '../../../runbooks/planner/plannerWiring';
 import { quietRuntime } from '../../incidents/support/incidentStack';
 
 /**
@@ -90,6 +91,8 @@ export interface ChatStackOptions {
   incidents?: boolean;
   /** More catalogue runbooks beside DEPLOY, RUN_TESTS and RESTART. */
   runbooks?: RunbookDocument[];
+  /** The runbook planner (RunbookCompose, /runbooks/compose), promoting into this directory. */
+  plannerDir?: string;
 }
 
 export async function startChatStack(name: string, env: Record<string, string> = {}, options: ChatStackOptions = {}): Promise<ChatStack> {
@@ -122,6 +125,7 @@ export async function startChatStack(name: string, env: Record<string, string> =
   const summariser = options.memory ? createMemorySummariser(config, logger) : undefined;
   const memory: MemoryRuntime | undefined = options.memory ? await openMemory(config, backends.db, logger, undefined, summariser ? { summariser } : {}) : undefined;
   const incidents = options.incidents ? createIncidentService(config, backends.client, backends.db) : undefined;
+  const planner = options.plannerDir ? createRunbookPlanner(config, backends.db, catalogue, { catalogueDir: options.plannerDir }) : undefined;
   const connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
   const worker: Worker = await createRunbookWorker({
     connection,
@@ -136,6 +140,7 @@ export async function startChatStack(name: string, env: Record<string, string> =
         runs: backends.runs,
         ...(incidents ? { incidents } : {}),
         ...(memory ? { memory: memory.service } : {}),
+        ...(planner ? { planner } : {}),
       }),
     },
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
@@ -153,6 +158,7 @@ export async function startChatStack(name: string, env: Record<string, string> =
     chat: { sessions, nlp: core.nlp },
     ...(memory ? { memory: memory.service } : {}),
     ...(incidents ? { incidents } : {}),
+    ...(planner ? { planner } : {}),
     readiness: { temporal: async () => undefined, database: () => backends.db.ping() },
   });
   const http: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });

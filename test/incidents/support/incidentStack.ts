@@ -56,7 +56,12 @@ export function quietRuntime(): void {
   }
 }
 
-export async function startIncidentStack(name: string, env: Record<string, string> = {}, options: { worker?: boolean; memory?: boolean } = {}): Promise<IncidentStack> {
+export async function startIncidentStack(
+  name: string,
+  env: Record<string, string> = {},
+  // runbooks / runbookEnv: a catalogue beyond restart-service and the env its steps see (the live faults' deploy).
+  options: { worker?: boolean; memory?: boolean; runbooks?: RunbookDocument[]; runbookEnv?: Record<string, string> } = {},
+): Promise<IncidentStack> {
   quietRuntime();
   const backends = await openBackends(name);
   const config = loadConfig({
@@ -70,7 +75,7 @@ export async function startIncidentStack(name: string, env: Record<string, strin
     BACKEND_QUERY_TIMEOUT_MS: '3000',
     ...env,
   });
-  const catalogue = catalogueOf([restart]);
+  const catalogue = catalogueOf([restart, ...(options.runbooks ?? [])]);
   const incidents = createIncidentService(config, backends.client, backends.db);
   const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, done) => done() }) });
   const app = createApp({
@@ -115,7 +120,11 @@ export async function startIncidentStack(name: string, env: Record<string, strin
         namespace: 'default',
         taskQueue: backends.taskQueue,
         activities: {
-          ...createActivities({ events: backends.store, catalogue, config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 } }),
+          ...createActivities({
+            events: backends.store,
+            catalogue,
+            config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: options.runbookEnv ?? {}, stepLogMaxLines: 100 },
+          }),
           ...createIncidentWorkerActivities(config, backends.db, backends.store, memory?.service),
         },
         workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
