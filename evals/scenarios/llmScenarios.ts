@@ -1,8 +1,8 @@
 import { PrometheusClient } from '../../adapters/prometheusClient';
 import type { AppConfig } from '../../config/env';
 import { llmHypotheses, HYPOTHESES_TOOL } from '../../incidents/llmHypotheses';
-import { LlmRouter } from '../../llm/llmRouter';
-import { createProviders, type LlmConfig } from '../../llm/routerFromConfig';
+import { providerRouters } from '../providerRouters';
+import type { LlmConfig } from '../../llm/routerFromConfig';
 import { gatherScenario, memoryRepo, TELEMETRY_SCENARIOS, type TelemetryScenario } from './telemetryScenarios';
 
 /**
@@ -65,13 +65,7 @@ export async function runLlmTelemetryScenarios(
   scenarios: readonly TelemetryScenario[] = TELEMETRY_SCENARIOS,
 ): Promise<LlmScenarioRow[]> {
   const rows: LlmScenarioRow[] = [];
-  for (const provider of createProviders(config)) {
-    const router = new LlmRouter([provider], {
-      timeoutMs: config.LLM_TIMEOUT_MS,
-      breakerThreshold: config.LLM_BREAKER_THRESHOLD,
-      halfOpenAfterMs: config.LLM_BREAKER_HALF_OPEN_MS,
-      unhealthyForMs: config.LLM_BREAKER_HALF_OPEN_MS,
-    });
+  for (const { provider, router } of providerRouters(config)) {
     for (const s of scenarios) {
       const repo = memoryRepo();
       const { req, gathered, hypotheses } = await gatherScenario(s, prometheusUrl, pivot, now, repo);

@@ -1,8 +1,8 @@
 import type { AppConfig } from '../../config/env';
 import { NlpEngine } from '../../chat/nlp/nlpEngine';
 import { Grounding } from '../../chat/query/grounding';
-import { LlmRouter } from '../../llm/llmRouter';
-import { createProviders, type LlmConfig } from '../../llm/routerFromConfig';
+import { providerRouters } from '../providerRouters';
+import type { LlmConfig } from '../../llm/routerFromConfig';
 import { canonical, NOW, RUNBOOKS } from './evaluateUnderstanding';
 import type { Utterance } from './utterance';
 
@@ -26,13 +26,7 @@ export async function scoreLlmUnderstanding(
   set: readonly Utterance[],
 ): Promise<LlmUnderstandingRow[]> {
   const rows: LlmUnderstandingRow[] = [];
-  for (const provider of createProviders(config)) {
-    const router = new LlmRouter([provider], {
-      timeoutMs: config.LLM_TIMEOUT_MS,
-      breakerThreshold: config.LLM_BREAKER_THRESHOLD,
-      halfOpenAfterMs: config.LLM_BREAKER_HALF_OPEN_MS,
-      unhealthyForMs: config.LLM_BREAKER_HALF_OPEN_MS,
-    });
+  for (const { provider, router } of providerRouters(config)) {
     const engine = new NlpEngine({ grounding: new Grounding({}), router, runbooks: () => RUNBOOKS });
     let right = 0;
     let llm = 0;
