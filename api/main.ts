@@ -56,7 +56,7 @@ function configOrExit(): { config: AppConfig; authenticator: Authenticator } {
 
 async function main(): Promise<void> {
   const { config, authenticator } = configOrExit();
-  const tracing = startTracing('copilot-api');
+  const tracing = await startTracing('copilot-api');
   const logger = createLogger({ level: config.LOG_LEVEL });
   logger.info({ auth: authenticator.describe() }, 'authentication configured');
   if (!config.AUTH_TOKENS && !config.AUTH_JWT_SECRET && !config.AUTH_JWKS_URL) {
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   rateRedis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'rate-limit Redis unavailable; per-replica limits apply'));
 
   // Slack (slack/README.md): HTTP receiver at /slack/events, or Socket Mode with SLACK_APP_TOKEN.
-  const slack = createSlackApi(config, { client, db, logger });
+  const slack = await createSlackApi(config, { client, db, logger });
   const app = createApp({
     config,
     runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),

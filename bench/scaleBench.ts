@@ -58,12 +58,24 @@ const procs: Proc[] = [];
  * `node --import tsx <script>` under `ulimit -n FD_LIMIT` (exec keeps the pid, so /proc/<pid> is the node process);
  * `compiled`: plain `node dist/<script>.js` as `npm run start:api` / `start:worker` run it (`npm run build`).
  */
-function startNode(name: string, script: string, env: NodeJS.ProcessEnv, ipc = false, compiled = false): Proc {
+/**
+ * The node flags and environment assignments of `npm run start:<name>` (package.json), so the API and
+ * worker here run with what production runs (deploy/Dockerfile starts them through those scripts).
+ */
+export function startScriptSettings(name: 'api' | 'worker'): { flags: string[]; env: Record<string, string> } {
+  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = (scripts[`start:${name}`] ?? '').split(/\s+/);
+  const env = Object.fromEntries(words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { flags: words.filter((w) => w.startsWith('--')), env };
+}
+
+function startNode(name: string, script: string, env: NodeJS.ProcessEnv, ipc = false, compiled = false, settings?: 'api' | 'worker'): Proc {
   const raise = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
-  const args = compiled ? [path.join('dist', script.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', script];
+  const production = settings ? startScriptSettings(settings) : { flags: [], env: {} };
+  const args = [...production.flags, ...(compiled ? [path.join('dist', script.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', script])];
   const child = spawn('/bin/sh', ['-c', raise, process.execPath, ...args], {
     cwd: ROOT,
-    env,
+    env: { ...env, ...production.env },
     stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
   });
   const output: string[] = [];
@@ -106,6 +118,16 @@ function procStatus(pid: number, field: string): number {
 }
 
 const rssMb = (p: Proc): number => procStatus(p.child.pid!, 'VmRSS') / 1024;
+
+/** Proportional set size: pages shared between processes (the node binary, libraries) split among them, so PSS adds up across processes and RSS does not. */
+function pssMb(p: Proc): number {
+  try {
+    const match = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p.child.pid!}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /** User + system CPU time of a process so far, in ms (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
 function cpuMs(p: Proc): number {
@@ -186,8 +208,15 @@ async function startStack(databaseUrl: string, temporalAddress: string, dataDir:
   };
   const suffix = mode === 'tsx' ? '' : `-${mode}`;
   const compiled = mode === 'compiled';
-  const worker = startNode(`worker${suffix}`, 'workers/main.ts', { ...common, METRICS_PORT: String(workerMetricsPort), TEMPORAL_METRICS_PORT: String(sdkPort) }, false, compiled);
-  const api = startNode(`api${suffix}`, 'api/main.ts', { ...common, PORT: String(apiPort), HOST: '127.0.0.1' }, false, compiled);
+  const worker = startNode(
+    `worker${suffix}`,
+    'workers/main.ts',
+    { ...common, METRICS_PORT: String(workerMetricsPort), TEMPORAL_METRICS_PORT: String(sdkPort) },
+    false,
+    compiled,
+    'worker',
+  );
+  const api = startNode(`api${suffix}`, 'api/main.ts', { ...common, PORT: String(apiPort), HOST: '127.0.0.1' }, false, compiled, 'api');
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const workerMetricsUrl = `http://127.0.0.1:${workerMetricsPort}/metrics`;
   await waitFor('API ready', async () => ((await fetch(`${apiUrl}/ready`)).ok ? true : undefined), 180_000, api);
@@ -262,12 +291,16 @@ async function measureIdle(stack: Stack, mode: StackMode): Promise<BenchRow[]> {
   await sleep(Number(process.env.BENCH_IDLE_SETTLE_MS ?? 10_000));
   const api = rssMb(stack.api);
   const worker = rssMb(stack.worker);
-  console.log(`idle RSS (${mode}): API ${api.toFixed(0)} MB, worker ${worker.toFixed(0)} MB, together ${(api + worker).toFixed(0)} MB`);
-  const note = mode === 'tsx' ? 'node --import tsx, worker bundles at start' : 'node dist/…js, WORKFLOW_BUNDLE_PATH';
+  const pss = pssMb(stack.api) + pssMb(stack.worker);
+  console.log(`idle RSS (${mode}): API ${api.toFixed(0)} MB, worker ${worker.toFixed(0)} MB, together ${(api + worker).toFixed(0)} MB (PSS together ${pss.toFixed(0)} MB)`);
+  const flags = startScriptSettings('api');
+  const settings = [...Object.entries(flags.env).map(([k, v]) => `${k}=${v}`), ...flags.flags].join(' ');
+  const note = `${mode === 'tsx' ? 'node --import tsx, worker bundles at start' : 'node dist/…js, WORKFLOW_BUNDLE_PATH'}; ${settings}`;
   return [
     { suite: SUITE, scenario: `idle-rss-api-${mode}`, figure: api, unit: 'MB', note },
     { suite: SUITE, scenario: `idle-rss-worker-${mode}`, figure: worker, unit: 'MB', note },
     { suite: SUITE, scenario: `idle-rss-total-${mode}`, figure: api + worker, unit: 'MB', note, ...(mode === 'compiled' ? { target: { op: '<' as const, value: 300 } } : {}) },
+    { suite: SUITE, scenario: `idle-pss-total-${mode}`, figure: pss, unit: 'MB', note: 'PSS: the node binary and shared libraries counted once, not once per process' },
   ];
 }
 

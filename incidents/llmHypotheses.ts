@@ -7,7 +7,7 @@ import { toolUses, type LlmContent, type LlmMessage, type LlmRequest, type LlmTo
 import type { AppConfig } from '../config/env';
 import { Redactor } from '../memory/redaction/redactor';
 import { QueryToolRunner, type QueryToolBackends } from './llmQueryTools';
-import { McpToolset } from './mcpToolsets';
+import type { McpToolset } from './mcpToolsets';
 import type { McpServerConfig } from '../mcp/serversConfig';
 import type { Hypothesis, LlmHypothesisRequest, LlmHypothesisResult } from './types';
 
@@ -203,6 +203,8 @@ export async function llmHypotheses(deps: LlmHypothesesDeps, req: LlmHypothesisR
   try {
     // MCP toolsets share the query tools' allowance (the runner is the budget) and their evidence store.
     if (runner && deps.tools && deps.mcpServers?.length) {
+      // The MCP client SDK loads only for an investigation that has MCP servers to call.
+      const { McpToolset } = await import('./mcpToolsets');
       mcp = await McpToolset.open(deps.mcpServers, deps.tools.repo, { incidentId: req.incidentId, round: req.round, window: req.window! }, runner, redactor);
     }
     const queryTools = [...(runner?.tools ?? []), ...(mcp?.tools ?? [])];

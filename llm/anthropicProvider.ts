@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { LlmError, asLlmError } from './llmErrors';
 import type { LlmContent, LlmProvider, LlmRequest, LlmResponse, LlmStreamHandlers } from './types';
 
@@ -7,6 +7,8 @@ import type { LlmContent, LlmProvider, LlmRequest, LlmResponse, LlmStreamHandler
  * as they arrive; tool inputs arrive as `input_json_delta` fragments and are parsed at
  * `content_block_stop`. The SDK's own retries are off: the router owns retries, timeouts and the
  * circuit breaker, so a 429/529 falls back at once instead of after hidden back-off.
+ * The SDK (about 250 modules) is loaded on the first call, not at start-up: a process with a key
+ * configured but no turn yet, and every process without one, carries none of it (issue #16, idle RSS).
  */
 export interface AnthropicProviderOptions {
   apiKey: string;
@@ -20,15 +22,21 @@ type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; na
 
 export class AnthropicProvider implements LlmProvider {
   readonly name = 'anthropic';
-  private readonly client: Anthropic;
+  private sdkClient?: Promise<Anthropic>;
 
-  constructor(private readonly options: AnthropicProviderOptions) {
-    this.client = new Anthropic({
-      apiKey: options.apiKey,
-      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-      maxRetries: 0,
-      timeout: options.timeoutMs,
-    });
+  constructor(private readonly options: AnthropicProviderOptions) {}
+
+  private client(): Promise<Anthropic> {
+    this.sdkClient ??= import('@anthropic-ai/sdk').then(
+      ({ default: Sdk }) =>
+        new Sdk({
+          apiKey: this.options.apiKey,
+          ...(this.options.baseURL ? { baseURL: this.options.baseURL } : {}),
+          maxRetries: 0,
+          timeout: this.options.timeoutMs,
+        }),
+    );
+    return this.sdkClient;
   }
 
   modelFor(tier: 'default' | 'cheap'): string {
@@ -41,7 +49,9 @@ export class AnthropicProvider implements LlmProvider {
     let stopReason = 'end_turn';
     const usage = { inputTokens: 0, outputTokens: 0 };
     try {
-      const stream = await this.client.messages.create(
+      const stream = await (
+        await this.client()
+      ).messages.create(
         {
           model,
           max_tokens: request.maxTokens,
@@ -93,7 +103,7 @@ export class AnthropicProvider implements LlmProvider {
 
   async health(signal: AbortSignal): Promise<void> {
     try {
-      await this.client.models.list({ limit: 1 }, { signal });
+      await (await this.client()).models.list({ limit: 1 }, { signal });
     } catch (err) {
       throw asLlmError(err, this.name);
     }

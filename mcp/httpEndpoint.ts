@@ -1,4 +1,3 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from '../api/auth/authenticator';
 import { authenticate } from '../api/auth/middleware';
@@ -7,7 +6,6 @@ import { guardedJsonBody, throwDeferredInput } from '../api/inputRules';
 import type { RateLimits } from '../api/rateLimits';
 import { loggerOf, principalOf, requestIdOf } from '../api/requestContext';
 import { incidentBackends } from '../incidents/incidentWiring';
-import { createCopilotMcpServer } from './copilotMcpServer';
 import type { McpDeps } from './mcpDeps';
 
 /**
@@ -27,6 +25,13 @@ export type McpEndpointDeps = Pick<AppDeps, 'config' | 'runs' | 'catalogue' | 'f
   /** Defaults to the adapters built from PROMETHEUS_URL / LOKI_URL / TEMPO_URL. */
   backends?: McpDeps['backends'];
 };
+
+/**
+ * The MCP SDK and our server on it (~350 modules with ajv) load on the first MCP request, once per
+ * process: an API nobody points an MCP client at never carries them (issue #16, idle RSS).
+ */
+let mcpModules: Promise<[typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js'), typeof import('./copilotMcpServer')]> | undefined;
+const loadMcpModules = () => (mcpModules ??= Promise.all([import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('./copilotMcpServer')]));
 
 function jsonRpcError(res: Response, status: number, message: string, headers: Record<string, string> = {}): void {
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
@@ -54,6 +59,7 @@ export function mcpEndpoint(deps: McpEndpointDeps): RequestHandler {
       jsonRpcError(res, 405, 'Method not allowed: this MCP endpoint is stateless; send JSON-RPC messages with POST.', { Allow: 'POST' });
       return;
     }
+    const [{ StreamableHTTPServerTransport }, { createCopilotMcpServer }] = await loadMcpModules();
     const server = createCopilotMcpServer(mcp, {
       principal: principalOf(res),
       log: loggerOf(res),

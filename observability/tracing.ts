@@ -1,9 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { detectResourcesSync, envDetectorSync, processDetectorSync, Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { NextFunction, Request, Response } from 'express';
 import { routeTemplate } from './routeTemplate';
 
@@ -15,12 +13,16 @@ import { routeTemplate } from './routeTemplate';
  * Temporal client call into the workflow and each of its activities: the API's server span is the
  * active context when the client starts, signals or updates a workflow, and Temporal's interceptors
  * carry it in the workflow's headers (workflow spans leave the sandbox through a sink).
+ * The SDK, exporter and Temporal interceptors (~600 modules) load only when tracing is on: the
+ * no-op `@opentelemetry/api` is all a process without an endpoint carries (issue #16, idle RSS).
  */
 export interface Tracing {
   enabled: boolean;
   /** For the worker's OpenTelemetryPlugin (workflow spans are exported through it). */
   spanProcessor?: SpanProcessor;
   resource?: Resource;
+  /** Puts the active trace context into workflow headers. */
+  clientInterceptor?: WorkflowClientInterceptor;
   shutdown(): Promise<void>;
 }
 
@@ -29,8 +31,21 @@ export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }
 
-export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing {
+export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Promise<Tracing> {
   if (!tracingEnabled(env)) return { enabled: false, shutdown: async () => undefined };
+  const [
+    { OTLPTraceExporter },
+    { detectResourcesSync, envDetectorSync, processDetectorSync, Resource },
+    { BatchSpanProcessor },
+    { NodeTracerProvider },
+    { OpenTelemetryWorkflowClientInterceptor },
+  ] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-proto'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-trace-node'),
+    import('@temporalio/interceptors-opentelemetry'),
+  ]);
   const detected = detectResourcesSync({ detectors: [envDetectorSync, processDetectorSync] });
   // OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES win over our default name.
   const resource = new Resource({ 'service.name': serviceName }).merge(detected);
@@ -38,12 +53,12 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // AsyncLocalStorage context manager and W3C trace-context + baggage propagators.
   provider.register();
-  return { enabled: true, spanProcessor, resource, shutdown: () => provider.shutdown() };
+  return { enabled: true, spanProcessor, resource, clientInterceptor: new OpenTelemetryWorkflowClientInterceptor(), shutdown: () => provider.shutdown() };
 }
 
 /** Client interceptors that put the active trace context into workflow headers (empty when tracing is off). */
 export function temporalClientInterceptors(tracing: Tracing) {
-  return tracing.enabled ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : {};
+  return tracing.clientInterceptor ? { workflow: [tracing.clientInterceptor] } : {};
 }
 
 /**

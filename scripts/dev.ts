@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   ]);
   const authenticator = createAuthenticator(config);
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const tracing = startTracing('copilot-dev');
+  const tracing = await startTracing('copilot-dev');
   // The SDK's worker metrics: its Prometheus exporter on a loopback port, appended to the API's /metrics.
   const sdkMetricsPort = config.TEMPORAL_METRICS_PORT || (await freePort());
   Runtime.install({
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   const workerRun = worker.run();
 
   const fanout = new EventFanout(events, { logger });
-  const slack = createSlackApi(config, { client, db, logger });
+  const slack = await createSlackApi(config, { client, db, logger });
   const app = createApp({
     config,
     runs,

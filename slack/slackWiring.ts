@@ -11,17 +11,17 @@ import type { RunClient } from '../temporal/runClient';
 import type { RunbookSource } from '../api/deps';
 import type { IncidentService } from '../incidents/incidentService';
 import { parseSlackUsers, SlackIdentity, type SlackUsersMap } from './identity';
-import { createSlackReceiver, type SlackReceiver } from './receiver';
+import type { SlackReceiver } from './receiver';
 import { announcingApprovals } from './approvalAnnouncer';
-import { createSlackActivities, startSlackFollower, startSlackIncidentFollower, type SlackActivities } from './slackActivities';
+import type { SlackActivities } from './slackActivities';
 import { SlackStore } from './slackStore';
-import { createWebClient } from './webApi';
 
 /**
  * Builds the Slack surface from configuration: the receiver and mapping routes for the API
  * (`createSlackApi`), the activities for the worker (`createSlackWorkerActivities`). Both are
  * undefined unless SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket
- * Mode) are set, so an install without Slack carries none of it.
+ * Mode) are set, so an install without Slack carries none of it: Bolt and the Web API client
+ * (~500 modules) are imported only once Slack is configured (issue #16, idle RSS).
  */
 export type SlackConfig = Pick<
   AppConfig,
@@ -52,9 +52,10 @@ export interface SlackApi {
   users: SlackUsersMap;
 }
 
-export function createSlackApi(config: SlackConfig, deps: { client: Client; db: Database; logger: Logger }): SlackApi | undefined {
+export async function createSlackApi(config: SlackConfig, deps: { client: Client; db: Database; logger: Logger }): Promise<SlackApi | undefined> {
   const users = parseSlackUsers(config.SLACK_USERS);
   if (!slackEnabled(config)) return undefined;
+  const { createSlackReceiver } = await import('./receiver');
   const receiver = createSlackReceiver({
     signingSecret: config.SLACK_SIGNING_SECRET ?? '',
     botToken: config.SLACK_BOT_TOKEN!,
@@ -82,8 +83,9 @@ export interface SlackWorkerDeps {
   pollMs?: number;
 }
 
-export function createSlackWorkerActivities(config: SlackConfig & ChatConfig, deps: SlackWorkerDeps): SlackActivities | undefined {
+export async function createSlackWorkerActivities(config: SlackConfig & ChatConfig, deps: SlackWorkerDeps): Promise<SlackActivities | undefined> {
   if (!slackEnabled(config)) return undefined;
+  const [{ createSlackActivities }, { createWebClient }] = await Promise.all([import('./slackActivities'), import('./webApi')]);
   const store = new SlackStore(deps.db);
   return createSlackActivities({
     web: createWebClient(config.SLACK_BOT_TOKEN!, config.SLACK_API_URL),
@@ -119,8 +121,9 @@ export function createSlackWorkerActivities(config: SlackConfig & ChatConfig, de
  * and every new incident in SLACK_INCIDENTS_CHANNEL (approvalAnnouncer.ts); the store itself when
  * Slack or those channels are not configured.
  */
-export function slackAnnouncingEvents(config: SlackConfig, client: Client, events: EventStore): EventStore {
+export async function slackAnnouncingEvents(config: SlackConfig, client: Client, events: EventStore): Promise<EventStore> {
   if (!slackEnabled(config) || (!config.SLACK_APPROVALS_CHANNEL && !config.SLACK_INCIDENTS_CHANNEL)) return events;
+  const { startSlackFollower, startSlackIncidentFollower } = await import('./slackActivities');
   return announcingApprovals(events, {
     ...(config.SLACK_APPROVALS_CHANNEL ? { run: (runId: string) => startSlackFollower(client, config.TASK_QUEUE, runId) } : {}),
     ...(config.SLACK_INCIDENTS_CHANNEL ? { incident: (incidentId: string) => startSlackIncidentFollower(client, config.TASK_QUEUE, incidentId) } : {}),

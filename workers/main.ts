@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const tracing = startTracing('copilot-worker');
+  const tracing = await startTracing('copilot-worker');
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'copilot-worker' });
   if (!config.DATABASE_URL) {
     logger.fatal('DATABASE_URL is required for `npm run worker`: the embedded PGlite database is single-process, use `./scripts/dev.sh` for that');

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/createActivities';
 import { auditedEventStore } from '../audit/auditedEventStore';
@@ -53,6 +52,22 @@ export async function createCopilotWorker(deps: CopilotWorkerDeps): Promise<Work
   const { config, events, logger } = deps;
   // Workflow-side actions (signal approvals, confirmed chat actions) are audited as their events are appended.
   const audited = auditedEventStore(events, deps.auditLog, (message, err) => logger.error({ err }, message));
+  // Loaded only with tracing on, as observability/tracing.ts loads the SDK.
+  const { spanProcessor, resource } = deps.tracing;
+  const plugins = spanProcessor && resource ? [new (await import('@temporalio/interceptors-opentelemetry')).OpenTelemetryPlugin({ spanProcessor, resource })] : [];
+  const slackEvents = await slackAnnouncingEvents(config, deps.client, meteredEventStore(audited));
+  const slackIncidentEvents = await slackAnnouncingEvents(config, deps.client, events);
+  const slackActivities = await createSlackWorkerActivities(config, {
+    client: deps.client,
+    db: deps.db,
+    events,
+    runs: deps.runs,
+    incidents: deps.incidents,
+    catalogue: deps.catalogue,
+    memory: deps.memory,
+    audit: deps.auditLog,
+    logger,
+  });
   return createRunbookWorker({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -60,13 +75,11 @@ export async function createCopilotWorker(deps: CopilotWorkerDeps): Promise<Work
     // WORKER_* tuning from the configuration; an entry point's own tuning (tests, dev) wins.
     tuning: { ...workerTuning(config), ...deps.tuning },
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : {}),
-    ...(deps.tracing.spanProcessor && deps.tracing.resource
-      ? { plugins: [new OpenTelemetryPlugin({ spanProcessor: deps.tracing.spanProcessor, resource: deps.tracing.resource })] }
-      : {}),
+    ...(plugins.length ? { plugins } : {}),
     activities: {
       ...createActivities({
         // With SLACK_APPROVALS_CHANNEL, every run's approval request is announced there (slack/approvalAnnouncer.ts).
-        events: slackAnnouncingEvents(config, deps.client, meteredEventStore(audited)),
+        events: slackEvents,
         catalogue: deps.catalogue,
         config: {
           commandAllowlist: config.COMMAND_ALLOWLIST,
@@ -78,7 +91,7 @@ export async function createCopilotWorker(deps: CopilotWorkerDeps): Promise<Work
         },
       }),
       // Incident memory lives in the Memory module's long-term tier (same selection as the API).
-      ...createIncidentWorkerActivities(config, deps.db, slackAnnouncingEvents(config, deps.client, events), deps.memory),
+      ...createIncidentWorkerActivities(config, deps.db, slackIncidentEvents, deps.memory),
       ...createChatWorkerActivities(config, deps.chat, {
         events: audited,
         catalogue: deps.catalogue,
@@ -89,17 +102,7 @@ export async function createCopilotWorker(deps: CopilotWorkerDeps): Promise<Work
         planner: createRunbookPlanner(config, deps.db, deps.catalogue),
       }),
       // Slack (slack/README.md): only when SLACK_BOT_TOKEN is set, as for the API.
-      ...createSlackWorkerActivities(config, {
-        client: deps.client,
-        db: deps.db,
-        events,
-        runs: deps.runs,
-        incidents: deps.incidents,
-        catalogue: deps.catalogue,
-        memory: deps.memory,
-        audit: deps.auditLog,
-        logger,
-      }),
+      ...slackActivities,
     },
   });
 }

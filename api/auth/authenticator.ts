@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config/env';
 import type { Principal } from '../../domain/roles';
-import { JwtVerifier } from './jwtVerifier';
+import type { JwtVerifier } from './jwtVerifier';
 import { StaticTokens } from './staticTokens';
 
 /**
@@ -19,21 +19,27 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export function createAuthenticator(config: Pick<AppConfig, 'AUTH_TOKENS' | 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE'>): Authenticator {
   const tokens = StaticTokens.parse(config.AUTH_TOKENS);
+  // jose loads with the first JWT-shaped token, not at start-up: static-token installs never need it.
+  let verifier: Promise<JwtVerifier> | undefined;
   const jwt =
     config.AUTH_JWT_SECRET || config.AUTH_JWKS_URL
-      ? new JwtVerifier({
-          secret: config.AUTH_JWT_SECRET,
-          jwksUrl: config.AUTH_JWKS_URL,
-          issuer: config.AUTH_JWT_ISSUER,
-          audience: config.AUTH_JWT_AUDIENCE,
-        })
+      ? () =>
+          (verifier ??= import('./jwtVerifier').then(
+            ({ JwtVerifier }) =>
+              new JwtVerifier({
+                secret: config.AUTH_JWT_SECRET,
+                jwksUrl: config.AUTH_JWKS_URL,
+                issuer: config.AUTH_JWT_ISSUER,
+                audience: config.AUTH_JWT_AUDIENCE,
+              }),
+          ))
       : undefined;
 
   return {
     async authenticate(token) {
       const principal = tokens.lookup(token);
       if (principal) return { ok: true, principal };
-      if (jwt && JWT_SHAPE.test(token)) return jwt.verify(token);
+      if (jwt && JWT_SHAPE.test(token)) return (await jwt()).verify(token);
       return { ok: false, reason: 'invalid', detail: 'invalid token' };
     },
     describe() {

@@ -1,7 +1,6 @@
 import type { Database, DbLogger } from '../../db/database';
 import { EmbeddedVectorStore } from './embeddedVectorStore';
 import { PgvectorStore } from './pgvectorStore';
-import { QdrantStore } from './qdrantStore';
 import { VectorStoreConfigError, type VectorStore } from './vectorStore';
 
 export type VectorStoreChoice = 'pgvector' | 'qdrant' | 'embedded';
@@ -49,13 +48,17 @@ export async function createVectorStore(config: VectorStoreConfig, db: Database,
   switch (choice) {
     case 'qdrant':
       if (!config.QDRANT_URL) throw new VectorStoreConfigError('VECTOR_STORE=qdrant needs QDRANT_URL');
-      store = new QdrantStore({
-        url: config.QDRANT_URL,
-        collection: config.QDRANT_COLLECTION,
-        dimension,
-        ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
-        ...(now ? { now } : {}),
-      });
+      {
+        // Loaded only when chosen: the Qdrant client is ~120 modules an install without Qdrant never needs.
+        const { QdrantStore } = await import('./qdrantStore');
+        store = new QdrantStore({
+          url: config.QDRANT_URL,
+          collection: config.QDRANT_COLLECTION,
+          dimension,
+          ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
+          ...(now ? { now } : {}),
+        });
+      }
       break;
     case 'pgvector':
       store = new PgvectorStore(db, { dimension, ...(now ? { now } : {}) });

@@ -126,20 +126,29 @@ export async function startSlackStack(name: string, env: Record<string, string> 
     taskQueue: backends.taskQueue,
     activities: {
       ...createActivities({
-        events: slackAnnouncingEvents(config, backends.client, backends.store),
+        events: await slackAnnouncingEvents(config, backends.client, backends.store),
         catalogue,
         config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 },
       }),
-      ...createIncidentWorkerActivities(config, backends.db, slackAnnouncingEvents(config, backends.client, backends.store)),
+      ...createIncidentWorkerActivities(config, backends.db, await slackAnnouncingEvents(config, backends.client, backends.store)),
       ...createChatWorkerActivities(config, core, { events: backends.store, catalogue, runs: backends.runs, incidents }),
-      ...createSlackWorkerActivities(config, { client: backends.client, db: backends.db, events: backends.store, runs: backends.runs, incidents, catalogue, audit, pollMs: 100 }),
+      ...(await createSlackWorkerActivities(config, {
+        client: backends.client,
+        db: backends.db,
+        events: backends.store,
+        runs: backends.runs,
+        incidents,
+        catalogue,
+        audit,
+        pollMs: 100,
+      })),
     },
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
   });
   const running = worker.run();
 
   const startHttp = async (): Promise<RunningHttpServer> => {
-    const slackApi = createSlackApi(config, { client: backends.client, db: backends.db, logger })!;
+    const slackApi = (await createSlackApi(config, { client: backends.client, db: backends.db, logger }))!;
     const app = createApp({
       config,
       runs: backends.runs,
