@@ -7,7 +7,7 @@ import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import type { StoredEvent } from '../../domain/events';
 import type { RunbookDocument } from '../../domain/runbook';
 import type { RunState } from '../../domain/runState';
-import { SHORT_STEPS_LOCAL_PATCH } from '../../workflows/stepActions';
+import { LOCAL_STEPS_BOUNDARY_PATCH, SHORT_STEPS_LOCAL_PATCH } from '../../workflows/stepActions';
 import { startFakeTarget, type FakeTarget } from '../support/fakeDeployTarget';
 import { createWorkflowHarness, resultOf, type WorkflowHarness } from '../support/workflowHarness';
 
@@ -94,7 +94,7 @@ test('short http steps run as local activities with the same Idempotency-Key and
   const onLocal = await scheduling(local);
   expect(stepsOnly(onLocal.local)).toEqual(['httpStep', 'httpStep']);
   expect(stepsOnly(onLocal.remote)).toEqual([]);
-  expect(onLocal.patchMarkers).toEqual([SHORT_STEPS_LOCAL_PATCH]);
+  expect(onLocal.patchMarkers).toEqual([SHORT_STEPS_LOCAL_PATCH, LOCAL_STEPS_BOUNDARY_PATCH]);
   expect(target.calls('/chain-default').map((c) => c.idempotencyKey)).toEqual([`${local.workflowId}:one`, `${local.workflowId}:two`]);
 
   // `execution: remote` forces activity tasks; the events are the same, key for key.
@@ -214,40 +214,53 @@ test('a long chain of local steps ends its workflow task every 20 steps and once
   expect((await resultOf(handle)).status).toBe('succeeded');
   const history = await handle.fetchHistory();
   expect(stepsOnly((await scheduling(handle)).local)).toHaveLength(25);
-  // The 1 ms timers that end the task: before step 21, and before run.completed.
-  expect((history.events ?? []).filter((e) => e.timerStartedEventAttributes)).toHaveLength(2);
+  // The no-op activity tasks that end the task: before step 21, and before run.completed. No timers:
+  // the dev server fires a 1 ms timer ~0.8 s late, which made a local chain no faster than a remote one.
+  expect((await scheduling(handle)).remote).toEqual(['endWorkflowTask', 'endWorkflowTask']);
+  expect((history.events ?? []).filter((e) => e.timerStartedEventAttributes)).toHaveLength(0);
   await expect(Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, handle.workflowId)).resolves.toBeUndefined();
   expect(target.calls('/long-chain')).toHaveLength(25);
 });
 
-describe('histories recorded before the patch', () => {
-  // The commit before short steps became local activities: its bundle runs on a real worker, and
-  // the histories it records must replay under today's code.
+describe('histories recorded before the patches', () => {
+  // Commits from before each patch: their bundles run on real workers, and the histories they record
+  // must replay under today's code.
+  /** Before short steps became local activities. */
   const BEFORE_LOCAL_STEPS = 'd54a3039689d65dafc7eca212e840f0a9ab46840';
-  let oldTree: string;
+  /** Local steps, with the 1 ms timers that ended their workflow tasks (before LOCAL_STEPS_BOUNDARY_PATCH). */
+  const BEFORE_BOUNDARY_ACTIVITY = 'e184933';
+  const trees: string[] = [];
   let old: WorkflowHarness;
+  let timers: WorkflowHarness;
   const currentBundle = process.env.TEST_WORKFLOW_BUNDLE!;
 
-  beforeAll(async () => {
-    oldTree = mkdtempSync(path.join(os.tmpdir(), 'copilot-old-steps-'));
-    execSync(`git archive --format=tar ${BEFORE_LOCAL_STEPS} | tar -x -C ${JSON.stringify(oldTree)}`, {
+  async function harnessAt(commit: string): Promise<WorkflowHarness> {
+    const tree = mkdtempSync(path.join(os.tmpdir(), 'copilot-old-steps-'));
+    trees.push(tree);
+    execSync(`git archive --format=tar ${commit} | tar -x -C ${JSON.stringify(tree)}`, {
       cwd: path.resolve(__dirname, '../..'),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(oldTree, 'node_modules'), 'dir');
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(oldTree, 'workflows', 'index.ts'), logger: new DefaultLogger('ERROR') });
-    const oldBundle = path.join(oldTree, 'old-workflows.js');
-    writeFileSync(oldBundle, code);
-    process.env.TEST_WORKFLOW_BUNDLE = oldBundle;
+    symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(tree, 'node_modules'), 'dir');
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(tree, 'workflows', 'index.ts'), logger: new DefaultLogger('ERROR') });
+    const bundle = path.join(tree, 'old-workflows.js');
+    writeFileSync(bundle, code);
+    process.env.TEST_WORKFLOW_BUNDLE = bundle;
     try {
-      old = await createWorkflowHarness();
+      return await createWorkflowHarness();
     } finally {
       process.env.TEST_WORKFLOW_BUNDLE = currentBundle;
     }
-  }, 120_000);
+  }
+
+  beforeAll(async () => {
+    old = await harnessAt(BEFORE_LOCAL_STEPS);
+    timers = await harnessAt(BEFORE_BOUNDARY_ACTIVITY);
+  }, 180_000);
   afterAll(async () => {
     await old?.close();
-    if (oldTree) rmSync(oldTree, { recursive: true, force: true });
+    await timers?.close();
+    for (const tree of trees) rmSync(tree, { recursive: true, force: true });
   });
 
   test('a run of short http steps scheduled as activity tasks by the old code replays under the current code', async () => {
@@ -264,6 +277,16 @@ describe('histories recorded before the patch', () => {
     expect(stepsOnly(where.remote)).toEqual(['httpStep', 'httpStep']);
     expect(where.patchMarkers).toEqual([]);
     await expect(Worker.runReplayHistory({ workflowBundle: { codePath: currentBundle } }, await handle.fetchHistory(), handle.workflowId)).resolves.toBeUndefined();
+  });
+
+  test('a long local chain recorded with 1 ms boundary timers replays under the current code', async () => {
+    const steps = Array.from({ length: 22 }, (_, i) => ({ id: `s${i}`, ...(i ? { needs: [`s${i - 1}`] } : {}), ...short('/timer-chain') }));
+    const handle = await timers.start({ name: 'timer-chain', steps });
+    expect((await resultOf(handle)).status).toBe('succeeded');
+    const history = await handle.fetchHistory();
+    expect((history.events ?? []).filter((e) => e.timerStartedEventAttributes)).toHaveLength(2);
+    expect((await scheduling(handle)).patchMarkers).toEqual([SHORT_STEPS_LOCAL_PATCH]);
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: currentBundle } }, history, handle.workflowId)).resolves.toBeUndefined();
   });
 
   test('a run recorded by the current code (local steps, patch marker) replays too', async () => {
