@@ -228,7 +228,7 @@ describe('histories recorded before the patches', () => {
   /** Before short steps became local activities. */
   const BEFORE_LOCAL_STEPS = 'd54a3039689d65dafc7eca212e840f0a9ab46840';
   /** Local steps, with the 1 ms timers that ended their workflow tasks (before LOCAL_STEPS_BOUNDARY_PATCH). */
-  const BEFORE_BOUNDARY_ACTIVITY = 'e184933';
+  const BEFORE_BOUNDARY_ACTIVITY = 'e1849334c404e36ec9741e584549d7fe6e82b3f9';
   const trees: string[] = [];
   let old: WorkflowHarness;
   let timers: WorkflowHarness;
