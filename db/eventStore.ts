@@ -9,6 +9,8 @@ export { MAX_EVENT_DATA_BYTES };
 /** NOTIFY channel; the payload is the stream id. */
 export const EVENTS_CHANNEL = 'copilot_events';
 const MAX_LIST_LIMIT = 10_000;
+/** SQLSTATE copilot_append_events raises when the transaction is not read committed. */
+const NOT_READ_COMMITTED = 'CPA01';
 
 /** Thrown (before anything is written) when an append's input is malformed. */
 export class EventValidationError extends Error {
@@ -94,8 +96,15 @@ function validate(streamId: string, events: NewEvent[]): { event: NewEvent; json
  * stream: seq n+1 can only become visible after n is, which is what lets readers treat
  * "I have seen seq n" as "I have seen everything up to n". Different streams never wait on each
  * other (barring a 64-bit hash collision, which only costs a wait).
+ *
+ * An append is one statement, `copilot_append_events` (migration 2), which does all of that inside
+ * the statement's own transaction; the explicit transaction is the fallback for a database whose
+ * default isolation is stricter than read committed.
  */
 export class SqlEventStore implements EventStore {
+  /** Set once the database refused the one-round-trip function (isolation stricter than read committed). */
+  private explicitTransaction = false;
+
   constructor(private readonly db: Database) {}
 
   async append(streamId: string, input: NewEvent[]): Promise<StoredEvent[]> {
@@ -104,12 +113,41 @@ export class SqlEventStore implements EventStore {
     const events = validated.map((v) => v.event);
     const payloads = validated.map((v) => v.json);
     if (events.length === 0) return [];
+    const keys = events.map((e) => e.dedupeKey);
+    let rows: EventRow[] | undefined;
+    if (!this.explicitTransaction) {
+      try {
+        rows = await this.db.query<EventRow>(`select ${COLUMNS} from copilot_append_events($1, $2, $3, $4, $5)`, [
+          streamId,
+          events.map((e) => e.type),
+          payloads,
+          keys,
+          EVENTS_CHANNEL,
+        ]);
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== NOT_READ_COMMITTED) throw err;
+        // The database's default isolation is stricter than read committed: this store then always
+        // takes the explicit transaction below, which sets the level itself.
+        this.explicitTransaction = true;
+      }
+    }
+    rows ??= await this.appendInTransaction(streamId, events, payloads);
+    const byKey = new Map<string, StoredEvent>();
+    for (const row of rows) byKey.set(row.dedupe_key ?? '', toStored(row));
+    return events.map((event) => {
+      const stored = byKey.get(event.dedupeKey);
+      if (!stored) throw new Error(`event with dedupeKey ${event.dedupeKey} vanished during append`);
+      return stored;
+    });
+  }
+
+  /** The same append as copilot_append_events (migration 2), as six round trips. */
+  private async appendInTransaction(streamId: string, events: NewEvent[], payloads: string[]): Promise<EventRow[]> {
     return this.db.transaction(async (tx) => {
       // Read committed makes each statement see rows committed while we waited for the lock,
       // even if the server's default isolation level is stricter.
       await tx.query('set transaction isolation level read committed');
       await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
-      const byKey = new Map<string, StoredEvent>();
       // The events stored before under these keys and the stream's max(seq), in one round trip: an
       // append sits on the path of every run, chat and approval event (issue #16 latency).
       const existing = await tx.query<EventRow & { max_seq: string | number | bigint }>(
@@ -120,10 +158,9 @@ export class SqlEventStore implements EventStore {
            left join run_events e on e.stream_id = $1 and e.dedupe_key = any($2::text[])`,
         [streamId, events.map((e) => e.dedupeKey)],
       );
-      for (const row of existing) if (row.seq !== null) byKey.set(row.dedupe_key ?? '', toStored(row));
-
+      const rows: EventRow[] = existing.filter((row) => row.seq !== null);
       const fresh: { seq: number; type: string; data: string; dedupeKey: string }[] = [];
-      const taken = new Set(byKey.keys());
+      const taken = new Set(rows.map((row) => row.dedupe_key ?? ''));
       let seq = Number(existing[0]?.max_seq ?? 0);
       events.forEach((event, i) => {
         if (taken.has(event.dedupeKey)) return; // stored before, or earlier in this same call
@@ -142,13 +179,9 @@ export class SqlEventStore implements EventStore {
            select inserted.*, pg_notify($6, $1) from inserted`,
           [streamId, fresh.map((f) => f.seq), fresh.map((f) => f.type), fresh.map((f) => f.data), fresh.map((f) => f.dedupeKey), EVENTS_CHANNEL],
         );
-        for (const row of inserted) byKey.set(row.dedupe_key ?? '', toStored(row));
+        rows.push(...inserted);
       }
-      return events.map((event) => {
-        const stored = byKey.get(event.dedupeKey);
-        if (!stored) throw new Error(`event with dedupeKey ${event.dedupeKey} vanished during append`);
-        return stored;
-      });
+      return rows;
     });
   }
 

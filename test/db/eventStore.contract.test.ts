@@ -1,6 +1,7 @@
 /** @jest-environment ./test/db/pgliteEnvironment.ts */
 import type { NewEvent, StoredEvent } from '../../domain/events';
 import { EventValidationError, MAX_EVENT_DATA_BYTES, SqlEventStore } from '../../db/eventStore';
+import { PostgresDatabase } from '../../db/postgresDatabase';
 import { BACKENDS, openTestDatabase, waitFor, type TestDatabase } from './backends';
 
 // PGlite cannot boot inside Jest's sandbox: use the copy loaded by the environment (see pgliteEnvironment.ts).
@@ -77,6 +78,35 @@ describe.each(BACKENDS)('SqlEventStore (%s)', (kind) => {
     const listed = await store.list(s, 0);
     expect(seqs(listed)).toEqual(all);
     expect(new Set(listed.map((e) => `${String(e.data.w)}/${String(e.data.i)}`)).size).toBe(200);
+  });
+
+  it('appends in one statement, or in an explicit read-committed transaction when the database defaults to a stricter level', async () => {
+    // The one-statement append only sees rows committed while it waited for the stream lock under
+    // read committed; it refuses anything stricter and the store falls back to setting the level itself.
+    const strict = await openTestDatabase(kind);
+    let db = strict.db;
+    try {
+      if (kind === 'postgres') {
+        await db.exec(`do $$ begin execute format('alter database %I set default_transaction_isolation = %L', current_database(), 'repeatable read'); end $$`);
+        // Only new connections take the database's setting.
+        db = new PostgresDatabase({ connectionString: strict.url ?? '', poolSize: 10 });
+      } else {
+        await db.exec(`set default_transaction_isolation = 'repeatable read'`);
+      }
+      const [level] = await db.query<{ transaction_isolation: string }>('show transaction_isolation');
+      expect(level?.transaction_isolation).toBe('repeatable read');
+      await expect(db.query('select * from copilot_append_events($1, $2, $3, $4, $5)', ['s', ['t'], ['{}'], ['k'], 'c'])).rejects.toMatchObject({ code: 'CPA01' });
+
+      const strictStore = new SqlEventStore(db);
+      const s = newStream();
+      const results = await Promise.all(Array.from({ length: 10 }, (_, w) => strictStore.append(s, [ev(`w${w}/a`), ev(`w${w}/b`), ev(`w${w}/a`)])));
+      expect(seqs(results.flat().filter((_, i) => i % 3 !== 2)).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      for (const r of results) expect(r[2]).toEqual(r[0]); // a key repeated in one call is one event
+      expect(seqs(await strictStore.append(s, [ev('w0/b'), ev('new')]))).toEqual([results[0]?.[1]?.seq, 21]);
+    } finally {
+      if (db !== strict.db) await db.close();
+      await strict.dispose();
+    }
   });
 
   it('keeps streams independent', async () => {
