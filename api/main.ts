@@ -11,7 +11,6 @@ import { RunbookCatalogue } from '../runbooks/runbookCatalogue';
 import { createRunbookPlanner } from '../runbooks/planner/plannerWiring';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes';
 import { RunClient } from '../temporal/runClient';
-import Redis from 'ioredis';
 import { createApp } from './app';
 import { durationToMs } from '../domain/duration';
 import { registry } from '../observability/metrics';
@@ -23,6 +22,7 @@ import { startHttpServer } from './httpServer';
 import { createLogger } from './logger';
 import { SqlAuditLog } from '../audit/auditLog';
 import { createSlackApi } from '../slack/slackWiring';
+import { createRedisClient } from '../config/redisClient';
 
 /**
  * `npm run api`: the production API process. It needs a real Postgres (DATABASE_URL) because API
@@ -74,9 +74,9 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
-  const chat = createChatCore(config, catalogue);
+  const chat = await createChatCore(config, catalogue);
   // Shared counters across API replicas; the limiter falls back to in-process counts while Redis is down.
-  const rateRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+  const rateRedis = config.REDIS_URL ? await createRedisClient(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   rateRedis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'rate-limit Redis unavailable; per-replica limits apply'));
 
   // Slack (slack/README.md): HTTP receiver at /slack/events, or Socket Mode with SLACK_APP_TOKEN.

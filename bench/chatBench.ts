@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const events = new SqlEventStore(db);
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', TASK_QUEUE: 'bench-chat', AUTH_TOKENS: `${TOKEN}=bench:operator`, PROMETHEUS_URL: prometheus.url });
   const catalogue = { get: () => undefined, names: () => [], list: () => [] };
-  const core = createChatCore(config, catalogue);
+  const core = await createChatCore(config, catalogue);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const runs = new RunClient({ client, taskQueue: config.TASK_QUEUE });
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       ],
     },
   });
-  const llmCore = createChatCore(
+  const llmCore = await createChatCore(
     loadConfig({ ...process.env, LOG_LEVEL: 'silent', ANTHROPIC_API_KEY: claude.apiKey, ANTHROPIC_BASE_URL: claude.url, PROMETHEUS_URL: prometheus.url }),
     catalogue,
   );

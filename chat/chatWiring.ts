@@ -1,5 +1,4 @@
 import type { Client } from '@temporalio/client';
-import Redis from 'ioredis';
 import type { AppConfig } from '../config/env';
 import type { EventStore } from '../domain/events';
 import type { IncidentService } from '../incidents/incidentService';
@@ -20,6 +19,7 @@ import { DEFAULT_SESSION_OPTIONS, type ChatSessionOptions } from './model/types'
 import { NlpEngine } from './nlp/nlpEngine';
 import { Grounding } from './query/grounding';
 import { SessionService, type SessionTextFilter, type WaitSubscriptions } from './session/sessionService';
+import { createRedisClient } from '../config/redisClient';
 
 /**
  * Builds chat from configuration, for workers (activities) and the API (sessions + /nlp/parse).
@@ -129,8 +129,8 @@ export interface ChatCore {
   close(): Promise<void>;
 }
 
-export function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): ChatCore {
-  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
+export async function createChatCore(config: ChatConfig, catalogue: ChatCatalogue): Promise<ChatCore> {
+  const redis = config.REDIS_URL ? await createRedisClient(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
   const cache = new ResponseCache({ name: 'understanding', maxEntries: config.CHAT_CACHE_MAX_ENTRIES, ttlMs: config.CHAT_CACHE_TTL_SECONDS * 1000, ...(redis ? { redis } : {}) });
   const answerCache =
     config.CHAT_ANSWER_CACHE_TTL_SECONDS > 0

@@ -2,7 +2,6 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Database, DbLogger } from './database';
 import { migrate } from './migrate';
-import { PgliteDatabase } from './pgliteDatabase';
 import { createPostgresDatabase } from './postgresDatabase';
 
 const OpenOptions = z.object({
@@ -32,7 +31,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   });
   const db: Database = databaseUrl
     ? await createPostgresDatabase({ connectionString: databaseUrl, poolSize, logger: options.logger })
-    : await PgliteDatabase.open({ dataDir: path.join(dataDir, 'pglite'), logger: options.logger });
+    : // PGlite (a WebAssembly Postgres) loads only when there is no DATABASE_URL (issue #16, idle RSS).
+      await (await import('./pgliteDatabase')).PgliteDatabase.open({ dataDir: path.join(dataDir, 'pglite'), logger: options.logger });
   try {
     await migrate(db, { logger: options.logger });
   } catch (err) {

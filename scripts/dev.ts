@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const eagerStartClient = new Client({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
   const runs = new RunClient({ client, taskQueue: config.TASK_QUEUE, eagerStartClient });
   const incidents = createIncidentService(config, client, db);
-  const chat = createChatCore(config, catalogue);
+  const chat = await createChatCore(config, catalogue);
 
   const worker = await createCopilotWorker({
     config,

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   // Chat activities start runs and incidents as the chatting user: they need a Temporal client.
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
-  const chat = createChatCore(config, catalogue);
+  const chat = await createChatCore(config, catalogue);
   const worker = await createCopilotWorker({
     config,
     connection,

@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { createRedisClient } from '../../config/redisClient';
 import type { FocusEntity, Turn } from '../types';
 import type { ShortTermOptions, ShortTermStore } from './shortTermStore';
 
@@ -21,7 +22,7 @@ export class RedisShortTermStore implements ShortTermStore {
   static async connect(url: string, options: ShortTermOptions): Promise<RedisShortTermStore> {
     // Fail fast instead of queueing commands while Redis is down: callers have a deadline and
     // degrade (the context is marked partial), which beats waiting on a reconnect loop.
-    const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+    const redis = await createRedisClient(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
     redis.on('error', () => undefined); // surfaced per command; avoid unhandled 'error' events
     try {
       await redis.connect();

@@ -4,7 +4,7 @@ import path from 'node:path';
 /**
  * The optional SDKs load only when configured or first used (issue #16, idle RSS): together they are
  * about 1 500 modules and 100 MB of RSS per process an install without Slack, an LLM key, Qdrant,
- * MCP clients, tracing or JWT auth would otherwise carry. One static `import` of any of them in the
+ * MCP clients, tracing, JWT auth, Redis or the embedded database would otherwise carry. One static `import` of any of them in the
  * start-up graph brings it back without any test failing, so this loads what api/main.ts and
  * workers/main.ts load at start in a fresh process and lists the packages that came with them.
  */
@@ -20,6 +20,9 @@ const STARTUP_MODULES = [
   'observability/tracing.ts',
   'incidents/llmHypotheses.ts',
   'mcp/httpEndpoint.ts',
+  'db/openDatabase.ts',
+  'memory/openMemory.ts',
+  'chat/chatWiring.ts',
 ];
 
 const OPTIONAL = [
@@ -32,6 +35,9 @@ const OPTIONAL = [
   '@opentelemetry/exporter-trace-otlp-proto',
   '@temporalio/interceptors-opentelemetry',
   'jose',
+  // Only with REDIS_URL (config/redisClient.ts), and only without DATABASE_URL (db/openDatabase.ts).
+  'ioredis',
+  '@electric-sql/pglite',
 ];
 
 function packagesLoadedBy(modules: string[]): string[] {

@@ -110,7 +110,7 @@ export async function startChatStack(name: string, env: Record<string, string> =
     ...env,
   });
   const catalogue = catalogueOf([DEPLOY, RUN_TESTS, RESTART, ...(options.runbooks ?? [])]);
-  const core = createChatCore(config, catalogue);
+  const core = await createChatCore(config, catalogue);
   const logs: string[] = [];
   const logger = createLogger({
     level: 'info',

@@ -106,7 +106,7 @@ export async function startSlackStack(name: string, env: Record<string, string> 
     ...env,
   });
   const catalogue = catalogueOf([DEPLOY, RUN_TESTS, QUICK_GATE]);
-  const core: ChatCore = createChatCore(config, catalogue);
+  const core: ChatCore = await createChatCore(config, catalogue);
   const audit = new SqlAuditLog(backends.db);
   const incidents = createIncidentService(config, backends.client, backends.db);
   const logs: string[] = [];
