@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_STACK_TRACE_LIMIT } from './workflowStackTraces';
 
 /**
  * The packages all workflows on a worker share instead of evaluating them once per workflow: the
@@ -13,3 +14,7 @@ export * as cel from '@marcbachmann/cel-js';
 // the SDK freezes what a preloaded module exports right after this module ran, so the first use
 // happens here. Every workflow test runs on this bundle (test/support/globalSetup.ts).
 z.object({ warm: z.string() }).safeParse({ warm: 1 });
+
+// Set here because the SDK freezes the context's globals, Error among them, right after the
+// preloaded modules ran; it applies to this bundle's V8 context only (workflowStackTraces.ts says why).
+Error.stackTraceLimit = WORKFLOW_STACK_TRACE_LIMIT;

@@ -4,6 +4,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { RUN_FAILURE } from '../../domain/failureTypes';
 import type { ApprovalState, RunState } from '../../domain/runState';
+import { WORKFLOW_STACK_TRACE_LIMIT } from '../../workflows/workflowStackTraces';
 import { createWorkflowHarness, resultOf, type WorkflowHarness } from '../support/workflowHarness';
 
 /**
@@ -49,6 +50,21 @@ function modulesEvaluatedPerWorkflow(code: string): string[] {
   vm.runInContext('__TEMPORAL__.importWorkflows()', context);
   return [...own.keys()].map(String);
 }
+
+test('stack traces in workflow code keep WORKFLOW_STACK_TRACE_LIMIT frames, still mapped to the workflow sources', async () => {
+  const handle = await h.start({ name: 'parked-for-stacks', steps: [{ id: 'gate', type: 'approval' }] });
+  await h.waitForEvent(handle.workflowId, (e) => e.type === 'approval.requested');
+  try {
+    const stacks = (await handle.query<string>('__stack_trace')).split('\n\n').filter((s) => s.trim() !== '');
+    expect(stacks.length).toBeGreaterThan(0);
+    const frames = stacks.map((s) => s.split('\n').filter((line) => /^\s+at /.test(line)));
+    // The SDK drops its own hook's frame; V8's default (10) would leave 9 here.
+    expect(Math.max(...frames.map((f) => f.length))).toBe(WORKFLOW_STACK_TRACE_LIMIT - 1);
+    expect(stacks.join('\n')).toMatch(/workflows\/(approvalGate|runbookRun)\.ts:\d+:\d+/);
+  } finally {
+    await handle.cancel();
+  }
+});
 
 test('a workflow evaluates no zod or cel-js module of its own: they come from the preloaded, shared cache', () => {
   const perWorkflow = modulesEvaluatedPerWorkflow(readFileSync(process.env.TEST_WORKFLOW_BUNDLE!, 'utf8'));
