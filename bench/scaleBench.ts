@@ -293,9 +293,11 @@ async function measureIdle(stack: Stack, mode: StackMode): Promise<BenchRow[]> {
   const worker = rssMb(stack.worker);
   const pss = pssMb(stack.api) + pssMb(stack.worker);
   console.log(`idle RSS (${mode}): API ${api.toFixed(0)} MB, worker ${worker.toFixed(0)} MB, together ${(api + worker).toFixed(0)} MB (PSS together ${pss.toFixed(0)} MB)`);
-  const flags = startScriptSettings('api');
-  const settings = [...Object.entries(flags.env).map(([k, v]) => `${k}=${v}`), ...flags.flags].join(' ');
-  const note = `${mode === 'tsx' ? 'node --import tsx, worker bundles at start' : 'node dist/…js, WORKFLOW_BUNDLE_PATH'}; ${settings}`;
+  const settingsOf = (name: 'api' | 'worker'): string => {
+    const flags = startScriptSettings(name);
+    return `${name}: ${[...Object.entries(flags.env).map(([k, v]) => `${k}=${v}`), ...flags.flags].join(' ')}`;
+  };
+  const note = `${mode === 'tsx' ? 'node --import tsx, worker bundles at start' : 'node dist/…js, WORKFLOW_BUNDLE_PATH'}; ${settingsOf('api')}; ${settingsOf('worker')}`;
   return [
     { suite: SUITE, scenario: `idle-rss-api-${mode}`, figure: api, unit: 'MB', note },
     { suite: SUITE, scenario: `idle-rss-worker-${mode}`, figure: worker, unit: 'MB', note },

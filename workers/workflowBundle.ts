@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, type Logger } from '@temporalio/worker';
 import { WORKFLOW_PRELOAD_MODULES } from '../temporal/workflowPreload';
+import { compactWorkflowBundle } from './workflowBundleCompaction';
 
 /**
  * The one way workflow code is bundled: by `npm run build:workflows` (scripts/buildWorkflowBundle.ts)
@@ -16,10 +17,13 @@ export const WORKFLOW_BUNDLE_SOURCE = {
   preloadModules: [...WORKFLOW_PRELOAD_MODULES],
 } as const;
 
-/** The bundled workflow code (a self-contained script the Worker evaluates in its V8 context). */
+/**
+ * The bundled workflow code (a self-contained script the Worker evaluates in its V8 context),
+ * compacted for the worker's memory (workflowBundleCompaction.ts).
+ */
 export async function bundleWorkflows(logger: Logger = new DefaultLogger('ERROR')): Promise<string> {
   const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_SOURCE, preloadModules: [...WORKFLOW_BUNDLE_SOURCE.preloadModules], logger });
-  return code;
+  return compactWorkflowBundle(code);
 }
 
 /** Bundles and writes the code to `outPath` (parent folders created); returns the absolute path. */

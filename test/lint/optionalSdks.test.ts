@@ -23,6 +23,7 @@ const STARTUP_MODULES = [
   'db/openDatabase.ts',
   'memory/openMemory.ts',
   'chat/chatWiring.ts',
+  'workers/workflowBundle.ts',
 ];
 
 const OPTIONAL = [
@@ -38,6 +39,8 @@ const OPTIONAL = [
   // Only with REDIS_URL (config/redisClient.ts), and only without DATABASE_URL (db/openDatabase.ts).
   'ioredis',
   '@electric-sql/pglite',
+  // Only when a workflow bundle is built (workers/workflowBundleCompaction.ts), never by a worker running one.
+  'terser',
 ];
 
 function packagesLoadedBy(modules: string[]): string[] {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import path from 'node:path';
 
 /**
@@ -12,9 +13,15 @@ const { workflowBundleFiles } = require('../../scripts/workflowBundleFiles') as 
 
 const root = path.resolve(__dirname, '../..');
 
-/** webpack's module ids in the bundle, one a line: `/***\/ "./chat/model/types.ts"` (project files are relative). */
+/**
+ * webpack's module ids in the bundle: the keys of its module table, one a line after compaction
+ * (workers/workflowBundleCompaction.ts reprints it): `"./chat/model/types.ts"(__unused_webpack_module, …) {` (or `module` first).
+ * Project files are relative; requires of a module (`__webpack_require__("./x.ts")`) do not match.
+ */
 function bundledProjectFiles(code: string): string[] {
-  return [...code.matchAll(/^\/\*\*\*\/ "\.\/([^"]+)"/gm)].map((m) => m[1]!).filter((file) => !file.startsWith('node_modules/'));
+  return [...code.matchAll(/^\s*"\.\/([^"]+)"\((?:__unused_webpack_module|__unused_webpack___webpack_module__|module)\b/gm)]
+    .map((m) => m[1]!)
+    .filter((file) => !file.startsWith('node_modules/'));
 }
 
 test('every project file in the workflow bundle is linted as workflow code', () => {
@@ -31,4 +38,25 @@ test('the derived list reaches past workflows/ and skips type-only imports', () 
   expect(linted).toEqual(expect.arrayContaining(['workflows/index.ts', 'chat/model/types.ts', 'domain/approval.ts']));
   expect(linted).not.toContain('domain/runState.ts');
   expect(linted.filter((file) => /^(activities|api|db|workers)\//.test(file))).toEqual([]);
+});
+
+/** The bundle's code and its inline source map (workers/workflowBundleCompaction.ts writes both). */
+function split(bundle: string): { code: string; map: { sources: string[]; sourcesContent: (string | null)[] } } {
+  const at = bundle.lastIndexOf('//# sourceMappingURL=data:');
+  const base64 = bundle.indexOf('base64,', at) + 'base64,'.length;
+  return { code: bundle.slice(0, at), map: JSON.parse(Buffer.from(bundle.slice(base64), 'base64').toString('utf8')) };
+}
+
+test('the compacted bundle: ASCII, no library sources in the map, and positions still map to the workflow sources', () => {
+  const { code, map } = split(readFileSync(process.env.TEST_WORKFLOW_BUNDLE!, 'utf8'));
+  expect(code).not.toMatch(/[^\p{ASCII}]/u);
+  const library = map.sources.filter((source) => source.includes('/node_modules/'));
+  expect(library.length).toBeGreaterThan(10);
+  expect(map.sources.map((source, i) => (source.includes('/node_modules/') ? map.sourcesContent[i] : null)).filter((c) => c !== null)).toEqual([]);
+  // Map the position of runbookRun's definition back through the chained map.
+  const lines = code.split('\n');
+  const line = lines.findIndex((l) => /async function runbookRun\(/.test(l));
+  expect(line).toBeGreaterThan(0);
+  const entry = new SourceMap(map as never).findEntry(line, lines[line]!.indexOf('runbookRun'));
+  expect(entry).toMatchObject({ originalSource: expect.stringMatching(/workflows\/runbookRun\.ts$/) });
 });
