@@ -81,7 +81,7 @@ function notFound(req: Request): never {
 }
 
 export function createApp(deps: AppDeps): CopilotApp {
-  const streams = new EventStreams();
+  const streams = new EventStreams({ maxBufferedBytes: deps.config.SSE_MAX_BUFFERED_BYTES });
   const app = express();
   app.disable('x-powered-by');
   // SSE and JSON answers are dynamic; weak ETags would only add hashing work.

@@ -73,6 +73,13 @@ export const sseClients = new Gauge({
   registers,
 });
 
+export const sseStreamsDropped = new Counter({
+  name: 'copilot_sse_streams_dropped_total',
+  help: 'SSE streams the API closed itself, by reason (slow-client: more unread bytes than SSE_MAX_BUFFERED_BYTES)',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
 export const fanoutLag = new Histogram({
   name: 'copilot_event_fanout_lag_seconds',
   help: "Delay from an event being stored to its delivery to this replica's SSE subscribers",

@@ -145,7 +145,7 @@ export async function streamEvents(
     );
   };
   if (ended) return; // the client went away while we waited
-  session = startSseResponse(res, { heartbeatMs: deps.heartbeatMs, retryMs: 2000, onHeartbeat: checkProducer });
+  session = startSseResponse(res, { heartbeatMs: deps.heartbeatMs, retryMs: 2000, onHeartbeat: checkProducer, maxBufferedBytes: deps.streams.maxBufferedBytes });
   log.debug({ streamId, afterSeq }, 'event stream opened');
   for (const event of pending.splice(0)) send(event);
   // A closed run whose log has no terminal event (e.g. terminated from the Temporal UI) ends here.
