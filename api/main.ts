@@ -83,7 +83,12 @@ async function main(): Promise<void> {
   const slack = await createSlackApi(config, { client, db, logger });
   const app = createApp({
     config,
-    runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),
+    runs: new RunClient({
+      client,
+      taskQueue: config.TASK_QUEUE,
+      events,
+      onEventError: (err, runId) => logger.warn({ err: (err as Error).message, runId }, 'run.started not stored early; the workflow stores it'),
+    }),
     catalogue,
     fanout,
     eventLog: events,

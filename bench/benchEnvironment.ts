@@ -83,7 +83,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     SSE_HEARTBEAT_MS: '15000',
   });
   // The API and the worker share this process, as in dev mode: runs start eagerly on the worker's connection.
-  const runs = new RunClient({ client, taskQueue, eagerStartClient: new Client({ connection: nativeConnection }) });
+  const runs = new RunClient({ client, taskQueue, eagerStartClient: new Client({ connection: nativeConnection }), events });
   const fanout = new EventFanout(events, {});
   const app = createApp({
     config,

@@ -149,7 +149,13 @@ async function main(): Promise<void> {
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   // This process hosts the worker: the API starts runs eagerly on the worker's connection (RunClient, eagerStartClient).
   const eagerStartClient = new Client({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
-  const runs = new RunClient({ client, taskQueue: config.TASK_QUEUE, eagerStartClient });
+  const runs = new RunClient({
+    client,
+    taskQueue: config.TASK_QUEUE,
+    eagerStartClient,
+    events,
+    onEventError: (err, runId) => logger.warn({ err: (err as Error).message, runId }, 'run.started not stored early; the workflow stores it'),
+  });
   const incidents = createIncidentService(config, client, db);
   const chat = await createChatCore(config, catalogue);
 

@@ -15,7 +15,9 @@ import { CodedError } from '../domain/codedError';
 import { APPROVAL_REJECTION, type DecideApprovalInput } from '../domain/approval';
 import { PAUSE_REJECTION, type PauseRequest } from '../domain/pause';
 import type { Principal } from '../domain/roles';
+import type { EventStore } from '../domain/events';
 import { runStaticDetails, runStaticSummary } from '../domain/runMetadata';
+import { runStartedEvent } from '../domain/runStarted';
 import type { RunbookDefinition } from '../domain/runbook';
 import { RunStatus, TERMINAL_RUN_STATUSES, type ApprovalState, type RunInput, type RunState } from '../domain/runState';
 import { decideApprovalUpdate, pauseRunUpdate, resumeRunUpdate, RUNBOOK_RUN_WORKFLOW, stateQuery } from '../workflows/definitions';
@@ -110,6 +112,15 @@ export interface RunClientOptions {
    * start is an ordinary one. Separate API and worker processes leave this unset.
    */
   eagerStartClient?: Client;
+  /**
+   * The run event log. When given, a run this client starts gets its `run.started` event as soon as
+   * Temporal has accepted the start, instead of after the first workflow task has been delivered and
+   * run (domain/runStarted.ts: same event and dedupe key as the workflow's, so it is stored once).
+   * Unset, only the workflow writes it.
+   */
+  events?: Pick<EventStore, 'append'>;
+  /** Where a failed early append is reported; the workflow's own append still records the event. */
+  onEventError?: (err: unknown, runId: string) => void;
 }
 
 const RUN_ID_PREFIX = 'run-';
@@ -170,11 +181,15 @@ export class RunClient {
   private readonly client: Client;
   private readonly taskQueue: string;
   private readonly eagerStartClient: Client | undefined;
+  private readonly events: Pick<EventStore, 'append'> | undefined;
+  private readonly onEventError: ((err: unknown, runId: string) => void) | undefined;
 
   constructor(options: RunClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue;
     this.eagerStartClient = options.eagerStartClient;
+    this.events = options.events;
+    this.onEventError = options.onEventError;
   }
 
   async startRun(request: StartRunRequest): Promise<StartRunResult> {
@@ -200,6 +215,7 @@ export class RunClient {
           { key: RequestedBy, value: request.requestedBy.sub },
         ],
       });
+      await this.recordStarted(input);
       return { runId, created: true, status: 'running', ...(this.eagerStartClient ? { eagerlyStarted: handle.eagerlyStarted } : {}) };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) || request.idempotencyKey === undefined) throw err;
@@ -209,6 +225,17 @@ export class RunClient {
       throw new RunClientError('idempotency_conflict', 'this idempotencyKey was already used for a run with a different runbook or params');
     }
     return { runId, created: false, status: summaryFrom(existing).status };
+  }
+
+  /** Appends run.started for a run Temporal has just accepted; never fails the start (the workflow appends it too). */
+  private async recordStarted(input: RunInput): Promise<void> {
+    const event = this.events ? runStartedEvent(input) : undefined;
+    if (!event) return;
+    try {
+      await this.events!.append(input.runId, [event]);
+    } catch (err) {
+      this.onEventError?.(err, input.runId);
+    }
   }
 
   /** The workflow's live `state` query: the same JSON as GET /api/v1/runs/:runId. */

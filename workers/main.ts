@@ -81,7 +81,12 @@ async function main(): Promise<void> {
     auditLog: new SqlAuditLog(db),
     memory: memory.service,
     chat,
-    runs: new RunClient({ client, taskQueue: config.TASK_QUEUE }),
+    runs: new RunClient({
+      client,
+      taskQueue: config.TASK_QUEUE,
+      events,
+      onEventError: (err, runId) => logger.warn({ err: (err as Error).message, runId }, 'run.started not stored early; the workflow stores it'),
+    }),
     incidents: createIncidentService(config, client, db),
     logger,
     tracing,

@@ -4,6 +4,7 @@ import { eventDataBytes, MAX_EVENT_DATA_BYTES } from '../domain/eventPayload';
 import { PERMANENT_FAILURE, RUN_FAILURE } from '../domain/failureTypes';
 import type { PauseRequest } from '../domain/pause';
 import type { RunInput, RunState } from '../domain/runState';
+import { runStartedData } from '../domain/runStarted';
 import { ApprovalGates } from './approvalGate';
 import { compensate, type Compensable } from './compensation';
 import { approvalSignal, decideApprovalUpdate, pauseRunUpdate, pauseSignal, resumeRunUpdate, resumeSignal, stateQuery } from './definitions';
@@ -52,7 +53,8 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
   });
   rt.describe();
 
-  const started = { runbook: input.runbook.name, params: input.params, requestedBy: input.requestedBy.sub, ...(input.parentRunId ? { parentRunId: input.parentRunId } : {}) };
+  // The API may have stored this event already (domain/runStarted.ts): same data, same key.
+  const started = runStartedData(input);
   // Params too big for their run.started event (the API answers 413; a client talking to Temporal
   // directly does not ask it) would also ride along in every activity input and swell history:
   // fail the run before any step, with the reason in run.failed. patched() only on that path, so

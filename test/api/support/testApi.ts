@@ -48,7 +48,7 @@ export async function openBackends(name: string): Promise<Backends> {
   return {
     connection,
     client,
-    runs: new RunClient({ client, taskQueue }),
+    runs: new RunClient({ client, taskQueue, events: store }),
     db,
     store,
     fanout,
