@@ -78,7 +78,11 @@ export const EnvSchema = z.object({
   WORKER_TUNER_TARGET_CPU: z.coerce.number().gt(0).max(1).default(0.9),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).default(15000),
   // Unread bytes one SSE stream may hold before the API drops it (the client resumes with Last-Event-ID).
-  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65536).default(1024 * 1024),
+  SSE_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65536)
+    .default(1024 * 1024),
   // Memory (memory/README.md).
   MEMORY_SHORT_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   MEMORY_SHORT_MAX_TURNS: z.coerce.number().int().min(1).max(500).default(20),
