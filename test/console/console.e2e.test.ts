@@ -208,6 +208,31 @@ test('four eyes: the requester sees why they cannot approve their own run, in th
   await stack.call('POST', `/api/v1/runs/${runId}/cancel`, { token: TOKENS.secondAdmin });
 });
 
+test('a burst of gates opening re-reads the inbox at most once per half second, and every gate shows', async () => {
+  const adam = await user(TOKENS.approver, 'adam');
+  await adam.page.getByRole('link', { name: 'Approvals' }).click();
+  await adam.page.getByTestId('stream-status').filter({ hasText: 'open' }).waitFor();
+  const reads: number[] = [];
+  adam.page.on('request', (r) => {
+    if (r.method() === 'GET' && new URL(r.url()).pathname === '/api/v1/approvals') reads.push(Date.now());
+  });
+  const runIds = await Promise.all(
+    Array.from({ length: 8 }, (_, i) =>
+      stack
+        .call('POST', '/api/v1/runs', { token: TOKENS.operator, json: { runbook: 'deploy-service', params: { service: `burst-${i}`, version: 'v1', environment: 'production' } } })
+        .then((r) => r.body.runId as string),
+    ),
+  );
+  for (const runId of runIds) await adam.page.getByTestId(`inbox-${runId}`).waitFor({ timeout: 60_000 });
+  // Eight approval.requested feed events; without the window each one re-read the inbox at once.
+  expect(reads.length).toBeGreaterThan(0);
+  const gaps = reads.slice(1).map((at, i) => at - reads[i]!);
+  // At most one close pair: the inbox's 30 s poll may land next to a feed read.
+  expect(gaps.filter((gap) => gap < 400).length).toBeLessThanOrEqual(1);
+  expectNothingExecuted(adam);
+  for (const runId of runIds) await stack.call('POST', `/api/v1/runs/${runId}/cancel`, { token: TOKENS.admin });
+});
+
 describe('an incident with hostile alert text and log lines', () => {
   let incidentId: string;
 

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { Link } from 'wouter';
 import { ApprovalActions } from '../components/ApprovalActions';
 import { ErrorText } from '../components/ErrorText';
@@ -11,8 +11,11 @@ import { useEventLog } from '../lib/useEventLog';
 /**
  * Everything waiting on a decision, newest first, with expiry (GET /api/v1/approvals). The
  * approvals feed (GET /api/v1/approvals/events) says when a gate opens or is decided from any
- * surface (console, chat, CLI, API, Temporal signal); each feed event re-reads the inbox.
+ * surface (console, chat, CLI, API, Temporal signal). Feed events re-read the inbox at most once per
+ * REFETCH_WINDOW_MS: a burst of gates (an incident starting many runs) is one or two reads, not one each.
  */
+const REFETCH_WINDOW_MS = 500;
+
 export function ApprovalsPage() {
   const client = useQueryClient();
   const inbox = useQuery({
@@ -22,9 +25,16 @@ export function ApprovalsPage() {
     refetchInterval: 30_000,
   });
   const { events, status } = useEventLog('/approvals/events');
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => {
-    if (events.length) void client.invalidateQueries({ queryKey: ['approvals'] });
+    if (!events.length || pending.current) return;
+    // The first event of a burst schedules the read; the events until it runs ride along with it.
+    pending.current = setTimeout(() => {
+      pending.current = undefined;
+      void client.invalidateQueries({ queryKey: ['approvals'] });
+    }, REFETCH_WINDOW_MS);
   }, [client, events.length]);
+  useEffect(() => () => clearTimeout(pending.current), []);
   const items = [...(inbox.data?.items ?? [])].sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
   return (
     <div>
