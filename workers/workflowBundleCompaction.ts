@@ -50,7 +50,7 @@ interface RawSourceMap {
 const INLINE_MAP_PREFIX = '//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
 
 /** The bundler's output ends with its source map inlined as base64 (the only form the SDK accepts). */
-function splitInlineSourceMap(bundle: string): { code: string; sourceMap: string } {
+export function splitInlineSourceMap(bundle: string): { code: string; sourceMap: string } {
   const at = bundle.lastIndexOf('//# sourceMappingURL=data:');
   const base64 = at < 0 ? -1 : bundle.indexOf('base64,', at);
   if (base64 < 0) throw new Error('workflow bundle has no inline source map to carry through compaction');

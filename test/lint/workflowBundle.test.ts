@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
+import { splitInlineSourceMap } from '../../workers/workflowBundleCompaction';
 import path from 'node:path';
 
 /**
@@ -42,9 +43,8 @@ test('the derived list reaches past workflows/ and skips type-only imports', () 
 
 /** The bundle's code and its inline source map (workers/workflowBundleCompaction.ts writes both). */
 function split(bundle: string): { code: string; map: { sources: string[]; sourcesContent: (string | null)[] } } {
-  const at = bundle.lastIndexOf('//# sourceMappingURL=data:');
-  const base64 = bundle.indexOf('base64,', at) + 'base64,'.length;
-  return { code: bundle.slice(0, at), map: JSON.parse(Buffer.from(bundle.slice(base64), 'base64').toString('utf8')) };
+  const { code, sourceMap } = splitInlineSourceMap(bundle);
+  return { code, map: JSON.parse(sourceMap) };
 }
 
 test('the compacted bundle: ASCII, no library sources in the map, and positions still map to the workflow sources', () => {

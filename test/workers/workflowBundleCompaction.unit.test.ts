@@ -1,5 +1,5 @@
 import vm from 'node:vm';
-import { compactWorkflowBundle } from '../../workers/workflowBundleCompaction';
+import { compactWorkflowBundle, splitInlineSourceMap } from '../../workers/workflowBundleCompaction';
 
 /**
  * The compacted bundle must run exactly as the bundler's output did, be one-byte (ASCII) text, and keep
@@ -11,10 +11,9 @@ function inlineMap(map: object): string {
   return `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
 }
 
-function split(bundle: string): { code: string; map: { sources: string[]; sourcesContent: (string | null)[]; mappings: string } } {
-  const at = bundle.lastIndexOf('//# sourceMappingURL=data:');
-  const base64 = bundle.indexOf('base64,', at) + 'base64,'.length;
-  return { code: bundle.slice(0, at), map: JSON.parse(Buffer.from(bundle.slice(base64), 'base64').toString('utf8')) };
+function split(bundle: string): { code: string; map: { sources: string[]; sourcesContent: (string | null)[] } } {
+  const { code, sourceMap } = splitInlineSourceMap(bundle);
+  return { code, map: JSON.parse(sourceMap) };
 }
 
 // Every place a non-ASCII character can stand in JavaScript, including an escaped one and an astral one.
