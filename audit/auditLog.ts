@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from '../domain/canonicalJson';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database';
@@ -187,7 +187,39 @@ export function decodeCursor(cursor: string): number | undefined {
   }
 }
 
+/** SQLSTATE copilot_append_audit raises when the transaction is not read committed. */
+const NOT_READ_COMMITTED = 'CPA01';
+
+/** The row's values the database assigns under the chain lock; copilot_append_audit fills them in. */
+const SERVER_SLOTS = ['id', 'at', 'prevHash'] as const;
+
+/**
+ * The canonical row (canonicalRow) cut around its server-side values: `parts[0] slot[0] parts[1] …`,
+ * each slot standing for that value as a JSON string. Placeholders are random per call, so no
+ * claimed text can imitate one; keys are sorted, so the slots come in key order.
+ */
+export function canonicalRowParts(entry: ParsedEntry): { parts: string[]; slots: string[] } {
+  const token = randomUUID();
+  const placeholder = (slot: string) => `${token}:${slot}`;
+  const canonical = canonicalRow({ ...entry, id: placeholder('id') as unknown as number, at: placeholder('at'), prevHash: placeholder('prevHash') });
+  const found = SERVER_SLOTS.map((slot) => ({ slot, quoted: JSON.stringify(placeholder(slot)), at: canonical.indexOf(JSON.stringify(placeholder(slot))) })).sort(
+    (a, b) => a.at - b.at,
+  );
+  const parts: string[] = [];
+  let from = 0;
+  for (const { quoted, at } of found) {
+    if (at < 0) throw new Error('canonical row lost a server-side value');
+    parts.push(canonical.slice(from, at));
+    from = at + quoted.length;
+  }
+  parts.push(canonical.slice(from));
+  return { parts, slots: found.map((f) => f.slot) };
+}
+
 export class SqlAuditLog implements AuditLog {
+  /** Set once the database refuses the one-statement append (not read committed): then always the transaction. */
+  private explicitTransaction = false;
+
   constructor(private readonly db: Database) {}
 
   async append(entry: NewAuditEntry): Promise<AuditRecord> {
@@ -195,6 +227,14 @@ export class SqlAuditLog implements AuditLog {
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`).join('; ');
       throw new AuditValidationError(`invalid audit entry: ${detail}`);
+    }
+    if (!this.explicitTransaction) {
+      try {
+        return await appendInOneStatement(this.db, parsed.data);
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== NOT_READ_COMMITTED) throw err;
+        this.explicitTransaction = true;
+      }
     }
     return this.db.transaction((tx) => appendLocked(tx, parsed.data));
   }
@@ -226,7 +266,33 @@ export class SqlAuditLog implements AuditLog {
   }
 }
 
+/** The append as one statement, copilot_append_audit (migration 301): same lock, same chain, same hash. */
+async function appendInOneStatement(db: Queryable, entry: ParsedEntry): Promise<AuditRecord> {
+  const { parts, slots } = canonicalRowParts(entry);
+  const [row] = await db.query<AuditRow>(`select ${COLUMNS} from copilot_append_audit($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, [
+    parts,
+    slots,
+    entry.subject,
+    entry.subjectClaimed,
+    entry.roles,
+    entry.surface,
+    entry.action,
+    entry.target,
+    entry.inputDigest,
+    entry.outcome,
+    entry.reason,
+    entry.statusCode,
+    entry.requestId,
+    entry.traceId,
+    entry.dedupeKey,
+    GENESIS_HASH,
+  ]);
+  if (!row) throw new Error('copilot_append_audit returned no row');
+  return toRecord(row);
+}
+
 /**
+ * The transactional fallback (a database whose default isolation is stricter than read committed).
  * Appends under the chain lock. The transaction-scoped advisory lock is held until COMMIT, so
  * "read the last hash, take the next id, insert" is atomic across every API replica and worker:
  * ids grow in commit order and each row's prev_hash is the hash of the row before it. (A rolled

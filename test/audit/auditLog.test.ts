@@ -164,6 +164,29 @@ describe.each(BACKENDS)('audit_log (%s)', (kind) => {
     expect((await audit.list({ to: new Date(Date.now() + 60_000), from: new Date(Date.now() - 60_000), limit: 100 })).items).toHaveLength(8);
   });
 
+  it('hashes in the database exactly as rowHash does, whatever the claimed text', async () => {
+    // Quotes, backslashes, non-ASCII, and text shaped like the placeholders copilot_append_audit fills in.
+    const tricky = ['say "hi" \\ there', 'ünïcødé — ✓ 🚀', '","id":"1","at":"x', `${'0'.repeat(36)}:prevHash`];
+    const rows = [];
+    for (const text of tricky) rows.push(await audit.append(entry({ subject: text, reason: text, target: text })));
+    for (const row of rows) expect(row.hash).toBe(rowHash(row));
+    expect(rows[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(await verifyAuditChain(t.db)).toMatchObject({ ok: true, rows: tricky.length });
+  });
+
+  if (kind === 'pglite') {
+    it('falls back to the transactional append when the default isolation is stricter, on the same chain', async () => {
+      await appendMany(2);
+      // PGlite is one session, so this applies to every later statement of this store.
+      await t.db.query("set default_transaction_isolation = 'serializable'");
+      const transaction = jest.spyOn(t.db, 'transaction');
+      const later = await audit.append(entry({ subject: 'after' }));
+      expect(transaction).toHaveBeenCalledTimes(1); // the one-statement append refused, the transaction wrote it
+      expect(later.hash).toBe(rowHash(later));
+      expect(await verifyAuditChain(t.db)).toMatchObject({ ok: true, rows: 3 });
+    });
+  }
+
   it('keeps the chain valid with concurrent appenders', async () => {
     // Postgres: two Database instances (two pools, as two replicas would have). PGlite is one
     // process by design, so there the concurrency is many callers on one handle.
