@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from '../domain/canonicalJson';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database';
+import { NOT_READ_COMMITTED } from '../db/eventStore';
 
 /**
  * The append-only audit trail (`audit_log`). Every row carries
@@ -186,9 +187,6 @@ export function decodeCursor(cursor: string): number | undefined {
     return undefined;
   }
 }
-
-/** SQLSTATE copilot_append_audit raises when the transaction is not read committed. */
-const NOT_READ_COMMITTED = 'CPA01';
 
 /** The row's values the database assigns under the chain lock; copilot_append_audit fills them in. */
 const SERVER_SLOTS = ['id', 'at', 'prevHash'] as const;

@@ -9,8 +9,8 @@ export { MAX_EVENT_DATA_BYTES };
 /** NOTIFY channel; the payload is the stream id. */
 export const EVENTS_CHANNEL = 'copilot_events';
 const MAX_LIST_LIMIT = 10_000;
-/** SQLSTATE copilot_append_events raises when the transaction is not read committed. */
-const NOT_READ_COMMITTED = 'CPA01';
+/** SQLSTATE copilot_append_events and copilot_append_audit raise when the transaction is not read committed. */
+export const NOT_READ_COMMITTED = 'CPA01';
 
 /** Thrown (before anything is written) when an append's input is malformed. */
 export class EventValidationError extends Error {
