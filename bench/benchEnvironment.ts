@@ -27,6 +27,8 @@ export const TOKENS = { admin: 'bench-admin-token-000000000000', approver: 'benc
 
 export interface BenchEnvironment {
   apiUrl: string;
+  /** The same API, but starting runs with eager workflow start on the worker's connection (RunClient's `eagerStartClient`), for the side-by-side row. */
+  eagerApiUrl: string;
   client: Client;
   runs: RunClient;
   events: SqlEventStore;
@@ -82,23 +84,29 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     LOG_LEVEL: 'silent',
     SSE_HEARTBEAT_MS: '15000',
   });
-  // The API and the worker share this process, as in dev mode: runs start eagerly on the worker's connection.
-  const runs = new RunClient({ client, taskQueue, eagerStartClient: new Client({ connection: nativeConnection }), events });
+  // The API and the worker share this process, as in dev mode (scripts/dev.ts): runs start the
+  // ordinary way. A second API on the same stack starts them eagerly, for comparison.
+  const runs = new RunClient({ client, taskQueue, events });
+  const eagerRuns = new RunClient({ client, taskQueue, eagerStartClient: new Client({ connection: nativeConnection }), events });
   const fanout = new EventFanout(events, {});
-  const app = createApp({
-    config,
-    runs,
-    catalogue: { list: () => [], get: () => undefined, names: () => [] },
-    fanout,
-    authenticator: createAuthenticator(config),
-    logger: pino({ level: 'silent' }),
-    // As in production: every mutating request writes its hash-chained audit row.
-    audit: new SqlAuditLog(db),
-    readiness: { temporal: async () => undefined, database: () => db.ping() },
-  });
-  const api: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
+  const audit = new SqlAuditLog(db);
+  const appFor = (runClient: RunClient) =>
+    createApp({
+      config,
+      runs: runClient,
+      catalogue: { list: () => [], get: () => undefined, names: () => [] },
+      fanout,
+      authenticator: createAuthenticator(config),
+      logger: pino({ level: 'silent' }),
+      // As in production: every mutating request writes its hash-chained audit row.
+      audit,
+      readiness: { temporal: async () => undefined, database: () => db.ping() },
+    });
+  const api: RunningHttpServer = await startHttpServer(appFor(runs), { host: '127.0.0.1', port: 0 });
+  const eagerApi: RunningHttpServer = await startHttpServer(appFor(eagerRuns), { host: '127.0.0.1', port: 0 });
   return {
     apiUrl: api.url,
+    eagerApiUrl: eagerApi.url,
     client,
     runs,
     events,
@@ -107,6 +115,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     database: postgres ? 'postgres' : 'pglite',
     async close() {
       await api.close(1000);
+      await eagerApi.close(1000);
       await fanout.close();
       worker.shutdown();
       bareWorker.shutdown();

@@ -22,8 +22,8 @@ const START_PARALLEL = 50;
 /** Unmeasured iterations before each latency scenario: the first runs of a fresh process JIT-compile the API, worker and workflow code. */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 
-async function api(env: BenchEnvironment, method: string, path: string, token: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${env.apiUrl}${path}`, {
+async function api(env: BenchEnvironment, method: string, path: string, token: string, body?: unknown, baseUrl = env.apiUrl): Promise<Record<string, unknown>> {
+  const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
@@ -51,40 +51,68 @@ const noopHttp = (env: BenchEnvironment) => ({ type: 'http', request: { method: 
  * judged on, as a latency is. Then the same starts back to back (`overlapping`), each while the
  * run before it is still running its step and completing: on 2 cores that work (~40 ms of this
  * process's CPU per run, plus the dev server's and Postgres') is what the start waits behind.
+ * The quiet starts alternate with eager workflow starts (`eager`) on a second API, side by side with
+ * the ordinary start the API uses; they record POST → `run.started` and → the first `step.started`.
  */
 async function runStartLatency(env: BenchEnvironment): Promise<number[]> {
   const definition = { name: 'bench-start', steps: [{ id: 'only', ...noopHttp(env) }] };
-  const measure = async (quiet: boolean) => {
-    const samples: number[] = [];
-    const answered: number[] = [];
-    for (let i = -WARMUP; i < RUNS; i++) {
-      const key = randomUUID();
-      const runId = runIdFor('bench-admin', key);
-      const started = waitForEvent(env, runId, (e) => e.type === 'run.started');
-      const finished = waitForEvent(env, runId, (e) => e.type === 'run.completed');
-      const t0 = performance.now();
-      await api(env, 'POST', '/api/v1/runs', TOKENS.admin, { definition, idempotencyKey: key });
-      const answeredAt = performance.now();
-      const seenAt = await started;
-      if (i >= 0) {
-        answered.push(answeredAt - t0);
-        samples.push(seenAt - t0);
-      }
-      if (quiet) await finished;
-    }
-    return { seen: summary(samples), answered: summary(answered), samples };
+  const series = () => ({ seen: [] as number[], answered: [] as number[], firstStep: [] as number[] });
+  const once = async (into: ReturnType<typeof series> | undefined, quiet: boolean, baseUrl: string) => {
+    const key = randomUUID();
+    const runId = runIdFor('bench-admin', key);
+    const started = waitForEvent(env, runId, (e) => e.type === 'run.started');
+    const stepStarted = waitForEvent(env, runId, (e) => e.type === 'step.started');
+    const finished = waitForEvent(env, runId, (e) => e.type === 'run.completed');
+    const t0 = performance.now();
+    await api(env, 'POST', '/api/v1/runs', TOKENS.admin, { definition, idempotencyKey: key }, baseUrl);
+    into?.answered.push(performance.now() - t0);
+    into?.seen.push((await started) - t0);
+    if (!quiet) return;
+    into?.firstStep.push((await stepStarted) - t0);
+    await finished;
   };
-  const quiet = await measure(true);
-  const overlapping = await measure(false);
-  // Eager workflow start: the API shares the worker's connection here, as in dev mode (temporal/runClient.ts).
+  // Ordinary and eager starts alternate, so both see the same machine.
+  const ordinary = series();
+  const eager = series();
+  for (let i = -WARMUP; i < RUNS; i++) {
+    await once(i >= 0 ? ordinary : undefined, true, env.apiUrl);
+    await once(i >= 0 ? eager : undefined, true, env.eagerApiUrl);
+  }
+  const overlapping = series();
+  for (let i = -WARMUP; i < RUNS; i++) await once(i >= 0 ? overlapping : undefined, false, env.apiUrl);
+  const [quiet, eagerSeen, overlap] = [summary(ordinary.seen), summary(eager.seen), summary(overlapping.seen)];
   recordRows([
-    { suite: 'core', scenario: 'run-start', figure: quiet.seen.p50, unit: 'ms', stat: 'p50', note: 'POST /runs → run.started at the fanout; previous run finished' },
-    { suite: 'core', scenario: 'run-start-p95', figure: quiet.seen.p95, unit: 'ms', stat: 'p95', target: { op: '<', value: 25 }, note: 'eager workflow start, quiet stack' },
-    { suite: 'core', scenario: 'run-start-answered', figure: quiet.answered.p95, unit: 'ms', stat: 'p95', note: 'POST /runs answered (202), quiet stack' },
-    { suite: 'core', scenario: 'run-start-overlapping', figure: overlapping.seen.p50, unit: 'ms', stat: 'p50', note: 'back to back: the previous run still running' },
-    { suite: 'core', scenario: 'run-start-overlapping-p95', figure: overlapping.seen.p95, unit: 'ms', stat: 'p95', note: 'back to back: the previous run still running' },
+    { suite: 'core', scenario: 'run-start', figure: quiet.p50, unit: 'ms', stat: 'p50', note: 'POST /runs → run.started at the fanout; previous run finished' },
+    { suite: 'core', scenario: 'run-start-p95', figure: quiet.p95, unit: 'ms', stat: 'p95', target: { op: '<', value: 25 }, note: 'ordinary start (the API), quiet stack' },
+    { suite: 'core', scenario: 'run-start-answered', figure: summary(ordinary.answered).p95, unit: 'ms', stat: 'p95', note: 'POST /runs answered (202), quiet stack' },
+    {
+      suite: 'core',
+      scenario: 'run-start-first-step-p95',
+      figure: summary(ordinary.firstStep).p95,
+      unit: 'ms',
+      stat: 'p95',
+      note: 'POST /runs → the first step.started, quiet stack',
+    },
+    {
+      suite: 'core',
+      scenario: 'run-start-eager-p95',
+      figure: eagerSeen.p95,
+      unit: 'ms',
+      stat: 'p95',
+      note: 'eager workflow start (worker in this process), alternating with the ordinary',
+    },
+    {
+      suite: 'core',
+      scenario: 'run-start-eager-first-step-p95',
+      figure: summary(eager.firstStep).p95,
+      unit: 'ms',
+      stat: 'p95',
+      note: 'eager start: POST /runs → the first step.started',
+    },
+    { suite: 'core', scenario: 'run-start-overlapping', figure: overlap.p50, unit: 'ms', stat: 'p50', note: 'back to back: the previous run still running' },
+    { suite: 'core', scenario: 'run-start-overlapping-p95', figure: overlap.p95, unit: 'ms', stat: 'p95', note: 'back to back: the previous run still running' },
   ]);
-  return quiet.samples;
+  return ordinary.seen;
 }
 
 async function approvalLatency(env: BenchEnvironment): Promise<number[]> {
@@ -137,13 +165,20 @@ interface Throughput {
   remoteStepsPerSec: number;
   localStepsPerSec: number;
   bareStepsPerSec: number;
+  bareLocalStepsPerSec: number;
 }
 
-/** The STEPS-step chain as activity tasks and as local activities, next to bareWorkflow.ts doing STEPS no-op activities, interleaved, median of 3. */
+/**
+ * The STEPS-step chain as activity tasks and as local activities, next to bareWorkflow.ts doing STEPS
+ * no-op activities (the ratio's baseline) and STEPS no-op local activities (the floor a chain of
+ * local steps can approach: no events, no request), interleaved, median of 3.
+ */
 async function throughput(env: BenchEnvironment): Promise<Throughput> {
   const remote = noopChain(env, 'bench-chain', STEPS, false);
   const local = noopChain(env, 'bench-chain-local', STEPS, true);
-  const times: Record<keyof Throughput, number[]> = { remoteStepsPerSec: [], localStepsPerSec: [], bareStepsPerSec: [] };
+  const times: Record<keyof Throughput, number[]> = { remoteStepsPerSec: [], localStepsPerSec: [], bareStepsPerSec: [], bareLocalStepsPerSec: [] };
+  const bareRun = (workflow: 'bareNoops' | 'bareLocalNoops') =>
+    env.client.workflow.execute(workflow, { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}`, args: [STEPS] });
   const timed = async (into: number[], work: () => Promise<unknown>) => {
     const t0 = performance.now();
     await work();
@@ -156,10 +191,16 @@ async function throughput(env: BenchEnvironment): Promise<Throughput> {
   for (let i = 0; i < 3; i++) {
     await timed(times.remoteStepsPerSec, () => runOf(remote));
     await timed(times.localStepsPerSec, () => runOf(local));
-    await timed(times.bareStepsPerSec, () => env.client.workflow.execute('bareNoops', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}`, args: [STEPS] }));
+    await timed(times.bareStepsPerSec, () => bareRun('bareNoops'));
+    await timed(times.bareLocalStepsPerSec, () => bareRun('bareLocalNoops'));
   }
   const rate = (xs: number[]) => STEPS / (median(xs) / 1000);
-  const result = { remoteStepsPerSec: rate(times.remoteStepsPerSec), localStepsPerSec: rate(times.localStepsPerSec), bareStepsPerSec: rate(times.bareStepsPerSec) };
+  const result = {
+    remoteStepsPerSec: rate(times.remoteStepsPerSec),
+    localStepsPerSec: rate(times.localStepsPerSec),
+    bareStepsPerSec: rate(times.bareStepsPerSec),
+    bareLocalStepsPerSec: rate(times.bareLocalStepsPerSec),
+  };
   const bare = result.bareStepsPerSec;
   recordRows([
     {
@@ -182,6 +223,15 @@ async function throughput(env: BenchEnvironment): Promise<Throughput> {
       note: 'execution: remote (activity tasks)',
     },
     { suite: 'core', scenario: `chain-${STEPS}-bare`, figure: bare, unit: 'steps/s', stat: 'p50', note: 'bare Temporal: sequential no-op activities' },
+    {
+      suite: 'core',
+      scenario: `chain-${STEPS}-bare-local`,
+      figure: result.bareLocalStepsPerSec,
+      unit: 'steps/s',
+      stat: 'p50',
+      bareRatio: result.bareLocalStepsPerSec / bare,
+      note: 'bare Temporal: sequential no-op local activities, the floor for local steps',
+    },
   ]);
   return result;
 }
@@ -291,7 +341,7 @@ async function main(): Promise<void> {
     const tp = await throughput(env);
     const ratio = (x: number, bare: number) => (x / bare).toFixed(2);
     console.log(
-      `${STEPS}-step chain: local steps ${tp.localStepsPerSec.toFixed(1)} steps/s (×${ratio(tp.localStepsPerSec, tp.bareStepsPerSec)}), remote steps ${tp.remoteStepsPerSec.toFixed(1)} (×${ratio(tp.remoteStepsPerSec, tp.bareStepsPerSec)}), bare Temporal ${tp.bareStepsPerSec.toFixed(1)} activities/s`,
+      `${STEPS}-step chain: local steps ${tp.localStepsPerSec.toFixed(1)} steps/s (×${ratio(tp.localStepsPerSec, tp.bareStepsPerSec)}), remote steps ${tp.remoteStepsPerSec.toFixed(1)} (×${ratio(tp.remoteStepsPerSec, tp.bareStepsPerSec)}), bare Temporal ${tp.bareStepsPerSec.toFixed(1)} activities/s, ${tp.bareLocalStepsPerSec.toFixed(1)} local activities/s`,
     );
     const cc = await concurrentRuns(env);
     console.log(

@@ -147,12 +147,11 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  // This process hosts the worker: the API starts runs eagerly on the worker's connection (RunClient, eagerStartClient).
-  const eagerStartClient = new Client({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, interceptors: temporalClientInterceptors(tracing) });
+  // Ordinary starts, although this process hosts the worker: eager start measured slower to
+  // run.started and no faster to the first step (temporal/README.md, `core/run-start-eager*`).
   const runs = new RunClient({
     client,
     taskQueue: config.TASK_QUEUE,
-    eagerStartClient,
     events,
     onEventError: (err, runId) => logger.warn({ err: (err as Error).message, runId }, 'run.started not stored early; the workflow stores it'),
   });
