@@ -16,6 +16,8 @@ export interface ActivityConfig {
   runbookEnv: Record<string, string>;
   prometheusUrl?: string;
   stepLogMaxLines: number;
+  /** How long an http or query body runs before its step.started is stored alone (stepLifecycle.ts); tests widen it. */
+  stepStartedWindowMs?: number;
 }
 
 export interface RunbookLookup {
@@ -46,6 +48,9 @@ export function createActivities(deps: ActivityDeps) {
     maxLogLines: config.stepLogMaxLines,
   };
 
+  const idempotent = { idempotentBody: true, ...(config.stepStartedWindowMs !== undefined ? { startedWindowMs: config.stepStartedWindowMs } : {}) };
+  const runContext = (): RunContext => ({ env: { ...config.runbookEnv }, backends: { prometheus: Boolean(config.prometheusUrl) } });
+
   // Permanent data errors (a refused event, a refused value) fail at once instead of retrying forever.
   return withPermanentFailures({
     /** Workflow-level events (run.*, approval.*, compensation.*, step.failed/skipped). */
@@ -65,7 +70,17 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Recorded once in history, so a run sees one consistent env for its whole life. */
     async getRunContext(): Promise<RunContext> {
-      return { env: { ...config.runbookEnv }, backends: { prometheus: Boolean(config.prometheusUrl) } };
+      return runContext();
+    },
+
+    /**
+     * A run's first local activity: stores `run.started` (usually already there: the API appends it
+     * when Temporal accepts the start, domain/runStarted.ts) and returns the run's context, in one
+     * round trip through the workflow instead of two (workflows/runbookRun.ts).
+     */
+    async startRunWithContext(runId: string, batch: NewEvent[]): Promise<RunContext> {
+      await events.append(runId, batch);
+      return runContext();
     },
 
     async loadRunbook(name: string): Promise<RunbookDefinition> {
@@ -86,11 +101,11 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async httpStep(input: StepActivityInput<HttpAction> & { timeoutMs: number }): Promise<StepActivityResult> {
-      return runStepAttempt(events, input, () => sendHttp(input.action, `${input.runId}:${input.stepKey}`, input.timeoutMs), { idempotentBody: true });
+      return runStepAttempt(events, input, () => sendHttp(input.action, `${input.runId}:${input.stepKey}`, input.timeoutMs), idempotent);
     },
 
     async queryStep(input: StepActivityInput<{ query: string }> & { timeoutMs: number }): Promise<StepActivityResult> {
-      return runStepAttempt(events, input, () => promInstantQuery(config.prometheusUrl, input.action.query, input.timeoutMs), { idempotentBody: true });
+      return runStepAttempt(events, input, () => promInstantQuery(config.prometheusUrl, input.action.query, input.timeoutMs), idempotent);
     },
   });
 }

@@ -33,6 +33,12 @@ export interface BenchEnvironment {
   runs: RunClient;
   events: SqlEventStore;
   fanout: EventFanout;
+  /**
+   * The same events as an API replica in another process sees them: a fanout over its own store,
+   * so it learns of appends by NOTIFY only. `fanout` also gets this process's own appends straight
+   * from the store (db/eventFanout.ts), the worker's included, as in dev mode.
+   */
+  notifyFanout: EventFanout;
   target: FakeTarget;
   database: string;
   close(): Promise<void>;
@@ -64,7 +70,14 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     activities: createActivities({
       events,
       catalogue: { get: () => undefined },
-      config: { commandAllowlist: [], commandCwd: process.cwd(), runbookEnv: {}, stepLogMaxLines: 100 },
+      config: {
+        commandAllowlist: [],
+        commandCwd: process.cwd(),
+        runbookEnv: {},
+        stepLogMaxLines: 100,
+        // A/B knob: 0 stores every step.started at once, as before the window (activities/stepLifecycle.ts).
+        ...(process.env.BENCH_STEP_STARTED_WINDOW_MS ? { stepStartedWindowMs: Number(process.env.BENCH_STEP_STARTED_WINDOW_MS) } : {}),
+      },
     }),
   });
   const bareWorker = await Worker.create({
@@ -89,6 +102,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const runs = new RunClient({ client, taskQueue, events });
   const eagerRuns = new RunClient({ client, taskQueue, eagerStartClient: new Client({ connection: nativeConnection }), events });
   const fanout = new EventFanout(events, {});
+  const notifyFanout = new EventFanout(new SqlEventStore(db), {});
   const audit = new SqlAuditLog(db);
   const appFor = (runClient: RunClient) =>
     createApp({
@@ -111,12 +125,14 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     runs,
     events,
     fanout,
+    notifyFanout,
     target,
     database: postgres ? 'postgres' : 'pglite',
     async close() {
       await api.close(1000);
       await eagerApi.close(1000);
       await fanout.close();
+      await notifyFanout.close();
       worker.shutdown();
       bareWorker.shutdown();
       await Promise.allSettled(running);

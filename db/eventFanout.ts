@@ -17,8 +17,12 @@ export interface FanoutSubscription {
   close(): void;
 }
 
-/** What the fanout needs from a store; SqlEventStore also offers `onReconnect`. */
-export type FanoutSource = Pick<EventStore, 'list' | 'subscribe'> & { onReconnect?(cb: () => void): () => void };
+/** What the fanout needs from a store; SqlEventStore also offers `onReconnect` and `onAppended`. */
+export type FanoutSource = Pick<EventStore, 'list' | 'subscribe'> & {
+  onReconnect?(cb: () => void): () => void;
+  /** Events this process appended, once committed: delivered at once to subscribers they continue (`offer`). */
+  onAppended?(cb: (events: StoredEvent[]) => void): () => void;
+};
 
 interface Subscriber {
   /** Highest seq this subscriber has been given: it next accepts exactly cursor + 1. */
@@ -58,6 +62,11 @@ const AfterSeq = z.number().int().min(0);
  *    where that read started, is sent back to catchup rather than given events past a hole.
  *  - Pumps run on NOTIFY for the stream, on every poll tick (a lost NOTIFY only delays), when the
  *    LISTEN connection comes back, and when a subscriber joins live.
+ *  - Events appended through the store in this process (run.started from the API; every event in
+ *    dev mode, where the worker shares the process) are also offered straight from the append: a
+ *    live subscriber takes an offered event only if it is exactly the next one (seq = cursor + 1),
+ *    so an offer never skips ahead of an event another writer committed first; those wait for the
+ *    pump as before. That saves the NOTIFY round trip and a read on the path of every watcher.
  * Listeners get shared event objects: they must not mutate them.
  */
 /** Store-to-delivery delay (the database's clock against ours: on one host, or NTP-synced hosts). */
@@ -74,6 +83,7 @@ export class EventFanout {
   private listening: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private unregisterReconnect: (() => void) | undefined;
+  private unregisterAppended: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -121,6 +131,7 @@ export class EventFanout {
     this.closed = true;
     clearInterval(this.timer);
     this.unregisterReconnect?.();
+    this.unregisterAppended?.();
     for (const feed of this.feeds.values()) for (const sub of feed.subs) sub.closed = true;
     this.feeds.clear();
     await this.listening;
@@ -137,6 +148,7 @@ export class EventFanout {
       this.timer.unref(); // polling alone must not keep a process alive
       const register = this.options.onReconnect ?? this.store.onReconnect?.bind(this.store);
       this.unregisterReconnect = register?.(() => this.wakeAll());
+      this.unregisterAppended = this.store.onAppended?.((events) => this.offer(events));
     }
     if (!this.listening) this.listen();
   }
@@ -160,6 +172,22 @@ export class EventFanout {
   private wake(streamId: string): void {
     const feed = this.feeds.get(streamId);
     if (feed) this.pump(feed);
+  }
+
+  /** Committed events of one stream, from an append in this process (see the class comment). */
+  private offer(events: StoredEvent[]): void {
+    const streamId = events[0]?.streamId;
+    const feed = streamId === undefined ? undefined : this.feeds.get(streamId);
+    if (!feed || !this.isCurrent(feed)) return;
+    for (const event of [...events].sort((a, b) => a.seq - b.seq)) {
+      let observed = false;
+      for (const sub of feed.subs) {
+        if (sub.mode !== 'live' || sub.cursor !== event.seq - 1) continue;
+        if (!observed) observeFanoutLag(event);
+        observed = true;
+        this.deliver(feed, sub, event);
+      }
+    }
   }
 
   private wakeAll(): void {

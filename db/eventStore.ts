@@ -104,8 +104,19 @@ function validate(streamId: string, events: NewEvent[]): { event: NewEvent; json
 export class SqlEventStore implements EventStore {
   /** Set once the database refused the one-round-trip function (isolation stricter than read committed). */
   private explicitTransaction = false;
+  private readonly appendedListeners = new Set<(events: StoredEvent[]) => void>();
 
   constructor(private readonly db: Database) {}
+
+  /**
+   * Calls `cb` with the events of each append this store made, once they are committed (the ones
+   * stored before under the same keys included), so an EventFanout in this process can deliver
+   * them without waiting for their NOTIFY and a read. Other processes still learn of them by NOTIFY.
+   */
+  onAppended(cb: (events: StoredEvent[]) => void): () => void {
+    this.appendedListeners.add(cb);
+    return () => this.appendedListeners.delete(cb);
+  }
 
   async append(streamId: string, input: NewEvent[]): Promise<StoredEvent[]> {
     const validated = validate(streamId, input);
@@ -134,6 +145,20 @@ export class SqlEventStore implements EventStore {
     rows ??= await this.appendInTransaction(streamId, events, payloads);
     const byKey = new Map<string, StoredEvent>();
     for (const row of rows) byKey.set(row.dedupe_key ?? '', toStored(row));
+    if (this.appendedListeners.size > 0) {
+      // Own objects (the caller may keep the returned ones), delivered after the caller resumes.
+      const offered = rows.map(toStored);
+      const listeners = [...this.appendedListeners];
+      setImmediate(() => {
+        for (const cb of listeners) {
+          try {
+            cb(offered);
+          } catch {
+            // A listener's failure is its own: the append succeeded, and NOTIFY still wakes readers.
+          }
+        }
+      });
+    }
     return events.map((event) => {
       const stored = byKey.get(event.dedupeKey);
       if (!stored) throw new Error(`event with dedupeKey ${event.dedupeKey} vanished during append`);

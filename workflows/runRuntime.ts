@@ -94,8 +94,12 @@ export class RunRuntime {
     for (const d of deferred) d.stored();
   }
 
+  private batchOf(events: WorkflowEvent[]) {
+    return events.map((e) => ({ type: e.type, data: { runId: this.input.runId, ...e.data }, dedupeKey: `${this.input.runId}/${e.key}` }));
+  }
+
   private async append(events: WorkflowEvent[]): Promise<void> {
-    const batch = events.map((e) => ({ type: e.type, data: { runId: this.input.runId, ...e.data }, dedupeKey: `${this.input.runId}/${e.key}` }));
+    const batch = this.batchOf(events);
     try {
       await local.emitRunEvents(this.input.runId, batch);
     } catch (err) {
@@ -113,6 +117,15 @@ export class RunRuntime {
 
   async loadContext(): Promise<void> {
     this.applyContext(await local.getRunContext());
+  }
+
+  /**
+   * `run.started` and the run's context in one local activity. Only for the run's first event: its
+   * size is checked before (runbookRun.ts) and nothing can have been deferred yet (only a decided
+   * gate defers).
+   */
+  async startWithContext(started: WorkflowEvent): Promise<void> {
+    this.applyContext(await local.startRunWithContext(this.input.runId, this.batchOf([started])));
   }
 
   setStatus(status: RunStatus): void {

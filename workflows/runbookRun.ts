@@ -13,6 +13,9 @@ import { RunRuntime } from './runRuntime';
 import { runStep, type StepOutcome } from './stepRunner';
 import { settleLocalSteps, StepFailure } from './stepActions';
 
+/** `run.started` is stored and the run's context loaded by one local activity (`startRunWithContext`). */
+export const RUN_STARTED_WITH_CONTEXT_PATCH = 'run-started-with-context';
+
 /**
  * One runbook run: a DAG of steps executed in dependency order, up to `concurrency` at a time.
  * A failed step (without continueOnError) stops scheduling, cancels running siblings, compensates
@@ -63,8 +66,14 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
   if (startedBytes > MAX_EVENT_DATA_BYTES && patched('run-params-too-large-fails')) {
     return failOversizedRun(rt, started, startedBytes);
   }
-  await rt.emit([{ type: 'run.started', key: 'run.started', data: started }]);
-  await rt.loadContext();
+  const startedEvent = { type: 'run.started', key: 'run.started', data: started };
+  // One local activity for both since RUN_STARTED_WITH_CONTEXT_PATCH; histories from before have two.
+  if (patched(RUN_STARTED_WITH_CONTEXT_PATCH)) {
+    await rt.startWithContext(startedEvent);
+  } else {
+    await rt.emit([startedEvent]);
+    await rt.loadContext();
+  }
 
   const completed: Compensable[] = [];
   try {

@@ -25,6 +25,14 @@ class CountingStore extends SqlEventStore {
   }
 }
 
+/** Never LISTENs: only the store's own appends (offered) and explicit wakes reach its fanout. */
+class DeafStore extends CountingStore {
+  override subscribe(): Promise<() => Promise<void>> {
+    this.subscribes++;
+    return Promise.resolve(async () => undefined);
+  }
+}
+
 function collector(): { seqs: number[]; listener: (e: StoredEvent) => void } {
   const seqs: number[] = [];
   return { seqs, listener: (e) => seqs.push(e.seq) };
@@ -173,6 +181,54 @@ describe.each(BACKENDS)('EventFanout (%s)', (kind) => {
     await t.db.query(`insert into run_events (stream_id, seq, type, data, dedupe_key) values ($1, 2, 'step.log', '{}', 'raw')`, [s]);
     await waitFor(() => c.seqs.length === 2, 'the silently inserted event', 5000);
     expect(c.seqs).toEqual([1, 2]);
+  });
+
+  it('delivers what this process appended without a NOTIFY or a read', async () => {
+    await fanout.close();
+    const deaf = new DeafStore(t.db);
+    fanout = new EventFanout(deaf, { pollIntervalMs: 60_000 });
+    const s = newStream();
+    const c = collector();
+    fanout.subscribe(s, 0, c.listener);
+    await sleep(100); // caught up (empty) and live
+    const reads = deaf.lists;
+    await appendN(deaf, s, 1, 5);
+    await appendN(deaf, s, 6, 9, 4);
+    await waitFor(() => c.seqs.length === 9, 'nine offered events');
+    expect(c.seqs).toEqual(range(1, 9));
+    expect(deaf.lists).toBe(reads);
+    // A repeated append (same keys) is offered again and delivered to nobody twice.
+    await appendN(deaf, s, 1, 3);
+    await sleep(50);
+    expect(c.seqs).toEqual(range(1, 9));
+  });
+
+  it('never lets an offered event skip one another writer committed first', async () => {
+    await fanout.close();
+    const deaf = new DeafStore(t.db);
+    let wake: (() => void) | undefined;
+    fanout = new EventFanout(deaf, {
+      pollIntervalMs: 60_000,
+      onReconnect: (cb) => {
+        wake = cb;
+        return () => (wake = undefined);
+      },
+    });
+    const s = newStream();
+    const c = collector();
+    fanout.subscribe(s, 0, c.listener);
+    await sleep(100);
+    // Another process's event: this process is not told of it (no NOTIFY reaches a deaf store).
+    await t.db.query(`insert into run_events (stream_id, seq, type, data, dedupe_key) values ($1, 1, 'step.log', '{}', 'elsewhere')`, [s]);
+    await appendN(deaf, s, 2, 2); // stored as seq 2 and offered
+    await sleep(150);
+    expect(c.seqs).toEqual([]); // seq 2 is not the next one for a subscriber at 0
+    wake?.();
+    await waitFor(() => c.seqs.length === 2, 'both, in order, after a read');
+    expect(c.seqs).toEqual([1, 2]);
+    await appendN(deaf, s, 3, 3);
+    await waitFor(() => c.seqs.length === 3, 'the next offer, now contiguous');
+    expect(c.seqs).toEqual([1, 2, 3]);
   });
 
   it('re-reads every stream when told notifications may have been lost', async () => {

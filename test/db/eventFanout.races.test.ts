@@ -12,6 +12,11 @@ jest.mock('@electric-sql/pglite', () => (globalThis as Record<string, unknown>).
  * query runs at once (so its result is a snapshot of that moment) but resolves only on release.
  */
 class GatedStore extends SqlEventStore {
+  /** The races here are the pump's: appends reach the fanout by NOTIFY only, as another process's do. */
+  override onAppended(): () => void {
+    return () => undefined;
+  }
+
   private gates: { match: (afterSeq: number, rows: StoredEvent[]) => boolean; hit: () => void; release: Promise<void> }[] = [];
 
   gate(match: (afterSeq: number, rows: StoredEvent[]) => boolean): { hit: Promise<void>; release: () => void } {

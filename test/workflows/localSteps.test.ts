@@ -7,6 +7,7 @@ import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import type { StoredEvent } from '../../domain/events';
 import type { RunbookDocument } from '../../domain/runbook';
 import type { RunState } from '../../domain/runState';
+import { RUN_STARTED_WITH_CONTEXT_PATCH } from '../../workflows/runbookRun';
 import { LOCAL_STEPS_BOUNDARY_PATCH, SHORT_STEPS_LOCAL_PATCH } from '../../workflows/stepActions';
 import { startFakeTarget, type FakeTarget } from '../support/fakeDeployTarget';
 import { createWorkflowHarness, resultOf, type WorkflowHarness } from '../support/workflowHarness';
@@ -94,7 +95,7 @@ test('short http steps run as local activities with the same Idempotency-Key and
   const onLocal = await scheduling(local);
   expect(stepsOnly(onLocal.local)).toEqual(['httpStep', 'httpStep']);
   expect(stepsOnly(onLocal.remote)).toEqual([]);
-  expect(onLocal.patchMarkers).toEqual([SHORT_STEPS_LOCAL_PATCH, LOCAL_STEPS_BOUNDARY_PATCH]);
+  expect(onLocal.patchMarkers).toEqual([RUN_STARTED_WITH_CONTEXT_PATCH, SHORT_STEPS_LOCAL_PATCH, LOCAL_STEPS_BOUNDARY_PATCH]);
   expect(target.calls('/chain-default').map((c) => c.idempotencyKey)).toEqual([`${local.workflowId}:one`, `${local.workflowId}:two`]);
 
   // `execution: remote` forces activity tasks; the events are the same, key for key.
@@ -103,7 +104,7 @@ test('short http steps run as local activities with the same Idempotency-Key and
   const onRemote = await scheduling(remote);
   expect(stepsOnly(onRemote.remote)).toEqual(['httpStep', 'httpStep']);
   expect(stepsOnly(onRemote.local)).toEqual([]);
-  expect(onRemote.patchMarkers).toEqual([]);
+  expect(onRemote.patchMarkers).toEqual([RUN_STARTED_WITH_CONTEXT_PATCH]);
   expect(target.calls('/chain-remote').map((c) => c.idempotencyKey)).toEqual([`${remote.workflowId}:one`, `${remote.workflowId}:two`]);
 
   const localEvents = await h.eventsOf(local.workflowId);
