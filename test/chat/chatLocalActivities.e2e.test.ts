@@ -1,10 +1,7 @@
-import { execSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { bundleWorkflowsAt, withWorkflowBundle, type WorkflowsAtCommit } from '../support/workflowsAtCommit';
 import { startChatStack, TOKENS, type ChatStack } from './support/chatStack';
 
 /**
@@ -18,30 +15,17 @@ const QUESTION = 'show me p95 latency for prometheus over the last 5 minutes';
 const currentBundle = process.env.TEST_WORKFLOW_BUNDLE!;
 let stack: ChatStack;
 let oldStack: ChatStack;
-let oldTree: string;
+let oldCode: WorkflowsAtCommit;
 
 beforeAll(async () => {
-  oldTree = mkdtempSync(path.join(os.tmpdir(), 'copilot-old-chat-la-'));
-  execSync(`git archive --format=tar ${BEFORE_LOCAL_ACTIVITIES} | tar -x -C ${JSON.stringify(oldTree)}`, {
-    cwd: path.resolve(__dirname, '../..'),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(oldTree, 'node_modules'), 'dir');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(oldTree, 'workflows', 'index.ts'), logger: new DefaultLogger('ERROR') });
-  const oldBundle = path.join(oldTree, 'old-workflows.js');
-  writeFileSync(oldBundle, code);
+  oldCode = await bundleWorkflowsAt(BEFORE_LOCAL_ACTIVITIES);
   stack = await startChatStack('chatlocal');
-  process.env.TEST_WORKFLOW_BUNDLE = oldBundle;
-  try {
-    oldStack = await startChatStack('chatlocalold');
-  } finally {
-    process.env.TEST_WORKFLOW_BUNDLE = currentBundle;
-  }
+  oldStack = await withWorkflowBundle(oldCode.codePath, () => startChatStack('chatlocalold'));
 }, 120_000);
 afterAll(async () => {
   await stack?.close();
   await oldStack?.close();
-  if (oldTree) rmSync(oldTree, { recursive: true, force: true });
+  oldCode?.remove();
 });
 
 const EventType = temporal.api.enums.v1.EventType;

@@ -1,8 +1,5 @@
-import { execSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { bundleWorkflowsAt, withWorkflowBundle, type WorkflowsAtCommit } from '../support/workflowsAtCommit';
 import { RunbookDefinition } from '../../domain/runbook';
 import { DEPLOY, startChatStack, TOKENS, type ChatStack } from './support/chatStack';
 
@@ -14,30 +11,17 @@ import { DEPLOY, startChatStack, TOKENS, type ChatStack } from './support/chatSt
  */
 const BEFORE_PROPOSALS = '4eed4db4796cdb88ddf25bfed1cf5828e6548c3e';
 let stack: ChatStack;
-let oldTree: string;
+let oldCode: WorkflowsAtCommit;
 const currentBundle = process.env.TEST_WORKFLOW_BUNDLE!;
 
 beforeAll(async () => {
-  oldTree = mkdtempSync(path.join(os.tmpdir(), 'copilot-old-chat-'));
-  execSync(`git archive --format=tar ${BEFORE_PROPOSALS} | tar -x -C ${JSON.stringify(oldTree)}`, {
-    cwd: path.resolve(__dirname, '../..'),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(oldTree, 'node_modules'), 'dir');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(oldTree, 'workflows', 'index.ts'), logger: new DefaultLogger('ERROR') });
-  const oldBundle = path.join(oldTree, 'old-workflows.js');
-  writeFileSync(oldBundle, code);
+  oldCode = await bundleWorkflowsAt(BEFORE_PROPOSALS);
   // The stack's worker runs the old workflow code; activities are today's (they kept the old ones).
-  process.env.TEST_WORKFLOW_BUNDLE = oldBundle;
-  try {
-    stack = await startChatStack('chatreplay', {}, { incidents: true });
-  } finally {
-    process.env.TEST_WORKFLOW_BUNDLE = currentBundle;
-  }
+  stack = await withWorkflowBundle(oldCode.codePath, () => startChatStack('chatreplay', {}, { incidents: true }));
 }, 120_000);
 afterAll(async () => {
   await stack?.close();
-  if (oldTree) rmSync(oldTree, { recursive: true, force: true });
+  oldCode?.remove();
 });
 
 async function gatedDeploy(): Promise<string> {

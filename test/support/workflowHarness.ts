@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { createActivities, type ActivityConfig, type RunbookLookup } from '../../activities/createActivities';
 import { SqlEventStore } from '../../db/eventStore';
@@ -104,4 +105,11 @@ export async function createWorkflowHarness(
 
 export async function resultOf(handle: WorkflowHandle): Promise<RunState> {
   return (await handle.result()) as RunState;
+}
+
+/** How many local activities a workflow's history records (each is one `core_local_activity` marker). */
+export async function localActivityMarkers(handle: WorkflowHandle): Promise<number> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+    .length;
 }

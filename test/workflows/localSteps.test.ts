@@ -1,9 +1,5 @@
-import { execSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { StoredEvent } from '../../domain/events';
 import type { RunbookDocument } from '../../domain/runbook';
 import type { RunState } from '../../domain/runState';
@@ -11,6 +7,7 @@ import { RUN_STARTED_WITH_CONTEXT_PATCH } from '../../workflows/runbookRun';
 import { LOCAL_STEPS_BOUNDARY_PATCH, SHORT_STEPS_LOCAL_PATCH } from '../../workflows/stepActions';
 import { startFakeTarget, type FakeTarget } from '../support/fakeDeployTarget';
 import { createWorkflowHarness, resultOf, type WorkflowHarness } from '../support/workflowHarness';
+import { bundleWorkflowsAt, type WorkflowsAtCommit } from '../support/workflowsAtCommit';
 
 /**
  * Short http/query steps as local activities (domain/stepExecution.ts, patched('short-steps-local-activities')),
@@ -230,28 +227,15 @@ describe('histories recorded before the patches', () => {
   const BEFORE_LOCAL_STEPS = 'd54a3039689d65dafc7eca212e840f0a9ab46840';
   /** Local steps, with the 1 ms timers that ended their workflow tasks (before LOCAL_STEPS_BOUNDARY_PATCH). */
   const BEFORE_BOUNDARY_ACTIVITY = 'e1849334c404e36ec9741e584549d7fe6e82b3f9';
-  const trees: string[] = [];
+  const bundles: WorkflowsAtCommit[] = [];
   let old: WorkflowHarness;
   let timers: WorkflowHarness;
   const currentBundle = process.env.TEST_WORKFLOW_BUNDLE!;
 
   async function harnessAt(commit: string): Promise<WorkflowHarness> {
-    const tree = mkdtempSync(path.join(os.tmpdir(), 'copilot-old-steps-'));
-    trees.push(tree);
-    execSync(`git archive --format=tar ${commit} | tar -x -C ${JSON.stringify(tree)}`, {
-      cwd: path.resolve(__dirname, '../..'),
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    symlinkSync(path.resolve(__dirname, '../../node_modules'), path.join(tree, 'node_modules'), 'dir');
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(tree, 'workflows', 'index.ts'), logger: new DefaultLogger('ERROR') });
-    const bundle = path.join(tree, 'old-workflows.js');
-    writeFileSync(bundle, code);
-    process.env.TEST_WORKFLOW_BUNDLE = bundle;
-    try {
-      return await createWorkflowHarness();
-    } finally {
-      process.env.TEST_WORKFLOW_BUNDLE = currentBundle;
-    }
+    const bundle = await bundleWorkflowsAt(commit);
+    bundles.push(bundle);
+    return createWorkflowHarness({ workflowBundle: { codePath: bundle.codePath } });
   }
 
   beforeAll(async () => {
@@ -261,7 +245,7 @@ describe('histories recorded before the patches', () => {
   afterAll(async () => {
     await old?.close();
     await timers?.close();
-    for (const tree of trees) rmSync(tree, { recursive: true, force: true });
+    for (const bundle of bundles) bundle.remove();
   });
 
   test('a run of short http steps scheduled as activity tasks by the old code replays under the current code', async () => {
