@@ -10,13 +10,18 @@ export interface EmbeddedVectorStoreOptions {
   now?: () => number;
   /**
    * The HNSW index (`hnswIndex.ts`) per kind; `false`: exact search only. A kind with fewer than
-   * `minRows` points (default 5000: an exact scan of them takes ~2 ms) is searched exactly.
+   * `minRows` points (default 1000) is searched exactly.
    */
   ann?: false | (HnswIndexOptions & { minRows?: number; candidates?: number });
 }
 
-/** Exact below this many points of a kind. */
-const ANN_MIN_ROWS = 5000;
+/**
+ * Exact below this many points of a kind. A search scans every kind it asks for, so exact costs add
+ * up over kinds: at 5000, a 10 K store (2000 per kind) was scanned whole, 3.4 ms p50 a search
+ * against 1.6 ms through the graphs, and 1000 chatting sessions waited 47 ms p95 for their context
+ * against 14 (bench/README.md). The graphs of those 10 K points took 0.5 s more to load.
+ */
+const ANN_MIN_ROWS = 1000;
 /** ANN candidates re-scored exactly per search (at least; 5 × limit when that is more). */
 const ANN_CANDIDATES = 100;
 

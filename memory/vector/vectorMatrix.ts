@@ -71,7 +71,10 @@ export class VectorMatrix<P> {
     for (let row = 0; row < this.ids.length; row++) {
       const payload = this.payloads[row]!;
       if (!accept(payload)) continue;
-      insertTop(into, { id: this.ids[row]!, score: this.dot(row, query), payload }, limit);
+      const score = this.dot(row, query);
+      // Most rows lose to the current top `limit`: no object for them (a scan is otherwise all garbage).
+      if (into.length >= limit && score <= into[into.length - 1]!.score) continue;
+      insertTop(into, { id: this.ids[row]!, score, payload }, limit);
     }
   }
 

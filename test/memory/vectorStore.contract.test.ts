@@ -136,6 +136,17 @@ describe('EmbeddedVectorStore HNSW graphs: same answers as the exact scan', () =
     await t.dispose();
   });
 
+  it('by default a kind gets its graph at 1000 points: a store of many mid-sized kinds is not scanned whole', async () => {
+    const dim = 8;
+    const base = { tenant: 'default', text: 'x', importance: 0.5, createdAt: 0, expiresAt: Date.now() + 86_400_000 };
+    const of = (kind: 'incident' | 'doc', n: number): VectorPoint[] =>
+      Array.from({ length: n }, (_, i) => ({ id: randomUUID(), vector: Array.from({ length: dim }, (_, d) => Math.sin(i * 7 + d)), payload: { ...base, kind } }));
+    const store = new EmbeddedVectorStore(t.db, { dimension: dim, table: 'emb_default' });
+    await store.init();
+    await store.upsert([...of('incident', 1000), ...of('doc', 999)]);
+    expect(store.indexedKinds).toEqual(['incident']);
+  });
+
   it('a kind past minRows is searched through its graph: top 10 as exact, selective filters complete, deletes compacted', async () => {
     const dim = 32;
     let seed = 7;
