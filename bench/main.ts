@@ -155,11 +155,13 @@ function approvalPhases(events: HistoryEvent[], postedAt: number, seenAt: number
 /** Until the run's workflow task has completed: the run is parked at its gate, as an approver finds it. */
 async function parked(env: BenchEnvironment, runId: string): Promise<void> {
   const handle = env.client.workflow.getHandle(runId);
-  for (;;) {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
     const { raw } = await handle.describe();
     if (!raw.pendingWorkflowTask) return;
     await new Promise((r) => setTimeout(r, 2));
   }
+  throw new Error(`run ${runId} still has a pending workflow task after 10 s`);
 }
 
 /**

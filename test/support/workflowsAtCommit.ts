@@ -42,6 +42,7 @@ export async function withWorkflowBundle<T>(codePath: string, start: () => Promi
   try {
     return await start();
   } finally {
-    process.env.TEST_WORKFLOW_BUNDLE = current;
+    if (current === undefined) delete process.env.TEST_WORKFLOW_BUNDLE;
+    else process.env.TEST_WORKFLOW_BUNDLE = current;
   }
 }
