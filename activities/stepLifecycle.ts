@@ -1,6 +1,7 @@
 import { stepDuration } from '../observability/metrics';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { APPROVALS_STREAM_ID, approvalFeedEvents } from '../domain/approvalFeed';
 import { evaluateCondition } from '../domain/cel';
 import type { EventStore, NewEvent } from '../domain/events';
 import { asPermanentFailure } from './permanentFailures';
@@ -23,6 +24,12 @@ export interface StepActivityInput<A> {
    * like any transient failure (a smoke check waiting for a rollout to converge).
    */
   assert?: { expression: string; context: Record<string, unknown> };
+  /**
+   * Run events the workflow handed this activity to store ahead of its step.started, in the same
+   * append (an approved gate's approval.decided and step.succeeded: RunRuntime.carry). Keyed like
+   * the workflow's own emits, so one stored before, or again by a retried attempt, is stored once.
+   */
+  preceding?: NewEvent[];
 }
 
 export interface StepActivityResult {
@@ -66,7 +73,15 @@ export async function runStepAttempt<A>(
   // harmlessly.
   let startedStore: Promise<unknown> | undefined;
   let window: ReturnType<typeof setTimeout> | undefined;
-  const storeStarted = (event: NewEvent) => (startedStore ??= events.append(input.runId, [event]));
+  const preceding = input.preceding ?? [];
+  const precedingFeed = approvalFeedEvents(input.runId, preceding);
+  // The attempt's first append: the carried events ahead of its own, then their approvals-feed
+  // copies (as emitRunEvents does: never a feed entry the run's stream lacks).
+  const appendFirst = async (own: NewEvent[]) => {
+    await events.append(input.runId, [...preceding, ...own]);
+    if (precedingFeed.length > 0) await events.append(APPROVALS_STREAM_ID, precedingFeed);
+  };
+  const storeStarted = (event: NewEvent) => (startedStore ??= appendFirst([event]));
   if (startedEvent) {
     if (options.idempotentBody) window = setTimeout(() => void storeStarted(startedEvent).catch(() => undefined), options.startedWindowMs ?? STARTED_WINDOW_MS);
     else await storeStarted(startedEvent);
@@ -79,7 +94,7 @@ export async function runStepAttempt<A>(
     observe({ outcome: 'succeeded' });
     if (startedEvent) {
       const succeeded = { type: 'step.succeeded', data: { ...ids, attempt, output: summarise(output) }, dedupeKey: `${base}/succeeded` };
-      await events.append(input.runId, startedStore ? [succeeded] : [startedEvent, succeeded]);
+      await (startedStore ? events.append(input.runId, [succeeded]) : appendFirst([startedEvent, succeeded]));
     }
     return { output, attempt };
   } catch (err) {
@@ -95,8 +110,8 @@ export async function runStepAttempt<A>(
         : [];
       // Not stored yet (the body failed within the window, or the combined append above did): now,
       // before the workflow's step.failed. A duplicate of a stored one is skipped by its key.
-      const batch = startedStore ? retrying : [startedEvent, ...retrying];
-      if (batch.length > 0) await events.append(input.runId, batch);
+      if (!startedStore) await appendFirst([startedEvent, ...retrying]);
+      else if (retrying.length > 0) await events.append(input.runId, retrying);
     }
     throw failure;
   }

@@ -133,7 +133,8 @@ const eventMs = (e: HistoryEvent | undefined): number => (e?.eventTime ? Number(
 /**
  * Where an approval's time goes, from the server's own history timestamps (this machine's clock, as
  * is `postedAt`): POST → the update's workflow task scheduled; that task in the worker (the update
- * handler and the local activity storing `approval.decided` with the gate's `step.succeeded`);
+ * handler, then completing with the next step, which takes `approval.decided` and the gate's
+ * `step.succeeded` along: workflows/README.md `approval-decided-with-next-step`);
  * its completion → the next step's activity started; that start → `step.started` at the fanout.
  */
 function approvalPhases(events: HistoryEvent[], postedAt: number, seenAt: number): Record<'toTask' | 'task' | 'toActivity' | 'toSeen', number> | undefined {
@@ -245,9 +246,9 @@ async function approvalLatency(env: BenchEnvironment): Promise<number[]> {
       note: 'approved the moment approval.requested is seen, its workflow task still completing (how this row was measured before 2026-12-07)',
     },
     phaseRow('toTask', 'approval-phase-api-to-task', 'parked gate: POST → the update’s workflow task scheduled (auth, audit row, update RPC)'),
-    phaseRow('task', 'approval-phase-update-task', 'that workflow task in the worker: update handler, approval.decided + step.succeeded (one local activity)'),
+    phaseRow('task', 'approval-phase-update-task', 'that workflow task in the worker: update handler, completion with the next step (which stores the decision)'),
     phaseRow('toActivity', 'approval-phase-task-to-activity', 'task completed → the next step’s activity started (eager dispatch)'),
-    phaseRow('toSeen', 'approval-phase-activity-to-seen', 'activity started → its step.started at the fanout (http call, one append)'),
+    phaseRow('toSeen', 'approval-phase-activity-to-seen', 'activity started → its step.started at the fanout (http call, one append with the decision)'),
   ]);
   return atGate.seen;
 }

@@ -6,8 +6,10 @@ import { approvalGateExpiry, approvalWait, runDuration, runsFinished, runsStarte
  * Run, gate and approval metrics read off the events the workflows append, so the workflow code
  * stays free of metric calls and every worker replica reports the runs it drives. A terminal event
  * may be appended by a different replica than run.started (runs last days), so the runbook name and
- * start time come from the stream's first event, not from memory. An activity retried after its
- * append committed counts that event twice; rare enough for rates and alerts.
+ * start time come from the stream's first event, not from memory. An event appended again (an
+ * activity retried after its append committed; a decided gate's events, which the next step's
+ * activity carries and the step's failure stores again) is counted once per worker process: the
+ * metered store remembers the keys it counted. Only a repeat on another replica counts twice.
  */
 const TERMINAL: Record<string, string> = { 'run.completed': 'succeeded', 'run.failed': 'failed', 'run.cancelled': 'cancelled' };
 
@@ -38,8 +40,25 @@ export async function observeRunEvents(store: EventStore, streamId: string, even
   }
 }
 
+/** The events observeRunEvents counts; only their keys need remembering. */
+function counted(type: string): boolean {
+  return type === 'run.started' || type in TERMINAL || type === 'approval.requested' || type === 'approval.decided';
+}
+
+/** Keys remembered per process: far more than the events counted while any one of them can be appended again. */
+const REMEMBERED_KEYS = 10_000;
+
 /** The worker's event store: appends as before, then observes what was appended. Metrics never fail an append. */
-export function meteredEventStore(store: EventStore): EventStore {
+export function meteredEventStore(store: EventStore, remembered = REMEMBERED_KEYS): EventStore {
+  const seen = new Set<string>();
+  const firstTime = (event: NewEvent) => {
+    if (!counted(event.type)) return false;
+    if (seen.has(event.dedupeKey)) return false;
+    seen.add(event.dedupeKey);
+    // Oldest first: a Set iterates in insertion order.
+    if (seen.size > remembered) seen.delete(seen.values().next().value!);
+    return true;
+  };
   return {
     list: (streamId, afterSeq, limit) => store.list(streamId, afterSeq, limit),
     subscribe: (onWake) => store.subscribe(onWake),
@@ -47,7 +66,8 @@ export function meteredEventStore(store: EventStore): EventStore {
       const stored = await store.append(streamId, events);
       // Feed streams (the approvals feed) hold copies of run events already counted on the run's stream.
       if (isFeedStream(streamId)) return stored;
-      await observeRunEvents(store, streamId, events).catch(() => undefined);
+      const fresh = events.filter(firstTime);
+      if (fresh.length > 0) await observeRunEvents(store, streamId, fresh).catch(() => undefined);
       return stored;
     },
   };

@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     client,
     taskQueue: config.TASK_QUEUE,
     events,
-    onEventError: (err, runId) => logger.warn({ err: (err as Error).message, runId }, 'run.started not stored early; the workflow stores it'),
+    onEventError: (err, runId, type) => logger.warn({ err: (err as Error).message, runId, type }, 'run event not stored early; the workflow stores it'),
   });
   const incidents = createIncidentService(config, client, db);
   const chat = await createChatCore(config, catalogue);

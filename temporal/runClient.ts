@@ -17,6 +17,8 @@ import { PAUSE_REJECTION, type PauseRequest } from '../domain/pause';
 import type { Principal } from '../domain/roles';
 import type { EventStore } from '../domain/events';
 import { runStaticDetails, runStaticSummary } from '../domain/runMetadata';
+import { approvalDecidedEvent } from '../domain/approvalDecided';
+import { APPROVALS_STREAM_ID, approvalFeedEvents } from '../domain/approvalFeed';
 import { runStartedEvent } from '../domain/runStarted';
 import type { RunbookDefinition } from '../domain/runbook';
 import { RunStatus, TERMINAL_RUN_STATUSES, type ApprovalState, type RunInput, type RunState } from '../domain/runState';
@@ -116,11 +118,14 @@ export interface RunClientOptions {
    * The run event log. When given, a run this client starts gets its `run.started` event as soon as
    * Temporal has accepted the start, instead of after the first workflow task has been delivered and
    * run (domain/runStarted.ts: same event and dedupe key as the workflow's, so it is stored once).
-   * Unset, only the workflow writes it. The start is answered without waiting for this append.
+   * The start is answered without waiting for this append. Likewise a decision this client sends
+   * gets its `approval.decided` once the update is answered (domain/approvalDecided.ts), before
+   * `decide` returns, so its caller reads the decision back at once. Unset, only the workflow
+   * writes them.
    */
   events?: Pick<EventStore, 'append'>;
-  /** Where a failed early append is reported; the workflow's own append still records the event. */
-  onEventError?: (err: unknown, runId: string) => void;
+  /** Where a failed early append is reported (with the event's type); the workflow's own append still records the event. */
+  onEventError?: (err: unknown, runId: string, eventType: string) => void;
 }
 
 const RUN_ID_PREFIX = 'run-';
@@ -182,7 +187,7 @@ export class RunClient {
   private readonly taskQueue: string;
   private readonly eagerStartClient: Client | undefined;
   private readonly events: Pick<EventStore, 'append'> | undefined;
-  private readonly onEventError: ((err: unknown, runId: string) => void) | undefined;
+  private readonly onEventError: ((err: unknown, runId: string, eventType: string) => void) | undefined;
 
   constructor(options: RunClientOptions) {
     this.client = options.client;
@@ -235,7 +240,20 @@ export class RunClient {
     try {
       await this.events!.append(input.runId, [event]);
     } catch (err) {
-      this.onEventError?.(err, input.runId);
+      this.onEventError?.(err, input.runId, event.type);
+    }
+  }
+
+  /** Appends approval.decided for a decision the run has just applied; never fails the decision (the workflow appends it too). */
+  private async recordDecided(runId: string, gate: ApprovalState): Promise<void> {
+    const event = this.events ? approvalDecidedEvent(runId, gate) : undefined;
+    if (!event) return;
+    try {
+      await this.events!.append(runId, [event]);
+      // Its approvals-feed copy too, after the run's own (as the workflow's emitRunEvents does).
+      await this.events!.append(APPROVALS_STREAM_ID, approvalFeedEvents(runId, [event]));
+    } catch (err) {
+      this.onEventError?.(err, runId, event.type);
     }
   }
 
@@ -300,10 +318,14 @@ export class RunClient {
     return token && token.length > 0 ? { items, nextPageToken: Buffer.from(token).toString('base64url') } : { items };
   }
 
-  /** Validated by the workflow's update validator, so a refused decision leaves no trace in history. */
+  /**
+   * Validated by the workflow's update validator, so a refused decision leaves no trace in history.
+   * Returns once the decision is in the run's history and, with `events`, in its event log.
+   */
   async decide(runId: string, decision: DecideApprovalInput): Promise<ApprovalState> {
+    let gate: ApprovalState;
     try {
-      return await this.client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, { args: [decision] });
+      gate = await this.client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, { args: [decision] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
         const message = err.cause.message;
@@ -318,6 +340,8 @@ export class RunClient {
       }
       throw await this.explainMissing(runId, err);
     }
+    await this.recordDecided(runId, gate);
+    return gate;
   }
 
   /** Pauses a run (`pauseRun` update, validated by the workflow): no new step starts until resumed. */

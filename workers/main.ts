@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       client,
       taskQueue: config.TASK_QUEUE,
       events,
-      onEventError: (err, runId) => logger.warn({ err: (err as Error).message, runId }, 'run.started not stored early; the workflow stores it'),
+      onEventError: (err, runId, type) => logger.warn({ err: (err as Error).message, runId, type }, 'run event not stored early; the workflow stores it'),
     }),
     incidents: createIncidentService(config, client, db),
     logger,

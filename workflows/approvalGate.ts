@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { APPROVAL_REJECTION, APPROVAL_SIGNAL_INVALID, APPROVAL_TIMED_OUT, ApprovalSignal, DecideApprovalInput, type ApprovalDecision } from '../domain/approval';
 import { durationToMs } from '../domain/duration';
 import { hasAnyRole, type Role } from '../domain/roles';
+import { approvalDecidedData, approvalDecidedKey } from '../domain/approvalDecided';
 import { approvalDigest, approvalPlan } from '../domain/approvalDigest';
 import { resolveParams } from '../domain/runParams';
 import type { ApprovalStep } from '../domain/runbook';
@@ -26,6 +27,14 @@ const DEFAULT_TIMEOUT = '24h';
 export const SIGNAL_CHECKED_PATCH = 'approval-signal-checked';
 /** An approved gate's approval.decided is stored with its step's step.succeeded (one local activity instead of two). */
 export const DECIDED_WITH_STEP_PATCH = 'approval-decided-with-step';
+/**
+ * On top of it: both ride along with the next step's activity, which stores them before its own
+ * step.started, and the decision's update answers once it is applied. No local activity stands
+ * between the decision and the next step (bench/README.md: approval → next step). The client that
+ * sent the update stores approval.decided itself (domain/approvalDecided.ts), so its caller still
+ * reads the decision back at once.
+ */
+export const DECIDED_WITH_NEXT_STEP_PATCH = 'approval-decided-with-next-step';
 
 /** What a refused signal claimed, cut and made printable: it goes into events and the UI's details. */
 interface Claim {
@@ -51,6 +60,8 @@ interface Vote {
 
 export class ApprovalGates {
   private readonly announced = new Set<string>();
+  /** Approved gates whose events go with the next step's activity (DECIDED_WITH_NEXT_STEP_PATCH). */
+  private readonly carried = new Set<string>();
   private refusals = 0;
   /** Refusal events are appended one after another, in the order the signals arrived. */
   private refusalQueue: Promise<void> = Promise.resolve();
@@ -205,11 +216,22 @@ export class ApprovalGates {
     }
   }
 
-  /** Update path: returns once the decision is in the event log, so the caller can read it back. */
+  /**
+   * Update path. Since DECIDED_WITH_NEXT_STEP_PATCH it answers once the decision is applied: it is
+   * then in the run's history, and the client stores approval.decided itself. Before, it answered
+   * once the workflow had stored it; histories from then replay that way.
+   */
   async onUpdate(decision: DecideApprovalInput): Promise<ApprovalState> {
     const gate = this.apply({ ...decision, roles: decision.approverRoles });
-    if (gate.status !== 'pending') await condition(() => this.announced.has(gate.gateId) || this.rt.finished);
+    if (gate.status !== 'pending' && !patched(DECIDED_WITH_NEXT_STEP_PATCH)) {
+      await condition(() => this.announced.has(gate.gateId) || this.rt.finished);
+    }
     return gate;
+  }
+
+  /** Whether an approved gate's events (approval.decided, and its step's step.succeeded) ride along with the next step's activity. */
+  carriesDecision(gateId: string): boolean {
+    return this.carried.has(gateId);
   }
 
   /**
@@ -368,27 +390,18 @@ export class ApprovalGates {
     }
     const decidedEvent: WorkflowEvent = {
       type: 'approval.decided',
-      key: `approval/${gate.gateId}/decided`,
-      data: {
-        gateId: gate.gateId,
-        status: gate.status,
-        requestedAt: gate.requestedAt,
-        decidedBy: gate.decidedBy ?? null,
-        via: gate.via ?? null,
-        approverClaimed: gate.approverClaimed ?? false,
-        comment: gate.comment ?? null,
-        votes: gate.votes,
-        digest: gate.digest ?? null,
-        bound: gate.votes.find((v) => v.approver === gate.decidedBy)?.bound ?? false,
-        ...(gate.inputs ? { inputs: gate.inputs } : {}),
-        ...(gate.decidedBy === undefined && gate.status !== 'cancelled' ? { timedOut: true, onTimeout: step.onTimeout ?? 'reject' } : {}),
-      },
+      key: approvalDecidedKey(gate.gateId),
+      data: approvalDecidedData(gate, step.onTimeout ?? 'reject'),
     };
     if (gate.status === 'approved' && patched(DECIDED_WITH_STEP_PATCH)) {
       // Stored by the run's next emit, which is this step's step.succeeded (stepRunner's workflowStep)
       // unless another step emits first: one local activity for both, one round trip less between the
-      // decision and the next step starting. The decision's update still answers once it is stored.
-      this.rt.defer([decidedEvent], () => this.announced.add(gate.gateId));
+      // decision and the next step starting. Since DECIDED_WITH_NEXT_STEP_PATCH both go with the next
+      // step's activity instead (stepRunner defers the step.succeeded too), or are flushed by the DAG
+      // when no activity takes them.
+      const carry = patched(DECIDED_WITH_NEXT_STEP_PATCH);
+      if (carry) this.carried.add(gate.gateId);
+      this.rt.defer([decidedEvent], () => this.announced.add(gate.gateId), { carry });
       return gate;
     }
     await this.rt.emit([decidedEvent]);

@@ -1,6 +1,7 @@
-import { patched, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities, RunContext } from '../activities/createActivities';
-import { shrinkEventData } from '../domain/eventPayload';
+import { eventDataBytes, MAX_EVENT_DATA_BYTES, shrinkEventData } from '../domain/eventPayload';
+import type { NewEvent } from '../domain/events';
 import { PERMANENT_FAILURE, PERMANENT_FAILURE_TYPES, permanentFailureOf } from '../domain/failureTypes';
 import type { ApprovalState, RunInput, RunState, RunStatus, StepState } from '../domain/runState';
 import type { TemplateContext } from '../domain/template';
@@ -23,6 +24,17 @@ const local = proxyLocalActivities<Activities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: [...PERMANENT_FAILURE_TYPES] },
 });
 
+interface Deferred {
+  events: WorkflowEvent[];
+  stored: () => void;
+  /** Due now: stored by a step activity that carries it, else by `flushUncarried`, not left for the next emit. */
+  prompt: boolean;
+  /** May be stored by a step activity (`carry`): prompt and small enough to store as it is. */
+  carry: boolean;
+  /** Step activities carrying it now. */
+  carriers: number;
+}
+
 export class RunRuntime {
   readonly state: RunState;
   readonly template: TemplateContext;
@@ -31,8 +43,8 @@ export class RunRuntime {
   /** Why the last `approval` signal was refused (markdown), shown in the UI's details until one is accepted. */
   signalNotice: string | undefined;
   private readonly stepIndex = new Map<string, StepState>();
-  /** Events waiting for the next emit (`defer`). */
-  private deferred: { events: WorkflowEvent[]; stored: () => void }[] = [];
+  /** Events waiting for the next emit (`defer`), or for the step activity that carries them (`carry`). */
+  private deferred: Deferred[] = [];
 
   constructor(readonly input: RunInput) {
     const now = new Date().toISOString();
@@ -75,9 +87,65 @@ export class RunRuntime {
    * in one local activity (one insert), e.g. an approved gate's approval.decided and its step's
    * step.succeeded. `stored` runs once they are in the log. Every run ends with an emit (its
    * terminal event), so a deferred event is never left behind.
+   *
+   * `carry`: the next step activity may store them instead, ahead of its own step.started
+   * (`carry()`), so no local activity stands between a decided gate and the next step. What no
+   * activity carried is stored by `flushUncarried`, which the DAG calls once it has started what it
+   * can. An event too big to store as it is never rides along: the emit's shrink path stores it.
    */
-  defer(events: WorkflowEvent[], stored: () => void): void {
-    this.deferred.push({ events, stored });
+  defer(events: WorkflowEvent[], stored: () => void, options: { carry?: boolean } = {}): void {
+    const prompt = options.carry === true;
+    const carry = prompt && events.every((e) => eventDataBytes(e.data) <= MAX_EVENT_DATA_BYTES);
+    this.deferred.push({ events, stored, prompt, carry, carriers: 0 });
+  }
+
+  /**
+   * The carryable deferred events for a step activity about to be scheduled, as the batch it stores
+   * before its step.started (same keys as an emit's, so storing them twice stores them once). All
+   * of them up to the first that may not ride along, including ones another activity already
+   * carries: whichever activity appends first, nothing it writes can precede them. `stored` once the activity succeeded (it wrote them);
+   * `released` when it failed or was cancelled, maybe before it wrote them: then the next emit or
+   * flush stores them.
+   */
+  carry(): { batch: NewEvent[]; stored: () => void; released: () => void } | undefined {
+    // In order, up to the first that may not ride along: what follows it must not be stored before it.
+    const end = this.deferred.findIndex((d) => !d.carry);
+    const carried = end < 0 ? [...this.deferred] : this.deferred.slice(0, end);
+    if (carried.length === 0) return undefined;
+    for (const d of carried) d.carriers++;
+    return {
+      batch: this.batchOf(carried.flatMap((d) => d.events)),
+      stored: () => {
+        for (const d of carried) {
+          const at = this.deferred.indexOf(d);
+          if (at < 0) continue; // an emit stored it meanwhile and ran its callback
+          this.deferred.splice(at, 1);
+          d.stored();
+        }
+      },
+      released: () => {
+        for (const d of carried) d.carriers--;
+      },
+    };
+  }
+
+  /** Whether deferred events wait that are due now (`defer`'s `carry`) and that no running step activity carries. */
+  hasUncarried(): boolean {
+    return this.deferred.some((d) => d.prompt && d.carriers === 0);
+  }
+
+  /**
+   * Whether deferred events wait that are due now but cannot ride along (too big to store as they
+   * are): stored before any step starts, so no step activity, local ones included, can precede them.
+   */
+  hasUncarryable(): boolean {
+    return this.deferred.some((d) => d.prompt && !d.carry);
+  }
+
+  /** Stores what no step activity carried (see `defer`); not cancellable, like any record of a decision. */
+  async flushUncarried(): Promise<void> {
+    if (!this.hasUncarried()) return;
+    await CancellationScope.nonCancellable(() => this.emit([]));
   }
 
   async emit(ownEvents: WorkflowEvent[]): Promise<void> {
@@ -94,7 +162,7 @@ export class RunRuntime {
     for (const d of deferred) d.stored();
   }
 
-  private batchOf(events: WorkflowEvent[]) {
+  private batchOf(events: WorkflowEvent[]): NewEvent[] {
     return events.map((e) => ({ type: e.type, data: { runId: this.input.runId, ...e.data }, dedupeKey: `${this.input.runId}/${e.key}` }));
   }
 

@@ -211,6 +211,7 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, pause: PauseCont
   };
 
   for (;;) {
+    if (rt.hasUncarryable()) await rt.flushUncarried();
     if (!failure && cancelled === undefined && !pause.paused) {
       for (const step of steps) {
         if (running.size >= rt.input.runbook.concurrency) break;
@@ -218,6 +219,9 @@ async function executeDag(rt: RunRuntime, gates: ApprovalGates, pause: PauseCont
         if (step.needs.every((need) => satisfied.has(need))) start(step);
       }
     }
+    // A decided gate's events that no step just started has taken along (RunRuntime.carry); too big
+    // to ride along, they were stored above, before any step could start.
+    if (rt.hasUncarried()) await rt.flushUncarried();
     if (running.size === 0) {
       // Paused with nothing running: wait for resume (or cancellation), unless nothing is left to start.
       if (pause.paused && !failure && cancelled === undefined && rt.state.steps.some((s) => s.status === 'pending')) {

@@ -179,21 +179,27 @@ export async function runAction(rt: RunRuntime, action: ForeachAction, target: A
         cancellationType: ActivityCancellationType.TRY_CANCEL,
       })
     : proxyActivities<Activities>(options);
+  // A decided gate's events, stored by this activity ahead of its step.started (RunRuntime.carry).
+  // Compensations report no step.* events of their own, so they carry nothing.
+  const carried = target.lifecycle ? rt.carry() : undefined;
+  const input = { ...base, maxAttempts, ...(carried ? { preceding: carried.batch } : {}) };
   let result: StepActivityResult;
   try {
     if (kind === 'command') {
       const rendered = renderTemplate({ command: action.command, env: action.env, expectExitCode: action.expectExitCode }, ctx);
-      result = await acts.commandStep({ ...base, maxAttempts, action: rendered });
+      result = await acts.commandStep({ ...input, action: rendered });
     } else if (kind === 'http') {
       const rendered = renderTemplate({ request: action.request, expectStatus: action.expectStatus }, ctx);
-      result = await acts.httpStep({ ...base, maxAttempts, action: rendered, timeoutMs: durationToMs(target.timeout ?? DEFAULT_STEP_TIMEOUT.http) });
+      result = await acts.httpStep({ ...input, action: rendered, timeoutMs: durationToMs(target.timeout ?? DEFAULT_STEP_TIMEOUT.http) });
     } else {
       const query = renderTemplate(action.query, ctx);
-      result = await acts.queryStep({ ...base, maxAttempts, action: { query }, timeoutMs: durationToMs(target.timeout ?? DEFAULT_STEP_TIMEOUT.query) });
+      result = await acts.queryStep({ ...input, action: { query }, timeoutMs: durationToMs(target.timeout ?? DEFAULT_STEP_TIMEOUT.query) });
     }
   } catch (err) {
+    carried?.released();
     throw stepFailure(err, maxAttempts);
   }
+  carried?.stored();
   return { output: result.output, attempts: result.attempt };
 }
 

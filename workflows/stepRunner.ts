@@ -51,11 +51,18 @@ export async function runStep(rt: RunRuntime, gates: ApprovalGates, step: Step, 
       return guardedAction(rt, step, target);
     case 'approval': {
       const message = step.message ? guard('message', () => String(renderTemplate(step.message!, ctx))) : undefined;
-      return workflowStep(rt, step, stepKey, async () => {
-        const gate = await gates.await(step, message);
-        // The approver's `inputs` become `${{ steps.<gate>.output.<name> }}`.
-        return { ...gate.inputs, decidedBy: gate.decidedBy, via: gate.via, votes: gate.votes, ...(gate.digest ? { digest: gate.digest } : {}) };
-      });
+      return workflowStep(
+        rt,
+        step,
+        stepKey,
+        async () => {
+          const gate = await gates.await(step, message);
+          // The approver's `inputs` become `${{ steps.<gate>.output.<name> }}`.
+          return { ...gate.inputs, decidedBy: gate.decidedBy, via: gate.via, votes: gate.votes, ...(gate.digest ? { digest: gate.digest } : {}) };
+        },
+        // Its approval.decided rides along with the next step's activity: so does this.
+        () => gates.carriesDecision(step.id),
+      );
     }
     case 'wait':
       return workflowStep(rt, step, stepKey, async () => {
@@ -79,8 +86,11 @@ async function guardedAction(rt: RunRuntime, step: Exclude<Step, { type: 'approv
   }
 }
 
-/** Steps without an activity of their own: the workflow reports their start and success. */
-async function workflowStep(rt: RunRuntime, step: Step, stepKey: string, body: () => Promise<unknown>): Promise<StepOutcome> {
+/**
+ * Steps without an activity of their own: the workflow reports their start and success.
+ * `carrySucceeded`: the step.succeeded waits for the next step activity to store it (RunRuntime.defer).
+ */
+async function workflowStep(rt: RunRuntime, step: Step, stepKey: string, body: () => Promise<unknown>, carrySucceeded?: () => boolean): Promise<StepOutcome> {
   await rt.emit([{ type: 'step.started', key: `${stepKey}/wf/started`, data: { stepId: step.id, attempt: 1 } }]);
   let output: unknown;
   try {
@@ -89,7 +99,9 @@ async function workflowStep(rt: RunRuntime, step: Step, stepKey: string, body: (
     if (err instanceof ExpressionError) throw new StepFailure(err.message, 1);
     throw err;
   }
-  await rt.emit([{ type: 'step.succeeded', key: `${stepKey}/wf/succeeded`, data: { stepId: step.id, attempt: 1 } }]);
+  const succeeded = { type: 'step.succeeded', key: `${stepKey}/wf/succeeded`, data: { stepId: step.id, attempt: 1 } };
+  if (carrySucceeded?.()) rt.defer([succeeded], () => undefined, { carry: true });
+  else await rt.emit([succeeded]);
   return { status: 'succeeded', output, attempts: 1 };
 }
 

@@ -67,9 +67,11 @@ test.each(['update', 'signal'] as const)('approved by %s: the same events in one
   ];
   expect(await types(h, current)).toEqual(expected);
   expect(await types(old, oldRun)).toEqual(expected);
-  // approval.decided and the gate's step.succeeded shared one local activity; so did run.started
-  // and the run's context since (test/workflows/runStartedWithContext.test.ts).
-  expect(await localActivityMarkers(current)).toBe((await localActivityMarkers(oldRun)) - 2);
+  // approval.decided and the gate's step.succeeded shared one local activity, and since
+  // approval-decided-with-next-step the next step's step.started (a wait: the workflow emits it)
+  // joins them (test/workflows/approvalDecidedWithNextStep.test.ts); run.started and the run's
+  // context share one too (test/workflows/runStartedWithContext.test.ts).
+  expect(await localActivityMarkers(current)).toBe((await localActivityMarkers(oldRun)) - 3);
 
   for (const handle of [current, oldRun]) {
     await expect(Worker.runReplayHistory({ workflowBundle: { codePath: currentBundle } }, await handle.fetchHistory(), handle.workflowId)).resolves.toBeUndefined();
