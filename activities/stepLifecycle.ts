@@ -83,8 +83,11 @@ export async function runStepAttempt<A>(
   };
   const storeStarted = (event: NewEvent) => (startedStore ??= appendFirst([event]));
   if (startedEvent) {
-    if (options.idempotentBody) window = setTimeout(() => void storeStarted(startedEvent).catch(() => undefined), options.startedWindowMs ?? STARTED_WINDOW_MS);
-    else await storeStarted(startedEvent);
+    if (!options.idempotentBody) await storeStarted(startedEvent);
+    // Carrying a decision: stored at once, beside the body, so watchers see it without waiting for
+    // the body or the window (one statement more, only for the step after a gate).
+    else if (preceding.length > 0) void storeStarted(startedEvent).catch(() => undefined);
+    else window = setTimeout(() => void storeStarted(startedEvent).catch(() => undefined), options.startedWindowMs ?? STARTED_WINDOW_MS);
   }
   try {
     const output = await body(attempt);

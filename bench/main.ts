@@ -248,7 +248,7 @@ async function approvalLatency(env: BenchEnvironment): Promise<number[]> {
     phaseRow('toTask', 'approval-phase-api-to-task', 'parked gate: POST → the update’s workflow task scheduled (auth, audit row, update RPC)'),
     phaseRow('task', 'approval-phase-update-task', 'that workflow task in the worker: update handler, completion with the next step (which stores the decision)'),
     phaseRow('toActivity', 'approval-phase-task-to-activity', 'task completed → the next step’s activity started (eager dispatch)'),
-    phaseRow('toSeen', 'approval-phase-activity-to-seen', 'activity started → its step.started at the fanout (http call, one append with the decision)'),
+    phaseRow('toSeen', 'approval-phase-activity-to-seen', 'activity started → its step.started at the fanout (one append with the decision, beside the http call)'),
   ]);
   return atGate.seen;
 }
