@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { APPROVALS_STREAM_ID, approvalFeedEvents } from '../domain/approvalFeed';
+import { appendRunEvents } from '../db/runEventAppend';
 import type { EventStore, NewEvent } from '../domain/events';
 import type { RunbookDefinition } from '../domain/runbook';
 import { runCommand, type CommandAction, type CommandPolicy } from './commandStep';
@@ -55,10 +55,7 @@ export function createActivities(deps: ActivityDeps) {
   return withPermanentFailures({
     /** Workflow-level events (run.*, approval.*, compensation.*, step.failed/skipped). */
     async emitRunEvents(runId: string, batch: NewEvent[]): Promise<void> {
-      await events.append(runId, batch);
-      // After the run's own log: a feed entry never announces an event the run's stream lacks.
-      const feed = approvalFeedEvents(runId, batch);
-      if (feed.length > 0) await events.append(APPROVALS_STREAM_ID, feed);
+      await appendRunEvents(events, runId, batch);
     },
 
     /**

@@ -1,7 +1,7 @@
 import { stepDuration } from '../observability/metrics';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { APPROVALS_STREAM_ID, approvalFeedEvents } from '../domain/approvalFeed';
+import { appendRunEvents } from '../db/runEventAppend';
 import { evaluateCondition } from '../domain/cel';
 import type { EventStore, NewEvent } from '../domain/events';
 import { asPermanentFailure } from './permanentFailures';
@@ -74,13 +74,8 @@ export async function runStepAttempt<A>(
   let startedStore: Promise<unknown> | undefined;
   let window: ReturnType<typeof setTimeout> | undefined;
   const preceding = input.preceding ?? [];
-  const precedingFeed = approvalFeedEvents(input.runId, preceding);
-  // The attempt's first append: the carried events ahead of its own, then their approvals-feed
-  // copies (as emitRunEvents does: never a feed entry the run's stream lacks).
-  const appendFirst = async (own: NewEvent[]) => {
-    await events.append(input.runId, [...preceding, ...own]);
-    if (precedingFeed.length > 0) await events.append(APPROVALS_STREAM_ID, precedingFeed);
-  };
+  // The attempt's first append: the carried events ahead of its own (with their feed copies).
+  const appendFirst = (own: NewEvent[]) => (preceding.length > 0 ? appendRunEvents(events, input.runId, [...preceding, ...own]) : events.append(input.runId, own));
   const storeStarted = (event: NewEvent) => (startedStore ??= appendFirst([event]));
   if (startedEvent) {
     if (!options.idempotentBody) await storeStarted(startedEvent);

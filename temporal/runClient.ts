@@ -18,7 +18,7 @@ import type { Principal } from '../domain/roles';
 import type { EventStore } from '../domain/events';
 import { runStaticDetails, runStaticSummary } from '../domain/runMetadata';
 import { approvalDecidedEvent } from '../domain/approvalDecided';
-import { APPROVALS_STREAM_ID, approvalFeedEvents } from '../domain/approvalFeed';
+import { appendRunEvents } from '../db/runEventAppend';
 import { runStartedEvent } from '../domain/runStarted';
 import type { RunbookDefinition } from '../domain/runbook';
 import { RunStatus, TERMINAL_RUN_STATUSES, type ApprovalState, type RunInput, type RunState } from '../domain/runState';
@@ -249,9 +249,7 @@ export class RunClient {
     const event = this.events ? approvalDecidedEvent(runId, gate) : undefined;
     if (!event) return;
     try {
-      await this.events!.append(runId, [event]);
-      // Its approvals-feed copy too, after the run's own (as the workflow's emitRunEvents does).
-      await this.events!.append(APPROVALS_STREAM_ID, approvalFeedEvents(runId, [event]));
+      await appendRunEvents(this.events!, runId, [event]);
     } catch (err) {
       this.onEventError?.(err, runId, event.type);
     }
