@@ -27,6 +27,10 @@ export interface CommandOutput {
 /** Variables a child process inherits from the worker; everything else (tokens, DB URLs) is withheld. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
 const TAIL_CHARS = 4096;
+/** A log line is kept up to this many characters: one endless line must not fill memory or an event. */
+const MAX_LINE_CHARS = 4096;
+/** Characters of lines per step.log event, well inside the event cap (MAX_EVENT_DATA_BYTES). */
+const MAX_EVENT_LINE_CHARS = 64 * 1024;
 const FLUSH_MS = 200;
 const HEARTBEAT_MS = 5000;
 
@@ -73,30 +77,46 @@ export async function runCommand(
   const flush = () => {
     if (pendingLines.length === 0) return flushing;
     const lines = pendingLines.splice(0, pendingLines.length);
-    const event: NewEvent = {
-      type: 'step.log',
-      data: { stepId: log.stepId, lines },
-      dedupeKey: `${log.dedupePrefix}/log/${batch++}`,
-    };
-    flushing = flushing.then(() => log.events.append(log.runId, [event]).then(() => undefined));
+    const events: NewEvent[] = [];
+    for (let start = 0; start < lines.length;) {
+      let end = start;
+      let chars = 0;
+      while (end < lines.length && (end === start || chars + lines[end]!.line.length <= MAX_EVENT_LINE_CHARS)) chars += lines[end++]!.line.length;
+      events.push({ type: 'step.log', data: { stepId: log.stepId, lines: lines.slice(start, end) }, dedupeKey: `${log.dedupePrefix}/log/${batch++}` });
+      start = end;
+    }
+    flushing = flushing.then(() => log.events.append(log.runId, events).then(() => undefined));
     return flushing;
+  };
+  const pushLine = (stream: string, line: string) => {
+    if (lineCount++ < policy.maxLogLines) pendingLines.push({ stream, line: line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…[line truncated]` : line });
+    else if (lineCount === policy.maxLogLines + 1) pendingLines.push({ stream, line: '[log truncated]' });
   };
   const onData = (stream: 'stdout' | 'stderr') => {
     let partial = '';
-    return (chunk: Buffer) => {
+    const onChunk = (chunk: string) => {
       // Postgres jsonb cannot hold NUL: binary output must not make every retry fail.
-      const text = chunk.toString('utf8').replaceAll('\u0000', '\uFFFD');
+      const text = chunk.replaceAll('\u0000', '\uFFFD');
       tails[stream] = (tails[stream] + text).slice(-TAIL_CHARS);
       const parts = (partial + text).split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) {
-        if (lineCount++ < policy.maxLogLines) pendingLines.push({ stream, line });
-        else if (lineCount === policy.maxLogLines + 1) pendingLines.push({ stream, line: '[log truncated]' });
-      }
+      // An unfinished line keeps its beginning only (one character over the cap marks it long).
+      partial = (parts.pop() ?? '').slice(0, MAX_LINE_CHARS + 1);
+      for (const line of parts) pushLine(stream, line);
     };
+    // The last line, when the output does not end with a newline.
+    const onEnd = () => {
+      if (partial) pushLine(stream, partial);
+      partial = '';
+    };
+    return { onChunk, onEnd };
   };
-  child.stdout.on('data', onData('stdout'));
-  child.stderr.on('data', onData('stderr'));
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const { onChunk, onEnd } = onData(stream);
+    // Decoded by the stream, so a character split across two chunks stays whole.
+    child[stream].setEncoding('utf8');
+    child[stream].on('data', onChunk);
+    child[stream].on('end', onEnd);
+  }
 
   const flushTimer = setInterval(() => void flush().catch(() => undefined), FLUSH_MS);
   const heartbeatTimer = setInterval(() => ctx.heartbeat({ lines: lineCount }), HEARTBEAT_MS);

@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HttpRequestSpec } from '../domain/runbook';
+import { readBodyText } from '../adapters/responseBody';
 import { STEP_FAILURE } from '../domain/failureTypes';
+import { jsonBytes, STEP_OUTPUT_MAX_BYTES } from '../domain/outputBudget';
 
 export interface HttpAction {
   request: HttpRequestSpec;
@@ -12,9 +14,19 @@ export interface HttpOutput {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+  /** The body was larger than a step output may be: `body` holds its first MAX_BODY_CHARS characters. */
+  bodyTruncated?: true;
+  /** The Content-Length the server declared, given with `bodyTruncated`. */
+  bodyBytes?: number;
 }
 
+/** Text bodies are kept up to this many characters. */
 const MAX_BODY_CHARS = 64 * 1024;
+/**
+ * Bytes of a body read at most; the rest is not downloaded. A parsed body must fit a step's output
+ * budget (domain/outputBudget.ts) with its status and headers, so more would only be thrown away.
+ */
+const MAX_BODY_BYTES = STEP_OUTPUT_MAX_BYTES - 16 * 1024;
 /** Statuses worth another attempt; any other unexpected status is a permanent failure. */
 const TRANSIENT = new Set([408, 425, 429, 500, 502, 503, 504]);
 const KEPT_HEADERS = ['content-type', 'location', 'etag', 'retry-after', 'x-request-id'];
@@ -48,12 +60,26 @@ export async function sendHttp(action: HttpAction, idempotencyKey: string, timeo
     const reason = (err as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err as Error).message;
     throw ApplicationFailure.retryable(`${method} ${parsed.origin}${parsed.pathname} failed: ${reason}`, STEP_FAILURE.httpUnavailable);
   }
-  const text = await response.text();
-  const output: HttpOutput = {
-    status: response.status,
-    headers: Object.fromEntries(KEPT_HEADERS.flatMap((h) => (response.headers.get(h) ? [[h, response.headers.get(h)!]] : []))),
-    body: parseBody(text, response.headers.get('content-type')),
-  };
+  let read;
+  try {
+    read = await readBodyText(response, MAX_BODY_BYTES);
+  } catch (err) {
+    const reason = signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err as Error).message;
+    throw ApplicationFailure.retryable(`${method} ${parsed.origin}${parsed.pathname} failed while reading the body: ${reason}`, STEP_FAILURE.httpUnavailable);
+  }
+  const text = read.text;
+  const headersKept = Object.fromEntries(KEPT_HEADERS.flatMap((h) => (response.headers.get(h) ? [[h, response.headers.get(h)!]] : [])));
+  let output: HttpOutput = { status: response.status, headers: headersKept, body: read.truncated ? text : parseBody(text, response.headers.get('content-type')) };
+  // Cut while read, a long text, or parsed into more than the budget (escapes grow): the text's beginning, flagged.
+  if (read.truncated || (typeof output.body === 'string' && output.body.length > MAX_BODY_CHARS) || jsonBytes(output) > STEP_OUTPUT_MAX_BYTES) {
+    output = {
+      status: response.status,
+      headers: headersKept,
+      body: `${text.slice(0, MAX_BODY_CHARS)}…[truncated]`,
+      bodyTruncated: true,
+      ...(read.declaredBytes !== undefined ? { bodyBytes: read.declaredBytes } : {}),
+    };
+  }
   const accepted = action.expectStatus ? action.expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
   if (!accepted) {
     const message = `${method} ${parsed.origin}${parsed.pathname} returned ${response.status}${snippet(text)}`;
@@ -75,7 +101,7 @@ function parseBody(text: string, contentType: string | null): unknown {
       // fall through: keep the text so the author can see what came back
     }
   }
-  return text.length > MAX_BODY_CHARS ? `${text.slice(0, MAX_BODY_CHARS)}…[truncated]` : text;
+  return text;
 }
 
 function snippet(text: string): string {

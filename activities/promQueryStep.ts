@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { MAX_BACKEND_ANSWER_BYTES, readBodyJson } from '../adapters/responseBody';
 import { STEP_FAILURE } from '../domain/failureTypes';
 
 export interface PromQueryOutput {
@@ -30,12 +31,20 @@ export async function promInstantQuery(prometheusUrl: string | undefined, query:
   } catch (err) {
     throw ApplicationFailure.retryable(`Prometheus unreachable for query \`${query}\`: ${(err as Error).message}`, STEP_FAILURE.backendUnavailable);
   }
-  let body: { status?: string; data?: { resultType?: string; result?: unknown[] }; errorType?: string; error?: string };
-  try {
-    body = (await response.json()) as typeof body;
-  } catch {
+  const answer = await readBodyJson(response, MAX_BACKEND_ANSWER_BYTES).catch((err: Error) => {
+    throw ApplicationFailure.retryable(`Prometheus answer for \`${query}\` broke off: ${err.message}`, STEP_FAILURE.backendUnavailable);
+  });
+  if (!answer.ok && answer.reason === 'tooLarge') {
+    // The same query will answer as much again: fail the step now, with what to change.
+    throw ApplicationFailure.nonRetryable(
+      `Prometheus answered more than ${MAX_BACKEND_ANSWER_BYTES / 1024 / 1024} MiB for \`${query}\`; narrow the query (a selector, topk, an aggregation)`,
+      STEP_FAILURE.queryInvalid,
+    );
+  }
+  if (!answer.ok || typeof answer.value !== 'object' || answer.value === null) {
     throw ApplicationFailure.retryable(`Prometheus returned ${response.status} with a non-JSON body for \`${query}\``, STEP_FAILURE.backendUnavailable);
   }
+  const body = answer.value as { status?: string; data?: { resultType?: string; result?: unknown[] }; errorType?: string; error?: string };
   if (body.status !== 'success') {
     const message = `Prometheus rejected \`${query}\`: ${body.errorType ?? response.status}: ${body.error ?? 'unknown error'}`;
     // bad_data is the query's fault; timeouts and unavailability may pass.

@@ -6,6 +6,7 @@ import { evaluateCondition } from '../domain/cel';
 import type { EventStore, NewEvent } from '../domain/events';
 import { asPermanentFailure } from './permanentFailures';
 import { STEP_FAILURE } from '../domain/failureTypes';
+import { boundOutput } from '../domain/outputBudget';
 
 /** What the workflow hands a step activity: the action is already rendered (templates resolved). */
 export interface StepActivityInput<A> {
@@ -85,7 +86,8 @@ export async function runStepAttempt<A>(
     else window = setTimeout(() => void storeStarted(startedEvent).catch(() => undefined), options.startedWindowMs ?? STARTED_WINDOW_MS);
   }
   try {
-    const output = await body(attempt);
+    // Every kind of step: what goes on to history, run state and the assertion fits a payload.
+    const output = boundOutput(await body(attempt));
     clearTimeout(window);
     await startedStore;
     if (input.assert) checkAssertion(input.assert, output);

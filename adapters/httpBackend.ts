@@ -14,6 +14,7 @@ import {
 import { authHeaders, type BackendConfig } from './backendConfig';
 import { backendQueries } from '../observability/metrics';
 import { BackendError, isTransientStatus } from './backendError';
+import { MAX_BACKEND_ANSWER_BYTES, readBodyText } from './responseBody';
 
 /**
  * One HTTP backend behind a resilience stack: a deadline per call (covering its retries), retries
@@ -90,7 +91,12 @@ export class HttpBackend {
     } catch (err) {
       throw new BackendError(this.name, signal.aborted ? 'timeout' : 'unavailable', label, (err as Error).message);
     }
-    const text = await response.text().catch(() => '');
+    const body = await readBodyText(response, MAX_BACKEND_ANSWER_BYTES).catch(() => ({ text: '', truncated: false }));
+    if (body.truncated) {
+      // A query that answers this much will again: a permanent error that says what to change.
+      throw new BackendError(this.name, 'invalid', label, `answer larger than ${MAX_BACKEND_ANSWER_BYTES / 1024 / 1024} MiB; narrow the query or its time range`, response.status);
+    }
+    const text = body.text;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;

@@ -67,3 +67,21 @@ export function scanReferences(expression: string): ExpressionReferences {
 
   return { params: unique(params), steps: unique(steps), hyphenated: unique(hyphenated), roots: unique(roots) };
 }
+
+const STEPS_ROOT = /(?<![\w.$])steps\b/g;
+
+/**
+ * `context` with only the steps `expression` reads, when every read names its step literally
+ * (`steps.Y`, `steps['Y']`); otherwise (`steps[name]`, `steps` passed whole) all of them. A step's
+ * assertion travels with its activity input, so it must not carry every earlier step's output.
+ */
+export function withReferencedSteps<C extends { steps: Record<string, unknown> }>(expression: string, context: C): C {
+  const code = blankStrings(expression);
+  const roots = [...code.matchAll(STEPS_ROOT)].length;
+  if (roots === 0) return { ...context, steps: {} };
+  const literal = [...code.matchAll(STEP_REF)].length + [...expression.matchAll(BRACKET_REF)].filter((m) => m[1] === 'steps').length;
+  if (literal !== roots) return context;
+  const steps: Record<string, unknown> = {};
+  for (const id of scanReferences(expression).steps) if (Object.hasOwn(context.steps, id)) steps[id] = context.steps[id];
+  return { ...context, steps };
+}

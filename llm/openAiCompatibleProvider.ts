@@ -1,6 +1,7 @@
 import { LlmError, asLlmError, kindForStatus } from './llmErrors';
 import { createParser } from 'eventsource-parser';
 import type { LlmContent, LlmProvider, LlmRequest, LlmResponse, LlmStreamHandlers } from './types';
+import { readBodyText } from '../adapters/responseBody';
 
 /**
  * OpenAI-compatible chat completions (LM Studio, Ollama, llama.cpp's server, vLLM): POST
@@ -65,7 +66,7 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     try {
       const res = await fetch(this.url('chat/completions'), { method: 'POST', headers: this.headers(), body: JSON.stringify(body), signal });
       if (!res.ok || !res.body) {
-        const detail = (await res.text().catch(() => '')).slice(0, 300);
+        const detail = (await readBodyText(res, 300).catch(() => ({ text: '' }))).text;
         throw new LlmError(kindForStatus(res.status), `${this.name}: HTTP ${res.status} ${detail}`, this.name, res.status);
       }
       for await (const data of sseData(res.body)) {

@@ -2,6 +2,7 @@ import { ApplicationFailure, CancellationScope, allHandlersFinished, condition, 
 import { APPROVAL_TIMED_OUT, type DecideApprovalInput } from '../domain/approval';
 import { eventDataBytes, MAX_EVENT_DATA_BYTES } from '../domain/eventPayload';
 import { PERMANENT_FAILURE, RUN_FAILURE } from '../domain/failureTypes';
+import { boundRunState } from '../domain/outputBudget';
 import type { PauseRequest } from '../domain/pause';
 import type { RunInput, RunState } from '../domain/runState';
 import { runStartedData } from '../domain/runStarted';
@@ -27,7 +28,8 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
   const pause = new PauseControl(rt);
   pause.replanGates = (by) => gates.replan(by);
 
-  setHandler(stateQuery, () => rt.state, { description: 'The run state: steps, approvals, status (same JSON as GET /api/v1/runs/:runId).' });
+  // The state handed out (query, update answers, the result) fits a payload (domain/outputBudget.ts).
+  setHandler(stateQuery, () => boundRunState(rt.state), { description: 'The run state: steps, approvals, status (same JSON as GET /api/v1/runs/:runId).' });
   setHandler(approvalSignal, (signal) => gates.onSignal(signal, (m) => log.warn(m)), {
     description:
       'Decide an approval gate: {"gateId":"<step id>","decision":"approve"|"reject","approver":"<name>","comment":"..."}. ' +
@@ -46,11 +48,11 @@ export async function runbookRun(input: RunInput): Promise<RunState> {
   setHandler(resumeSignal, (signal) => pause.onResumeSignal(signal, (m) => log.warn(m)), {
     description: 'Resume a paused run: {"by":"<name>","reason":"..."}. Recorded as via "temporal-signal", by claimed.',
   });
-  setHandler(pauseRunUpdate, (request) => (pause.onPauseUpdate(request, (m) => log.warn(m)), rt.state), {
+  setHandler(pauseRunUpdate, (request) => (pause.onPauseUpdate(request, (m) => log.warn(m)), boundRunState(rt.state)), {
     validator: (_request: PauseRequest) => pause.validatePause(),
     description: 'Pause the run as a verified principal (API, chat); refused when it is not running or already paused.',
   });
-  setHandler(resumeRunUpdate, (request) => (pause.onResumeUpdate(request, (m) => log.warn(m)), rt.state), {
+  setHandler(resumeRunUpdate, (request) => (pause.onResumeUpdate(request, (m) => log.warn(m)), boundRunState(rt.state)), {
     validator: (request: PauseRequest) => pause.validateResume(request),
     description: 'Resume a paused run as a verified principal (API, chat); refused when it is not paused.',
   });
@@ -119,7 +121,7 @@ async function failOversizedRun(rt: RunRuntime, started: Record<string, unknown>
 async function finish(rt: RunRuntime): Promise<RunState> {
   rt.finished = true;
   await condition(allHandlersFinished);
-  return rt.state;
+  return boundRunState(rt.state);
 }
 
 interface Running {

@@ -16,7 +16,9 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/createActivities';
 import type { StepActivityResult, StepFailureDetails } from '../activities/stepLifecycle';
+import { withReferencedSteps } from '../domain/celReferences';
 import { durationToMs } from '../domain/duration';
+import { boundStepOutputs, STEP_OUTPUT_MAX_BYTES } from '../domain/outputBudget';
 import type { ForeachAction, RetrySpec, StepExecution } from '../domain/runbook';
 import { resolveParams } from '../domain/runParams';
 import type { RunInput, RunState } from '../domain/runState';
@@ -154,7 +156,7 @@ export async function runAction(rt: RunRuntime, action: ForeachAction, target: A
     stepKey: target.stepKey,
     lifecycle: target.lifecycle,
     ...(target.index !== undefined ? { index: target.index } : {}),
-    ...(target.assert ? { assert: { expression: target.assert, context: { ...ctx } as Record<string, unknown> } } : {}),
+    ...(target.assert ? { assert: { expression: target.assert, context: { ...withReferencedSteps(target.assert, ctx) } as Record<string, unknown> } } : {}),
   };
   if (action.type === 'runbook') return runChild(rt, action.runbook, renderTemplate(action.params, ctx), target);
 
@@ -232,7 +234,12 @@ async function runChild(rt: RunRuntime, name: string, rawParams: Record<string, 
         { key: RequestedBy, value: rt.input.requestedBy.sub },
       ],
     });
-    return { output: { runId: childId, status: state.status, steps: Object.fromEntries(state.steps.map((s) => [s.id, { status: s.status, output: s.output }])) }, attempts: 1 };
+    // Within one step's budget: the child's largest outputs give way first (domain/outputBudget.ts).
+    const kept = boundStepOutputs(
+      { runId: childId, status: state.status, steps: state.steps.map((s) => ({ id: s.id, status: s.status, output: s.output })) },
+      STEP_OUTPUT_MAX_BYTES,
+    );
+    return { output: { runId: childId, status: state.status, steps: Object.fromEntries(kept.steps.map(({ id, ...step }) => [id, step])) }, attempts: 1 };
   } catch (err) {
     // A child cancelled with its parent step (immediate pause of a restartable step, run cancelled)
     // is a cancellation, so the step can start again; histories from before recorded it as failed.

@@ -1,6 +1,7 @@
 import { CancellationScope, sleep } from '@temporalio/workflow';
 import { evaluateCondition, evaluateExpression, ExpressionError } from '../domain/cel';
 import { durationToMs } from '../domain/duration';
+import { boundItems } from '../domain/outputBudget';
 import type { ForeachStep, Step } from '../domain/runbook';
 import { renderTemplate } from '../domain/template';
 import type { ApprovalGates } from './approvalGate';
@@ -143,5 +144,5 @@ async function runForeach(rt: RunRuntime, step: ForeachStep, stepKey: string): P
     scope.cancel();
     throw err;
   }
-  return results;
+  return boundItems(results);
 }

@@ -1,4 +1,5 @@
 import type { IncidentState } from '../types';
+import { readBodyText } from '../../adapters/responseBody';
 
 /**
  * Pushes incident lifecycle changes to an external incident manager. Implementations must be
@@ -71,7 +72,7 @@ export async function postJson(url: string, body: unknown, options: PostOptions 
         await res.body?.cancel().catch(() => undefined);
         return;
       }
-      const text = (await res.text()).slice(0, 200);
+      const text = (await readBodyText(res, 200)).text;
       const transient = res.status >= 500 || res.status === 429 || res.status === 408;
       last = new IncidentManagerError(`${url} answered ${res.status}: ${text}`, !transient);
       if (!transient) throw last;

@@ -1,4 +1,5 @@
 import { l2normalise, type Embedder } from './embedder';
+import { MAX_BACKEND_ANSWER_BYTES, readBodyJson } from '../../adapters/responseBody';
 
 export interface ApiEmbedderOptions {
   /** An OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, Azure, vLLM, Ollama, TEI …). */
@@ -38,7 +39,9 @@ export class ApiEmbedder implements Embedder {
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
     });
     if (!res.ok) throw new Error(`embedding API answered ${res.status}`);
-    const body = (await res.json()) as EmbeddingsResponse;
+    const answer = await readBodyJson(res, MAX_BACKEND_ANSWER_BYTES);
+    if (!answer.ok) throw new Error(answer.reason === 'tooLarge' ? 'embedding API answered more than 16 MiB' : 'embedding API answered with a body that is not JSON');
+    const body = answer.value as EmbeddingsResponse;
     const data = [...(body.data ?? [])].sort((a, b) => a.index - b.index);
     if (data.length !== texts.length) throw new Error(`embedding API returned ${data.length} vectors for ${texts.length} texts`);
     return data.map((d) => {
