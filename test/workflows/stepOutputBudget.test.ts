@@ -4,6 +4,7 @@ import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BackendError } from '../../adapters/backendError';
 import { HttpBackend } from '../../adapters/httpBackend';
+import { RunbookDefinition } from '../../domain/runbook';
 import { jsonBytes, RUN_RESULT_MAX_BYTES, STEP_OUTPUT_MAX_BYTES } from '../../domain/outputBudget';
 import type { RunState } from '../../domain/runState';
 import { createWorkflowHarness, resultOf, type WorkflowHarness } from '../support/workflowHarness';
@@ -25,6 +26,8 @@ const megabytesOfJson = (mb: number) => {
   const chunk = JSON.stringify('x'.repeat(1024 * 1024 - 10));
   return `[${Array.from({ length: mb }, () => chunk).join(',')}]`;
 };
+
+const get = (id: string, path: string, extra: Record<string, unknown> = {}) => ({ id, type: 'http' as const, request: { method: 'GET' as const, url: `${url}${path}` }, ...extra });
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -55,7 +58,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  h = await createWorkflowHarness({ config: { commandAllowlist: [process.execPath], prometheusUrl: `${url}/prom` } });
+  // A child runbook whose four steps answer 200 KB each: 800 KB of outputs for its parent's step.
+  const bigChild = RunbookDefinition.parse({ name: 'big-child', steps: Array.from({ length: 4 }, (_, i) => get(`c${i}`, `/kb/200?child=${i}`)) });
+  h = await createWorkflowHarness({
+    config: { commandAllowlist: [process.execPath], prometheusUrl: `${url}/prom` },
+    catalogue: { get: (name) => (name === bigChild.name ? bigChild : undefined) },
+  });
 });
 afterAll(async () => {
   await h?.close();
@@ -75,8 +83,6 @@ async function settle(handle: WorkflowHandle, ms = 30_000): Promise<RunState> {
     clearTimeout(timer);
   }
 }
-
-const get = (id: string, path: string, extra: Record<string, unknown> = {}) => ({ id, type: 'http' as const, request: { method: 'GET' as const, url: `${url}${path}` }, ...extra });
 
 describe.each(['local', 'remote'] as const)('a 3 MB JSON answer to an http step (%s)', (execution) => {
   test('the step succeeds once, its body cut and flagged, and the run completes', async () => {
@@ -157,6 +163,19 @@ test('a foreach over twelve 200 KB answers: its output is cut to one step budget
   expect(items).toHaveLength(12);
   expect(jsonBytes(items)).toBeLessThanOrEqual(STEP_OUTPUT_MAX_BYTES);
   expect(items.filter((i) => (i as { truncated?: boolean }).truncated).length).toBeGreaterThanOrEqual(11);
+});
+
+test('a child runbook step with 800 KB of outputs: the parent keeps its status and every step id within one step budget', async () => {
+  const handle = await h.start({ name: 'big-parent', steps: [{ id: 'child', type: 'runbook', runbook: 'big-child' }] });
+  const state = await settle(handle);
+  expect(state.status).toBe('succeeded');
+  const output = state.steps[0]!.output as { runId: string; status: string; steps: Record<string, { status: string; output: unknown }> };
+  expect(output.status).toBe('succeeded');
+  expect(Object.keys(output.steps)).toEqual(['c0', 'c1', 'c2', 'c3']);
+  expect(Object.values(output.steps).every((s) => s.status === 'succeeded')).toBe(true);
+  expect(jsonBytes(output)).toBeLessThanOrEqual(STEP_OUTPUT_MAX_BYTES + 1024);
+  expect(Object.values(output.steps).filter((s) => (s.output as { truncated?: boolean }).truncated).length).toBeGreaterThanOrEqual(3);
+  finished.push(h.client.workflow.getHandle(output.runId));
 });
 
 test('a command printing one 3 MB line and 2 000 long lines: its log is stored in lines and events within their caps', async () => {
