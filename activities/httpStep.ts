@@ -16,7 +16,7 @@ export interface HttpOutput {
   body: unknown;
   /** The body was larger than a step output may be: `body` holds its first MAX_BODY_CHARS characters. */
   bodyTruncated?: true;
-  /** The Content-Length the server declared, given with `bodyTruncated`. */
+  /** With `bodyTruncated`: the body's size when known (the declared Content-Length, or all of it was read). */
   bodyBytes?: number;
 }
 
@@ -68,18 +68,20 @@ export async function sendHttp(action: HttpAction, idempotencyKey: string, timeo
     throw ApplicationFailure.retryable(`${method} ${parsed.origin}${parsed.pathname} failed while reading the body: ${reason}`, STEP_FAILURE.httpUnavailable);
   }
   const text = read.text;
-  const headersKept = Object.fromEntries(KEPT_HEADERS.flatMap((h) => (response.headers.get(h) ? [[h, response.headers.get(h)!]] : [])));
-  let output: HttpOutput = { status: response.status, headers: headersKept, body: read.truncated ? text : parseBody(text, response.headers.get('content-type')) };
+  const keptHeaders = Object.fromEntries(KEPT_HEADERS.flatMap((h) => (response.headers.get(h) ? [[h, response.headers.get(h)!]] : [])));
+  const whole: HttpOutput = { status: response.status, headers: keptHeaders, body: read.truncated ? text : parseBody(text, response.headers.get('content-type')) };
   // Cut while read, a long text, or parsed into more than the budget (escapes grow): the text's beginning, flagged.
-  if (read.truncated || (typeof output.body === 'string' && output.body.length > MAX_BODY_CHARS) || jsonBytes(output) > STEP_OUTPUT_MAX_BYTES) {
-    output = {
-      status: response.status,
-      headers: headersKept,
-      body: `${text.slice(0, MAX_BODY_CHARS)}…[truncated]`,
-      bodyTruncated: true,
-      ...(read.declaredBytes !== undefined ? { bodyBytes: read.declaredBytes } : {}),
-    };
-  }
+  const cut = read.truncated || (typeof whole.body === 'string' && whole.body.length > MAX_BODY_CHARS) || jsonBytes(whole) > STEP_OUTPUT_MAX_BYTES;
+  const size = read.declaredBytes ?? (read.truncated ? undefined : Buffer.byteLength(text));
+  const output: HttpOutput = cut
+    ? {
+        status: response.status,
+        headers: keptHeaders,
+        body: `${text.slice(0, MAX_BODY_CHARS)}…[truncated]`,
+        bodyTruncated: true,
+        ...(size !== undefined ? { bodyBytes: size } : {}),
+      }
+    : whole;
   const accepted = action.expectStatus ? action.expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
   if (!accepted) {
     const message = `${method} ${parsed.origin}${parsed.pathname} returned ${response.status}${snippet(text)}`;
