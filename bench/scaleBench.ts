@@ -555,31 +555,6 @@ async function sseSubscribers(stack: Stack): Promise<BenchRow[]> {
 let temporal: DevServer | undefined;
 let postgres: RunningServer | undefined;
 
-/** The postmaster's pid: the first line of postmaster.pid in the server's data directory. */
-async function postmasterPid(db: Database): Promise<number | undefined> {
-  try {
-    const [row] = await db.query<{ dir: string }>("select current_setting('data_directory') as dir");
-    return Number(readFileSync(path.join(row!.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return undefined;
-  }
-}
-
-async function endProcess(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return;
-  process.kill(pid, 'SIGINT'); // Postgres' fast shutdown
-  for (let i = 0; i < 50 && alive(); i++) await sleep(100);
-  if (alive()) process.kill(pid, 'SIGKILL');
-}
-
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'copilot-scale-'));
   let stack: Stack | undefined;
@@ -598,11 +573,8 @@ async function main(): Promise<void> {
     throw err;
   } finally {
     for (const p of [...procs].reverse()) await stopProc(p);
-    const postmaster = stack ? await postmasterPid(stack.db) : undefined;
     await stack?.db.close();
     await postgres?.stop();
-    // As root, stop() signals `runuser`, which can exit before the postmaster it started: end that too.
-    if (postmaster !== undefined) await endProcess(postmaster);
     await temporal?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

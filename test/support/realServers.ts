@@ -52,7 +52,12 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pro
   });
 }
 
-/** Postgres refuses to run as root, so as root the cluster belongs to the `postgres` user (else `nobody`). */
+/**
+ * Postgres refuses to run as root, so as root the cluster belongs to the `postgres` user (else
+ * `nobody`), and the server is spawned as that user directly (`uid`/`gid`), not through `runuser`:
+ * `runuser` does not pass SIGINT on and exits, so stopping it left the postmaster running after
+ * its data directory was deleted.
+ */
 export async function startPostgres(options: { binDir?: string } = {}): Promise<RunningServer> {
   const initdb = options.binDir ? path.join(options.binDir, 'initdb') : which('initdb', postgresBinDirs());
   const postgres = options.binDir ? path.join(options.binDir, 'postgres') : which('postgres', postgresBinDirs());
@@ -65,37 +70,18 @@ export async function startPostgres(options: { binDir?: string } = {}): Promise<
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-pg-'));
   const dataDir = path.join(dir, 'data');
-  const asRoot = process.getuid?.() === 0;
-  const owner = asRoot ? serverUser() : undefined;
-  const wrap = (cmd: string, args: string[]): [string, string[]] => (owner ? ['runuser', ['-u', owner, '--', cmd, ...args]] : [cmd, args]);
-  if (owner) {
-    const uid = Number(execFileSync('id', ['-u', owner]).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', owner]).toString().trim());
-    chownSync(dir, uid, gid);
+  const account = serverAccount();
+  if (account) {
+    chownSync(dir, account.uid, account.gid);
     chmodSync(dir, 0o700);
   }
-  const [initCmd, initArgs] = wrap(initdb, ['-D', dataDir, '-U', 'copilot', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  execFileSync(initCmd, initArgs, { stdio: 'pipe' });
+  execFileSync(initdb, ['-D', dataDir, '-U', 'copilot', '--auth=trust', '-E', 'UTF8', '--no-sync'], { stdio: 'pipe', ...account });
   const port = await freePort();
-  const [cmd, args] = wrap(postgres, [
-    '-D',
-    dataDir,
-    '-p',
-    String(port),
-    '-h',
-    '127.0.0.1',
-    '-k',
-    dir,
-    '-c',
-    'fsync=off',
-    '-c',
-    'synchronous_commit=off',
-    '-c',
-    'full_page_writes=off',
-    '-c',
-    'max_connections=300',
-  ]);
-  const child = spawn(cmd, args, { stdio: 'ignore' });
+  const child = spawn(
+    postgres,
+    ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+    { stdio: 'ignore', ...account },
+  );
   const url = `postgres://copilot@127.0.0.1:${port}/postgres`;
   const { Client } = await import('pg');
   await waitFor(async () => {
@@ -113,14 +99,19 @@ export async function startPostgres(options: { binDir?: string } = {}): Promise<
   };
 }
 
-/** The unprivileged account a root process runs Postgres as: Debian's `postgres`, else `nobody`. */
-function serverUser(): string {
+/** As root, the unprivileged account Postgres runs as: Debian's `postgres`, else `nobody`; else none. */
+function serverAccount(): { uid: number; gid: number; env: NodeJS.ProcessEnv } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  let name = 'postgres';
   try {
-    execFileSync('id', ['-u', 'postgres'], { stdio: 'pipe' });
-    return 'postgres';
+    execFileSync('id', ['-u', name], { stdio: 'pipe' });
   } catch {
-    return 'nobody';
+    name = 'nobody';
   }
+  const uid = Number(execFileSync('id', ['-u', name]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', name]).toString().trim());
+  // HOME and USER as the account's own, as runuser set them (initdb and psql read them).
+  return { uid, gid, env: { ...process.env, HOME: os.tmpdir(), USER: name, LOGNAME: name } };
 }
 
 /**
@@ -138,9 +129,10 @@ export function pgserverBinDir(): string {
 export async function startPgvectorPostgres(): Promise<RunningServer> {
   let binDir = pgserverBinDir();
   let copy: string | undefined;
-  if (process.getuid?.() === 0 && existsSync(binDir)) {
+  const account = serverAccount();
+  if (account && existsSync(binDir)) {
     try {
-      execFileSync('runuser', ['-u', serverUser(), '--', 'test', '-x', path.join(binDir, 'postgres')], { stdio: 'pipe' });
+      execFileSync('test', ['-x', path.join(binDir, 'postgres')], { stdio: 'pipe', ...account });
     } catch {
       // The checkout sits where the unprivileged server user cannot reach (a 0700 home): run a
       // copy of the install (bin, lib, share and the wheel's bundled libraries, same layout).
