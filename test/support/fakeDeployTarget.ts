@@ -30,6 +30,9 @@ export async function startFakeTarget(): Promise<FakeTarget> {
   const requests: RecordedRequest[] = [];
   const failures = new Map<string, { times: number; status: number }>();
   const delays = new Map<string, number>();
+  // Kept per path rather than counted from `requests` on each answer: the bench sends tens of
+  // thousands of requests through one target, and a scan per request made it quadratic.
+  const countByPath = new Map<string, number>();
   let inFlight = 0;
   let peak = 0;
   const server = http.createServer((req, res) => {
@@ -45,6 +48,8 @@ export async function startFakeTarget(): Promise<FakeTarget> {
       }
       const key = req.headers['idempotency-key'];
       requests.push({ method: req.method ?? 'GET', path, body, at: Date.now(), ...(typeof key === 'string' ? { idempotencyKey: key } : {}) });
+      const count = (countByPath.get(path) ?? 0) + 1;
+      countByPath.set(path, count);
       inFlight++;
       peak = Math.max(peak, inFlight);
       const respond = () => {
@@ -57,7 +62,7 @@ export async function startFakeTarget(): Promise<FakeTarget> {
         }
         res
           .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ok: true, path, received: body ?? null, count: requests.filter((r) => r.path === path).length }));
+          .end(JSON.stringify({ ok: true, path, received: body ?? null, count }));
       };
       const ms = delays.get(path);
       if (ms) setTimeout(respond, ms);
