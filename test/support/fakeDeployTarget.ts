@@ -60,9 +60,7 @@ export async function startFakeTarget(): Promise<FakeTarget> {
           res.writeHead(failure.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'injected failure' }));
           return;
         }
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ok: true, path, received: body ?? null, count }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, path, received: body ?? null, count }));
       };
       const ms = delays.get(path);
       if (ms) setTimeout(respond, ms);
