@@ -110,7 +110,7 @@ function serverAccount(): { uid: number; gid: number; env: NodeJS.ProcessEnv } |
   }
   const uid = Number(execFileSync('id', ['-u', name]).toString().trim());
   const gid = Number(execFileSync('id', ['-g', name]).toString().trim());
-  // HOME and USER as the account's own, as runuser set them (initdb and psql read them).
+  // USER and LOGNAME name the account, as runuser set them; HOME is one it can reach (root's is not).
   return { uid, gid, env: { ...process.env, HOME: os.tmpdir(), USER: name, LOGNAME: name } };
 }
 
