@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../temporal/devServer';
 import { startAlerting, type Alerting } from '../../test/incidents/support/realAlerting';
+import { startPostgres } from '../../test/support/realServers';
 import { startDemoSystem, type DemoSystem } from './demoService';
 
 /**
@@ -55,7 +56,7 @@ export function labUnavailable(): string | undefined {
   if (!which('initdb', postgresBinDirs()) || !which('postgres', postgresBinDirs())) missing.push('postgresql');
   if (missing.length) return `missing Debian packages: ${missing.join(', ')} (apt-get install ${missing.join(' ')})`;
   // Postgres must run as its own user and the tmpfs needs mount(2): both need root here.
-  if (process.getuid?.() !== 0) return 'needs root (mount -t tmpfs for the disk fault, runuser postgres for the private cluster)';
+  if (process.getuid?.() !== 0) return 'needs root (mount -t tmpfs for the disk fault, the private cluster runs as postgres)';
   return undefined;
 }
 
@@ -128,57 +129,13 @@ async function startRelay(target: string): Promise<Relay> {
   };
 }
 
-/** A private PostgreSQL cluster (initdb into a temp dir, run as `postgres`) for the connection fault. */
-interface PrivatePostgres {
-  url: string;
-  maxConnections: number;
-  stop(): Promise<void>;
-}
-
-async function startPrivatePostgres(maxConnections: number): Promise<PrivatePostgres> {
-  const initdb = which('initdb', postgresBinDirs())!;
-  const postgres = which('postgres', postgresBinDirs())!;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'copilot-live-pg-'));
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  chownSync(dir, uid, gid);
-  chmodSync(dir, 0o700);
-  const data = path.join(dir, 'data');
-  execFileSync('runuser', ['-u', 'postgres', '--', initdb, '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], { stdio: 'pipe' });
-  const port = await freePort();
-  const child = spawn(
-    'runuser',
-    ['-u', 'postgres', '--', postgres, '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', `max_connections=${maxConnections}`],
-    { stdio: 'ignore' },
-  );
-  const url = `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
-  await until(async () => {
-    const c = new Client({ connectionString: url });
-    await c.connect();
-    await c.end();
-    return true;
-  }, 'private PostgreSQL');
-  return {
-    url,
-    maxConnections,
-    async stop() {
-      // Signal the postmaster itself (fast shutdown): runuser does not pass SIGINT on, and a
-      // postmaster left behind would outlive its deleted data directory.
-      const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-      process.kill(postmaster, 'SIGINT');
-      const timer = setTimeout(() => {
-        try {
-          process.kill(postmaster, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }, 10_000);
-      await exited;
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/**
+ * A private PostgreSQL cluster for the connection fault, with a low max_connections: the tests'
+ * starter (a temp dir; under root, run as `postgres`). The exporter's lib/pq wants SSL turned off.
+ */
+async function startPrivatePostgres(maxConnections: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = await startPostgres({ maxConnections });
+  return { url: `${server.url}?sslmode=disable`, stop: () => server.stop() };
 }
 
 /** The lab's alert rules, as the community writes them; only `for:` and the rate windows are shortened. */

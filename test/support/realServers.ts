@@ -58,7 +58,7 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pro
  * `runuser` does not pass SIGINT on and exits, so stopping it left the postmaster running after
  * its data directory was deleted.
  */
-export async function startPostgres(options: { binDir?: string } = {}): Promise<RunningServer> {
+export async function startPostgres(options: { binDir?: string; maxConnections?: number } = {}): Promise<RunningServer> {
   const initdb = options.binDir ? path.join(options.binDir, 'initdb') : which('initdb', postgresBinDirs());
   const postgres = options.binDir ? path.join(options.binDir, 'postgres') : which('postgres', postgresBinDirs());
   if (!initdb || !postgres || !existsSync(initdb) || !existsSync(postgres)) {
@@ -79,7 +79,24 @@ export async function startPostgres(options: { binDir?: string } = {}): Promise<
   const port = await freePort();
   const child = spawn(
     postgres,
-    ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-h',
+      '127.0.0.1',
+      '-k',
+      dir,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      `max_connections=${options.maxConnections ?? 300}`,
+    ],
     { stdio: 'ignore', ...account },
   );
   const url = `postgres://copilot@127.0.0.1:${port}/postgres`;
